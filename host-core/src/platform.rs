@@ -1,0 +1,566 @@
+//! Platform seams: the small traits through which a host plugs clocks, entropy, log
+//! and event sinks, KV stores, filesystems, HTTP, environment and secrets into the core.
+//!
+//! The core never does I/O itself. It calls these traits only *after* it has checked
+//! the capability, its scope and every size; a platform never sees a guest pointer.
+//!
+//! # Contract common to every trait
+//!
+//! - Implementations MUST be `Send + Sync` and take `&self`: one platform serves many
+//!   instances, possibly on several threads. Use interior mutability.
+//! - Methods MUST NOT panic on any input; failures are returned as a [`Code`]
+//!   (`IO` for platform failures, `NOT_FOUND`, `LIMIT`, `PERMISSION_DENIED` for checks
+//!   the platform makes itself, such as a path escaping a mapped directory).
+//! - Methods MUST return in bounded time; a platform that can block (network, disk)
+//!   bounds each operation by its own timeouts.
+//! - Arguments are already validated: strings are UTF-8 and within the caps of
+//!   [`Limits`](crate::Limits); results larger than the `max` argument MUST be
+//!   refused with `LIMIT` rather than truncated.
+//!
+//! [`testing`] ships an implementation of every trait for tests and examples.
+
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use serde::Serialize;
+
+use crate::capability::Kind;
+use crate::error::Code;
+
+/// Log levels of the `log` import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Level {
+    /// 0
+    Trace = 0,
+    /// 1
+    Debug = 1,
+    /// 2
+    Info = 2,
+    /// 3
+    Warn = 3,
+    /// 4
+    Error = 4,
+}
+
+impl Level {
+    /// The level for the guest's number, if valid.
+    pub fn from_i32(n: i32) -> Option<Level> {
+        Some(match n {
+            0 => Level::Trace,
+            1 => Level::Debug,
+            2 => Level::Info,
+            3 => Level::Warn,
+            4 => Level::Error,
+            _ => return None,
+        })
+    }
+
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Trace => "trace",
+            Level::Debug => "debug",
+            Level::Info => "info",
+            Level::Warn => "warn",
+            Level::Error => "error",
+        }
+    }
+}
+
+/// Which clock `clock_now` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockId {
+    /// Nanoseconds since the Unix epoch.
+    Wall,
+    /// Nanoseconds since an arbitrary fixed point; never goes backwards.
+    Monotonic,
+}
+
+/// Time source. MUST: `Monotonic` never decreases between calls.
+pub trait Clock: Send + Sync {
+    /// Current time of `clock` in nanoseconds.
+    fn now_ns(&self, clock: ClockId) -> Result<u64, Code>;
+}
+
+/// Randomness. MUST fill the whole buffer or fail. A platform documents whether
+/// its source is cryptographically secure.
+pub trait Entropy: Send + Sync {
+    /// Fills `buf`.
+    fn fill(&self, buf: &mut [u8]) -> Result<(), Code>;
+}
+
+/// Plugin log lines. MUST NOT fail: a sink that cannot write drops the line.
+pub trait LogSink: Send + Sync {
+    /// One line from `plugin` (already UTF-8, capped, without control of format).
+    fn log(&self, plugin: &str, level: Level, message: &str);
+}
+
+/// Destination of `emit`.
+pub trait EventSink: Send + Sync {
+    /// Delivers `data` on `topic` from `plugin`.
+    fn emit(&self, plugin: &str, topic: &str, data: &[u8]) -> Result<(), Code>;
+}
+
+/// Key-value store. Namespaces are plugin names; a store MUST keep them apart.
+/// MUST: `set` refuses with `LIMIT` a new key once `max_keys` keys exist in the namespace.
+pub trait KvStore: Send + Sync {
+    /// The value of `key`, or `None`.
+    fn get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, Code>;
+    /// Stores `value` under `key`.
+    fn set(&self, namespace: &str, key: &str, value: &[u8], max_keys: usize) -> Result<(), Code>;
+    /// Removes `key` (`NOT_FOUND` if absent).
+    fn delete(&self, namespace: &str, key: &str) -> Result<(), Code>;
+}
+
+/// One directory entry returned by [`Filesystem::list`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DirEntry {
+    /// File name (no path).
+    pub name: String,
+    /// `file`, `dir`, `symlink` or `other`.
+    pub kind: &'static str,
+    /// Size in bytes (0 for directories).
+    pub size: u64,
+}
+
+/// Filesystem over guest paths. Paths given are absolute, normalised guest paths
+/// (no `.`/`..` components, no `//`), already checked against the grants. MUST:
+/// nothing outside the operator's mapped directories is reachable, symlinks included
+/// (`PERMISSION_DENIED` or `NOT_FOUND`).
+pub trait Filesystem: Send + Sync {
+    /// The file's bytes; `LIMIT` when larger than `max`.
+    fn read(&self, path: &str, max: usize) -> Result<Vec<u8>, Code>;
+    /// Creates or replaces the file.
+    fn write(&self, path: &str, data: &[u8]) -> Result<(), Code>;
+    /// The directory's entries; `LIMIT` when more than `max_entries`.
+    fn list(&self, path: &str, max_entries: usize) -> Result<Vec<DirEntry>, Code>;
+}
+
+/// An HTTP request, parsed and checked by the core.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    /// Method, upper-case.
+    pub method: String,
+    /// The full URL as given.
+    pub url: String,
+    /// `http` or `https`.
+    pub scheme: String,
+    /// Host, lower-case, without brackets for IPv6.
+    pub host: String,
+    /// Port (defaulted from the scheme).
+    pub port: u16,
+    /// Path and query (`/a?b=1`), the request target to send. A platform MUST
+    /// connect to `host:port` as parsed here and not re-parse `url`.
+    pub path: String,
+    /// Headers in order.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+/// An HTTP response from the platform.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Headers in order.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+/// What a platform may connect to, for redirects and resolved addresses.
+pub trait NetPolicy {
+    /// Whether `host:port` is granted (checks and audits like the first hop).
+    fn allows(&self, host: &str, port: u16) -> bool;
+    /// Whether `net:outbound:private` is granted.
+    fn private_allowed(&self) -> bool;
+}
+
+/// Outbound HTTP. MUST: every redirect hop passes `policy.allows`; every resolved
+/// address is checked against the private-address guard unless
+/// `policy.private_allowed()`; the connection goes to the checked address; the
+/// body is refused with `LIMIT` above `max_body`.
+pub trait Http: Send + Sync {
+    /// Performs the request.
+    fn request(&self, req: &HttpRequest, policy: &dyn NetPolicy, max_body: usize) -> Result<HttpResponse, Code>;
+}
+
+/// Environment variables from an operator-given allowlist. MUST NOT expose the
+/// host environment wholesale.
+pub trait Environment: Send + Sync {
+    /// The value of `name`, or `None`.
+    fn get(&self, name: &str) -> Result<Option<String>, Code>;
+}
+
+/// Secrets. MUST NOT log values or put them in error messages.
+pub trait Secrets: Send + Sync {
+    /// The secret `name`, or `None`.
+    fn get(&self, name: &str) -> Result<Option<Vec<u8>>, Code>;
+}
+
+/// A capability denial, reported to the [`Audit`] hook.
+#[derive(Debug, Clone, Copy)]
+pub struct Denial<'a> {
+    /// The plugin.
+    pub plugin: &'a str,
+    /// The capability kind that was needed.
+    pub kind: Kind,
+    /// What was asked for (path, host:port, name, topic, import).
+    pub subject: &'a str,
+    /// `true` at load time (link check), `false` for a call.
+    pub at_load: bool,
+}
+
+/// Receives every capability denial. MUST NOT fail or block for long.
+pub trait Audit: Send + Sync {
+    /// Records one denial.
+    fn denied(&self, denial: &Denial<'_>);
+}
+
+/// The set of services a host offers. A missing service makes its capability
+/// unsupported: granting it fails the load with a clear error.
+#[derive(Clone, Default)]
+pub struct Platform {
+    /// `clock`
+    pub clock: Option<Arc<dyn Clock>>,
+    /// `random`
+    pub entropy: Option<Arc<dyn Entropy>>,
+    /// `log`
+    pub log: Option<Arc<dyn LogSink>>,
+    /// `emit`
+    pub events: Option<Arc<dyn EventSink>>,
+    /// `kv`
+    pub kv: Option<Arc<dyn KvStore>>,
+    /// `fs:read`, `fs:write`
+    pub fs: Option<Arc<dyn Filesystem>>,
+    /// `net:outbound`
+    pub http: Option<Arc<dyn Http>>,
+    /// `env`
+    pub env: Option<Arc<dyn Environment>>,
+    /// `secrets:read`
+    pub secrets: Option<Arc<dyn Secrets>>,
+    /// Denials go here (optional).
+    pub audit: Option<Arc<dyn Audit>>,
+}
+
+impl core::fmt::Debug for Platform {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut l = f.debug_list();
+        for k in Kind::ALL {
+            if self.supports(k) {
+                l.entry(&k.prefix());
+            }
+        }
+        l.finish()
+    }
+}
+
+impl Platform {
+    /// A platform with no services: only unscoped, service-free imports work
+    /// (`set_error`, `config_get`).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether this platform can provide capability `kind`.
+    pub fn supports(&self, kind: Kind) -> bool {
+        match kind {
+            Kind::Log => self.log.is_some(),
+            Kind::Clock => self.clock.is_some(),
+            Kind::Random => self.entropy.is_some(),
+            Kind::Kv => self.kv.is_some(),
+            Kind::Emit => self.events.is_some(),
+            Kind::FsRead | Kind::FsWrite => self.fs.is_some(),
+            Kind::NetOutbound | Kind::NetPrivate => self.http.is_some(),
+            Kind::Env => self.env.is_some(),
+            Kind::SecretsRead => self.secrets.is_some(),
+        }
+    }
+
+    pub(crate) fn audit(&self, denial: &Denial<'_>) {
+        if let Some(a) = &self.audit {
+            a.denied(denial);
+        }
+    }
+}
+
+/// The core's bounded in-memory KV store on `hashbrown`: usable in production on
+/// boards and as the default store of the CLI. Keys per namespace are capped by the
+/// caller's `max_keys`; the number of namespaces by [`MemoryKv::new`].
+pub struct MemoryKv {
+    inner: spin::Mutex<hashbrown::HashMap<String, hashbrown::HashMap<String, Vec<u8>>>>,
+    max_namespaces: usize,
+}
+
+impl MemoryKv {
+    /// A store holding at most `max_namespaces` plugins' namespaces.
+    pub fn new(max_namespaces: usize) -> Self {
+        MemoryKv { inner: spin::Mutex::new(hashbrown::HashMap::new()), max_namespaces }
+    }
+
+    /// Number of keys in `namespace`.
+    pub fn len(&self, namespace: &str) -> usize {
+        self.inner.lock().get(namespace).map_or(0, |m| m.len())
+    }
+}
+
+impl Default for MemoryKv {
+    fn default() -> Self {
+        MemoryKv::new(64)
+    }
+}
+
+impl KvStore for MemoryKv {
+    fn get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, Code> {
+        Ok(self.inner.lock().get(namespace).and_then(|m| m.get(key)).cloned())
+    }
+
+    fn set(&self, namespace: &str, key: &str, value: &[u8], max_keys: usize) -> Result<(), Code> {
+        let mut all = self.inner.lock();
+        if !all.contains_key(namespace) {
+            if all.len() >= self.max_namespaces {
+                return Err(Code::Limit);
+            }
+            all.insert(String::from(namespace), hashbrown::HashMap::new());
+        }
+        let ns = all.get_mut(namespace).ok_or(Code::Internal)?;
+        if let Some(v) = ns.get_mut(key) {
+            v.clear();
+            v.extend_from_slice(value);
+            return Ok(());
+        }
+        if ns.len() >= max_keys {
+            return Err(Code::Limit);
+        }
+        ns.insert(String::from(key), value.to_vec());
+        Ok(())
+    }
+
+    fn delete(&self, namespace: &str, key: &str) -> Result<(), Code> {
+        let mut all = self.inner.lock();
+        match all.get_mut(namespace).and_then(|m| m.remove(key)) {
+            Some(_) => Ok(()),
+            None => Err(Code::NotFound),
+        }
+    }
+}
+
+pub mod testing {
+    //! Implementations of every platform trait for tests and examples. They are
+    //! deterministic and keep what they receive so a test can assert on it.
+
+    use super::*;
+    use alloc::collections::BTreeMap;
+    use alloc::string::ToString;
+    use alloc::vec;
+    use core::sync::atomic::{AtomicU64, Ordering};
+
+    /// A clock that starts at a fixed time and advances by `step_ns` per reading.
+    pub struct StepClock {
+        wall_start: u64,
+        step_ns: u64,
+        ticks: AtomicU64,
+    }
+
+    impl StepClock {
+        /// Starts at `wall_start` ns since the epoch, advancing `step_ns` per reading.
+        pub fn new(wall_start: u64, step_ns: u64) -> Self {
+            StepClock { wall_start, step_ns, ticks: AtomicU64::new(0) }
+        }
+    }
+
+    impl Clock for StepClock {
+        fn now_ns(&self, clock: ClockId) -> Result<u64, Code> {
+            let t = self.ticks.fetch_add(1, Ordering::Relaxed) * self.step_ns;
+            Ok(match clock {
+                ClockId::Wall => self.wall_start + t,
+                ClockId::Monotonic => t,
+            })
+        }
+    }
+
+    /// xorshift64* from a seed. NOT cryptographically secure: tests only.
+    pub struct XorShiftEntropy(spin::Mutex<u64>);
+
+    impl XorShiftEntropy {
+        /// Seeded generator (a zero seed is replaced by a constant).
+        pub fn new(seed: u64) -> Self {
+            XorShiftEntropy(spin::Mutex::new(if seed == 0 { 0x9E37_79B9_7F4A_7C15 } else { seed }))
+        }
+    }
+
+    impl Entropy for XorShiftEntropy {
+        fn fill(&self, buf: &mut [u8]) -> Result<(), Code> {
+            let mut s = self.0.lock();
+            for chunk in buf.chunks_mut(8) {
+                *s ^= *s >> 12;
+                *s ^= *s << 25;
+                *s ^= *s >> 27;
+                let v = s.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes();
+                chunk.copy_from_slice(&v[..chunk.len()]);
+            }
+            Ok(())
+        }
+    }
+
+    /// Keeps every log line.
+    #[derive(Default)]
+    pub struct RecordingLog(pub spin::Mutex<Vec<(String, Level, String)>>);
+
+    impl RecordingLog {
+        /// The lines so far: (plugin, level, message).
+        pub fn lines(&self) -> Vec<(String, Level, String)> {
+            self.0.lock().clone()
+        }
+    }
+
+    impl LogSink for RecordingLog {
+        fn log(&self, plugin: &str, level: Level, message: &str) {
+            self.0.lock().push((plugin.to_string(), level, message.to_string()));
+        }
+    }
+
+    /// Keeps every event.
+    #[derive(Default)]
+    pub struct RecordingEvents(pub spin::Mutex<Vec<(String, String, Vec<u8>)>>);
+
+    impl RecordingEvents {
+        /// Events so far: (plugin, topic, data).
+        pub fn events(&self) -> Vec<(String, String, Vec<u8>)> {
+            self.0.lock().clone()
+        }
+    }
+
+    impl EventSink for RecordingEvents {
+        fn emit(&self, plugin: &str, topic: &str, data: &[u8]) -> Result<(), Code> {
+            self.0.lock().push((plugin.to_string(), topic.to_string(), data.to_vec()));
+            Ok(())
+        }
+    }
+
+    /// Keeps every denial as (plugin, kind, subject, at_load).
+    #[derive(Default)]
+    pub struct RecordingAudit(pub spin::Mutex<Vec<(String, Kind, String, bool)>>);
+
+    impl RecordingAudit {
+        /// Denials so far.
+        pub fn denials(&self) -> Vec<(String, Kind, String, bool)> {
+            self.0.lock().clone()
+        }
+    }
+
+    impl Audit for RecordingAudit {
+        fn denied(&self, d: &Denial<'_>) {
+            self.0.lock().push((d.plugin.to_string(), d.kind, d.subject.to_string(), d.at_load));
+        }
+    }
+
+    /// An in-memory filesystem of guest paths → bytes; directories are implied by paths.
+    #[derive(Default)]
+    pub struct MemoryFs(pub spin::Mutex<BTreeMap<String, Vec<u8>>>);
+
+    impl Filesystem for MemoryFs {
+        fn read(&self, path: &str, max: usize) -> Result<Vec<u8>, Code> {
+            let files = self.0.lock();
+            let data = files.get(path).ok_or(Code::NotFound)?;
+            if data.len() > max {
+                return Err(Code::Limit);
+            }
+            Ok(data.clone())
+        }
+
+        fn write(&self, path: &str, data: &[u8]) -> Result<(), Code> {
+            self.0.lock().insert(path.to_string(), data.to_vec());
+            Ok(())
+        }
+
+        fn list(&self, path: &str, max_entries: usize) -> Result<Vec<DirEntry>, Code> {
+            let prefix = if path.ends_with('/') { path.to_string() } else { alloc::format!("{path}/") };
+            let files = self.0.lock();
+            let mut out: Vec<DirEntry> = vec![];
+            for (p, data) in files.range(prefix.clone()..) {
+                let Some(rest) = p.strip_prefix(&prefix) else { break };
+                let (name, kind, size) = match rest.split_once('/') {
+                    Some((dir, _)) => (dir, "dir", 0),
+                    None => (rest, "file", data.len() as u64),
+                };
+                if out.last().is_some_and(|e| e.name == name) {
+                    continue;
+                }
+                if out.len() == max_entries {
+                    return Err(Code::Limit);
+                }
+                out.push(DirEntry { name: name.to_string(), kind, size });
+            }
+            if out.is_empty() {
+                return Err(Code::NotFound);
+            }
+            Ok(out)
+        }
+    }
+
+    /// Answers every request with a fixed response after checking redirects it is
+    /// told to simulate against the policy; keeps the requests it saw.
+    #[derive(Default)]
+    pub struct CannedHttp {
+        /// The response to give.
+        pub response: HttpResponse,
+        /// Redirect hops (host, port) to walk before answering.
+        pub redirects: Vec<(String, u16)>,
+        /// Requests received.
+        pub seen: spin::Mutex<Vec<HttpRequest>>,
+    }
+
+    impl Http for CannedHttp {
+        fn request(&self, req: &HttpRequest, policy: &dyn NetPolicy, max_body: usize) -> Result<HttpResponse, Code> {
+            self.seen.lock().push(req.clone());
+            for (host, port) in &self.redirects {
+                if !policy.allows(host, *port) {
+                    return Err(Code::PermissionDenied);
+                }
+            }
+            if self.response.body.len() > max_body {
+                return Err(Code::Limit);
+            }
+            Ok(self.response.clone())
+        }
+    }
+
+    /// Environment from a map (the allowlist is the map).
+    #[derive(Default)]
+    pub struct MapEnv(pub BTreeMap<String, String>);
+
+    impl Environment for MapEnv {
+        fn get(&self, name: &str) -> Result<Option<String>, Code> {
+            Ok(self.0.get(name).cloned())
+        }
+    }
+
+    /// Secrets from a map.
+    #[derive(Default)]
+    pub struct MapSecrets(pub BTreeMap<String, Vec<u8>>);
+
+    impl Secrets for MapSecrets {
+        fn get(&self, name: &str) -> Result<Option<Vec<u8>>, Code> {
+            Ok(self.0.get(name).cloned())
+        }
+    }
+
+    /// A platform with every service, backed by the implementations above.
+    pub fn full() -> Platform {
+        Platform {
+            clock: Some(Arc::new(StepClock::new(1_700_000_000_000_000_000, 1_000))),
+            entropy: Some(Arc::new(XorShiftEntropy::new(42))),
+            log: Some(Arc::new(RecordingLog::default())),
+            events: Some(Arc::new(RecordingEvents::default())),
+            kv: Some(Arc::new(MemoryKv::default())),
+            fs: Some(Arc::new(MemoryFs::default())),
+            http: Some(Arc::new(CannedHttp::default())),
+            env: Some(Arc::new(MapEnv::default())),
+            secrets: Some(Arc::new(MapSecrets::default())),
+            audit: Some(Arc::new(RecordingAudit::default())),
+        }
+    }
+}
