@@ -355,25 +355,28 @@ pub mod testing {
     use alloc::collections::BTreeMap;
     use alloc::string::ToString;
     use alloc::vec;
-    use core::sync::atomic::{AtomicU64, Ordering};
 
     /// A clock that starts at a fixed time and advances by `step_ns` per reading.
     pub struct StepClock {
         wall_start: u64,
         step_ns: u64,
-        ticks: AtomicU64,
+        ticks: spin::Mutex<u64>,
     }
 
     impl StepClock {
         /// Starts at `wall_start` ns since the epoch, advancing `step_ns` per reading.
         pub fn new(wall_start: u64, step_ns: u64) -> Self {
-            StepClock { wall_start, step_ns, ticks: AtomicU64::new(0) }
+            StepClock { wall_start, step_ns, ticks: spin::Mutex::new(0) }
         }
     }
 
     impl Clock for StepClock {
         fn now_ns(&self, clock: ClockId) -> Result<u64, Code> {
-            let t = self.ticks.fetch_add(1, Ordering::Relaxed) * self.step_ns;
+            let t = {
+                let mut ticks = self.ticks.lock();
+                *ticks += 1;
+                (*ticks - 1).saturating_mul(self.step_ns)
+            };
             Ok(match clock {
                 ClockId::Wall => self.wall_start + t,
                 ClockId::Monotonic => t,
