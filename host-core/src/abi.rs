@@ -101,7 +101,12 @@ pub(crate) struct BudgetLimiter {
 }
 
 impl ResourceLimiter for BudgetLimiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, maximum: Option<usize>) -> Result<bool, wasmi_core::LimiterError> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> Result<bool, wasmi_core::LimiterError> {
         let desired = desired as u64;
         if desired > self.memory_bytes || maximum.is_some_and(|m| desired > m as u64) {
             return Ok(false);
@@ -110,7 +115,12 @@ impl ResourceLimiter for BudgetLimiter {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> Result<bool, wasmi_core::LimiterError> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> Result<bool, wasmi_core::LimiterError> {
         Ok(desired as u64 <= self.table_elements)
     }
 
@@ -169,7 +179,12 @@ impl HostState {
     }
 
     fn deny(&self, kind: Kind, subject: &str) -> Result<(), Code> {
-        self.shared.platform.audit(&Denial { plugin: &self.shared.name, kind, subject, at_load: false });
+        self.shared.platform.audit(&Denial {
+            plugin: &self.shared.name,
+            kind,
+            subject,
+            at_load: false,
+        });
         Err(Code::PermissionDenied)
     }
 }
@@ -202,7 +217,10 @@ pub(crate) struct ImportSpec {
 
 impl ImportSpec {
     pub(crate) fn signature(&self) -> Signature {
-        Signature { params: self.params.to_vec(), results: self.results.to_vec() }
+        Signature {
+            params: self.params.to_vec(),
+            results: self.results.to_vec(),
+        }
     }
 }
 
@@ -210,21 +228,96 @@ use ValType::{I32, I64};
 
 /// The import table of contract v1.
 pub(crate) const IMPORTS: &[ImportSpec] = &[
-    ImportSpec { name: "log", params: &[I32, I32, I32], results: &[], capability: Some(Kind::Log) },
-    ImportSpec { name: "set_error", params: &[I32, I32], results: &[], capability: None },
-    ImportSpec { name: "config_get", params: &[I32, I32], results: &[I64], capability: None },
-    ImportSpec { name: "clock_now", params: &[I32], results: &[I64], capability: Some(Kind::Clock) },
-    ImportSpec { name: "random_fill", params: &[I32, I32], results: &[I32], capability: Some(Kind::Random) },
-    ImportSpec { name: "kv_get", params: &[I32, I32], results: &[I64], capability: Some(Kind::Kv) },
-    ImportSpec { name: "kv_set", params: &[I32, I32, I32, I32], results: &[I32], capability: Some(Kind::Kv) },
-    ImportSpec { name: "kv_delete", params: &[I32, I32], results: &[I32], capability: Some(Kind::Kv) },
-    ImportSpec { name: "emit", params: &[I32, I32, I32, I32], results: &[I32], capability: Some(Kind::Emit) },
-    ImportSpec { name: "fs_read", params: &[I32, I32], results: &[I64], capability: Some(Kind::FsRead) },
-    ImportSpec { name: "fs_write", params: &[I32, I32, I32, I32], results: &[I32], capability: Some(Kind::FsWrite) },
-    ImportSpec { name: "fs_list", params: &[I32, I32], results: &[I64], capability: Some(Kind::FsRead) },
-    ImportSpec { name: "http_request", params: &[I32, I32], results: &[I64], capability: Some(Kind::NetOutbound) },
-    ImportSpec { name: "env_get", params: &[I32, I32], results: &[I64], capability: Some(Kind::Env) },
-    ImportSpec { name: "secret_get", params: &[I32, I32], results: &[I64], capability: Some(Kind::SecretsRead) },
+    ImportSpec {
+        name: "log",
+        params: &[I32, I32, I32],
+        results: &[],
+        capability: Some(Kind::Log),
+    },
+    ImportSpec {
+        name: "set_error",
+        params: &[I32, I32],
+        results: &[],
+        capability: None,
+    },
+    ImportSpec {
+        name: "config_get",
+        params: &[I32, I32],
+        results: &[I64],
+        capability: None,
+    },
+    ImportSpec {
+        name: "clock_now",
+        params: &[I32],
+        results: &[I64],
+        capability: Some(Kind::Clock),
+    },
+    ImportSpec {
+        name: "random_fill",
+        params: &[I32, I32],
+        results: &[I32],
+        capability: Some(Kind::Random),
+    },
+    ImportSpec {
+        name: "kv_get",
+        params: &[I32, I32],
+        results: &[I64],
+        capability: Some(Kind::Kv),
+    },
+    ImportSpec {
+        name: "kv_set",
+        params: &[I32, I32, I32, I32],
+        results: &[I32],
+        capability: Some(Kind::Kv),
+    },
+    ImportSpec {
+        name: "kv_delete",
+        params: &[I32, I32],
+        results: &[I32],
+        capability: Some(Kind::Kv),
+    },
+    ImportSpec {
+        name: "emit",
+        params: &[I32, I32, I32, I32],
+        results: &[I32],
+        capability: Some(Kind::Emit),
+    },
+    ImportSpec {
+        name: "fs_read",
+        params: &[I32, I32],
+        results: &[I64],
+        capability: Some(Kind::FsRead),
+    },
+    ImportSpec {
+        name: "fs_write",
+        params: &[I32, I32, I32, I32],
+        results: &[I32],
+        capability: Some(Kind::FsWrite),
+    },
+    ImportSpec {
+        name: "fs_list",
+        params: &[I32, I32],
+        results: &[I64],
+        capability: Some(Kind::FsRead),
+    },
+    ImportSpec {
+        name: "http_request",
+        params: &[I32, I32],
+        results: &[I64],
+        capability: Some(Kind::NetOutbound),
+    },
+    ImportSpec {
+        name: "env_get",
+        params: &[I32, I32],
+        results: &[I64],
+        capability: Some(Kind::Env),
+    },
+    ImportSpec {
+        name: "secret_get",
+        params: &[I32, I32],
+        results: &[I64],
+        capability: Some(Kind::SecretsRead),
+    },
 ];
 
 pub(crate) fn import_spec(module: &str, name: &str) -> Option<&'static ImportSpec> {
@@ -234,19 +327,28 @@ pub(crate) fn import_spec(module: &str, name: &str) -> Option<&'static ImportSpe
     IMPORTS.iter().find(|s| s.name == name)
 }
 
+/// The capability an import of contract v1 belongs to: `None` if the import does
+/// not exist, `Some(None)` if it needs no capability.
+pub fn import_capability(module: &str, name: &str) -> Option<Option<Kind>> {
+    import_spec(module, name).map(|s| s.capability)
+}
+
 /// Whether an import hands a buffer back through `caplet_alloc`.
 pub(crate) fn returns_buffer(name: &str) -> bool {
-    IMPORTS.iter().any(|s| s.name == name && s.results == [I64] && s.name != "clock_now")
+    IMPORTS
+        .iter()
+        .any(|s| s.name == name && s.results == [I64] && s.name != "clock_now")
 }
 
 type C<'a> = Caller<'a, HostState>;
 type R<T> = Result<T, wasmi::Error>;
 
 fn memory(caller: &C<'_>) -> R<Memory> {
-    caller
-        .data()
-        .memory
-        .ok_or_else(|| fatal(Error::contract("host function called before the instance exported its memory")))
+    caller.data().memory.ok_or_else(|| {
+        fatal(Error::contract(
+            "host function called before the instance exported its memory",
+        ))
+    })
 }
 
 /// Counts a host call; `Err(LIMIT)` past the cap.
@@ -263,7 +365,9 @@ fn bytes_at(mem: &[u8], ptr: i32, len: i32, cap: u32) -> Result<&[u8], Code> {
     if len as u32 > cap {
         return Err(Code::Limit);
     }
-    guest_range(mem.len(), ptr, len).map(|r| &mem[r]).ok_or(Code::InvalidInput)
+    guest_range(mem.len(), ptr, len)
+        .map(|r| &mem[r])
+        .ok_or(Code::InvalidInput)
 }
 
 fn str_at(mem: &[u8], ptr: i32, len: i32, cap: u32) -> Result<&str, Code> {
@@ -276,10 +380,15 @@ fn give(caller: &mut C<'_>, data: &[u8], import: &str) -> R<i64> {
     if data.is_empty() {
         return Ok(0);
     }
-    let Ok(len) = i32::try_from(data.len()) else { return Ok(Code::Limit.as_neg_i64()) };
+    let Ok(len) = i32::try_from(data.len()) else {
+        return Ok(Code::Limit.as_neg_i64());
+    };
     let state = caller.data();
     let alloc = state.alloc.ok_or_else(|| {
-        fatal(Error::MissingExport { name: "caplet_alloc".into(), expected: "a function (i32) -> (i32)".into() })
+        fatal(Error::MissingExport {
+            name: "caplet_alloc".into(),
+            expected: "a function (i32) -> (i32)".into(),
+        })
     })?;
     if state.in_alloc {
         return Err(fatal(Error::contract(format!(
@@ -290,7 +399,13 @@ fn give(caller: &mut C<'_>, data: &[u8], import: &str) -> R<i64> {
     // current slice; the slice position is restored afterwards.
     let before = caller.get_fuel().unwrap_or(0);
     let reserve = caller.data().fuel_reserve;
-    caller.set_fuel(before.saturating_add(reserve)).map_err(|e| fatal(Error::Host { reason: format!("{e}") }))?;
+    caller
+        .set_fuel(before.saturating_add(reserve))
+        .map_err(|e| {
+            fatal(Error::Host {
+                reason: format!("{e}"),
+            })
+        })?;
     caller.data_mut().fuel_reserve = 0;
     caller.data_mut().in_alloc = true;
     let result = alloc.call(&mut *caller, len);
@@ -298,7 +413,11 @@ fn give(caller: &mut C<'_>, data: &[u8], import: &str) -> R<i64> {
     let after = caller.get_fuel().unwrap_or(0);
     let consumed = before.saturating_add(reserve).saturating_sub(after);
     let slice = before.saturating_sub(consumed);
-    caller.set_fuel(slice).map_err(|e| fatal(Error::Host { reason: format!("{e}") }))?;
+    caller.set_fuel(slice).map_err(|e| {
+        fatal(Error::Host {
+            reason: format!("{e}"),
+        })
+    })?;
     caller.data_mut().fuel_reserve = after - slice;
     let ptr = match result {
         Ok(p) => p,
@@ -309,8 +428,14 @@ fn give(caller: &mut C<'_>, data: &[u8], import: &str) -> R<i64> {
             }
             let err = match e.as_trap_code() {
                 Some(wasmi::TrapCode::OutOfFuel) => Error::OutOfFuel { used: 0 },
-                Some(code) => Error::Trap { during, message: format!("{code}") },
-                None => Error::Trap { during, message: format!("{e}") },
+                Some(code) => Error::Trap {
+                    during,
+                    message: format!("{code}"),
+                },
+                None => Error::Trap {
+                    during,
+                    message: format!("{e}"),
+                },
             };
             return Err(fatal(err));
         }
@@ -342,7 +467,11 @@ fn code32(r: Result<(), Code>) -> i32 {
 }
 
 /// Runs `f`, then hands its bytes to the guest.
-fn with_result(caller: &mut C<'_>, import: &str, f: impl FnOnce(&mut C<'_>) -> Result<Vec<u8>, Code>) -> R<i64> {
+fn with_result(
+    caller: &mut C<'_>,
+    import: &str,
+    f: impl FnOnce(&mut C<'_>) -> Result<Vec<u8>, Code>,
+) -> R<i64> {
     if let Err(c) = enter(caller) {
         return Ok(c.as_neg_i64());
     }
@@ -393,7 +522,13 @@ fn parse_url(url: &str) -> Result<(String, String, u16, String), Code> {
         let (h, after) = v6.split_once(']').ok_or(Code::InvalidInput)?;
         match after {
             "" => (h, default_port),
-            p => (h, p.strip_prefix(':').ok_or(Code::InvalidInput)?.parse().map_err(|_| Code::InvalidInput)?),
+            p => (
+                h,
+                p.strip_prefix(':')
+                    .ok_or(Code::InvalidInput)?
+                    .parse()
+                    .map_err(|_| Code::InvalidInput)?,
+            ),
         }
     } else {
         match authority.rsplit_once(':') {
@@ -405,8 +540,19 @@ fn parse_url(url: &str) -> Result<(String, String, u16, String), Code> {
         return Err(Code::InvalidInput);
     }
     let path = path.split('#').next().unwrap_or("");
-    let path = if path.is_empty() { "/".to_string() } else if path.starts_with('?') { format!("/{path}") } else { path.to_string() };
-    Ok((scheme, host.trim_end_matches('.').to_ascii_lowercase(), port, path))
+    let path = if path.is_empty() {
+        "/".to_string()
+    } else if path.starts_with('?') {
+        format!("/{path}")
+    } else {
+        path.to_string()
+    };
+    Ok((
+        scheme,
+        host.trim_end_matches('.').to_ascii_lowercase(),
+        port,
+        path,
+    ))
 }
 
 fn to_json<T: Serialize>(value: &T, estimate: usize) -> Result<Vec<u8>, Code> {
@@ -436,50 +582,80 @@ pub(crate) fn linker(engine: &Engine) -> Linker<HostState> {
 }
 
 fn define(l: &mut Linker<HostState>) -> Result<(), wasmi::errors::LinkerError> {
-    l.func_wrap(MODULE, "log", |mut c: C<'_>, level: i32, ptr: i32, len: i32| -> R<()> {
-        let _ = enter(&mut c);
-        let level = Level::from_i32(level)
-            .ok_or_else(|| fatal(Error::contract(format!("log: level {level} is not 0-4"))))?;
-        let mem = memory(&c)?.data(&c);
-        let range = guest_range(mem.len(), ptr, len).ok_or_else(|| {
-            fatal(Error::contract(format!("log: ({}, {}) is outside the {}-byte memory", ptr as u32, len as u32, mem.len())))
-        })?;
-        let s = c.data();
-        let cap = s.shared.limits.max_log_line_bytes as usize;
-        let bytes = &mem[range];
-        let (bytes, cut) = if bytes.len() > cap { (&bytes[..cap], true) } else { (bytes, false) };
-        let text = String::from_utf8_lossy(bytes);
-        if let Some(log) = &s.shared.platform.log {
-            if cut {
-                let line = format!("{text}… [truncated {} bytes]", len as u32 as usize - cap);
-                log.log(&s.shared.name, level, &line);
+    l.func_wrap(
+        MODULE,
+        "log",
+        |mut c: C<'_>, level: i32, ptr: i32, len: i32| -> R<()> {
+            let _ = enter(&mut c);
+            let level = Level::from_i32(level)
+                .ok_or_else(|| fatal(Error::contract(format!("log: level {level} is not 0-4"))))?;
+            let mem = memory(&c)?.data(&c);
+            let range = guest_range(mem.len(), ptr, len).ok_or_else(|| {
+                fatal(Error::contract(format!(
+                    "log: ({}, {}) is outside the {}-byte memory",
+                    ptr as u32,
+                    len as u32,
+                    mem.len()
+                )))
+            })?;
+            let s = c.data();
+            let cap = s.shared.limits.max_log_line_bytes as usize;
+            let bytes = &mem[range];
+            let (bytes, cut) = if bytes.len() > cap {
+                (&bytes[..cap], true)
             } else {
-                log.log(&s.shared.name, level, &text);
+                (bytes, false)
+            };
+            let text = String::from_utf8_lossy(bytes);
+            if let Some(log) = &s.shared.platform.log {
+                if cut {
+                    let line = format!("{text}… [truncated {} bytes]", len as u32 as usize - cap);
+                    log.log(&s.shared.name, level, &line);
+                } else {
+                    log.log(&s.shared.name, level, &text);
+                }
             }
-        }
-        Ok(())
-    })?;
-    l.func_wrap(MODULE, "set_error", |mut c: C<'_>, ptr: i32, len: i32| -> R<()> {
-        let _ = enter(&mut c);
-        let mem = memory(&c)?.data(&c);
-        let range = guest_range(mem.len(), ptr, len).ok_or_else(|| {
-            fatal(Error::contract(format!("set_error: ({}, {}) is outside the {}-byte memory", ptr as u32, len as u32, mem.len())))
-        })?;
-        let cap = c.data().shared.limits.max_error_message_bytes as usize;
-        let bytes = &mem[range];
-        let bytes = &bytes[..bytes.len().min(cap)];
-        let msg = String::from_utf8_lossy(bytes).into_owned();
-        c.data_mut().error_message = Some(msg);
-        Ok(())
-    })?;
-    l.func_wrap(MODULE, "config_get", |mut c: C<'_>, ptr: i32, len: i32| -> R<i64> {
-        with_result(&mut c, "config_get", |c| {
-            let shared = c.data().shared.clone();
-            let mem = memory(c).map_err(|_| Code::Internal)?.data(&*c);
-            let key = str_at(mem, ptr, len, shared.limits.max_config_bytes)?;
-            shared.config.get(key).map(|v| v.as_bytes().to_vec()).ok_or(Code::NotFound)
-        })
-    })?;
+            Ok(())
+        },
+    )?;
+    l.func_wrap(
+        MODULE,
+        "set_error",
+        |mut c: C<'_>, ptr: i32, len: i32| -> R<()> {
+            let _ = enter(&mut c);
+            let mem = memory(&c)?.data(&c);
+            let range = guest_range(mem.len(), ptr, len).ok_or_else(|| {
+                fatal(Error::contract(format!(
+                    "set_error: ({}, {}) is outside the {}-byte memory",
+                    ptr as u32,
+                    len as u32,
+                    mem.len()
+                )))
+            })?;
+            let cap = c.data().shared.limits.max_error_message_bytes as usize;
+            let bytes = &mem[range];
+            let bytes = &bytes[..bytes.len().min(cap)];
+            let msg = String::from_utf8_lossy(bytes).into_owned();
+            c.data_mut().error_message = Some(msg);
+            Ok(())
+        },
+    )?;
+    l.func_wrap(
+        MODULE,
+        "config_get",
+        |mut c: C<'_>, ptr: i32, len: i32| -> R<i64> {
+            with_result(&mut c, "config_get", |c| {
+                let shared = c.data().shared.clone();
+                let mem = memory(c).map_err(|_| Code::Internal)?.data(&*c);
+                let key = str_at(mem, ptr, len, shared.limits.max_config_bytes)?;
+                shared
+                    .config
+                    .get(key)
+                    .map(|v| v.as_bytes().to_vec())
+                    .ok_or(Code::NotFound)
+            })
+        },
+    )?;
     l.func_wrap(MODULE, "clock_now", |mut c: C<'_>, clock: i32| -> R<i64> {
         if let Err(code) = enter(&mut c) {
             return Ok(code.as_neg_i64());
@@ -489,185 +665,273 @@ fn define(l: &mut Linker<HostState>) -> Result<(), wasmi::errors::LinkerError> {
             1 => ClockId::Monotonic,
             _ => return Ok(Code::InvalidInput.as_neg_i64()),
         };
-        let Some(clk) = &c.data().shared.platform.clock else { return Ok(Code::Unsupported.as_neg_i64()) };
-        Ok(code64(clk.now_ns(id).map(|ns| ns.min(i64::MAX as u64) as i64)))
+        let Some(clk) = &c.data().shared.platform.clock else {
+            return Ok(Code::Unsupported.as_neg_i64());
+        };
+        Ok(code64(
+            clk.now_ns(id).map(|ns| ns.min(i64::MAX as u64) as i64),
+        ))
     })?;
-    l.func_wrap(MODULE, "random_fill", |mut c: C<'_>, ptr: i32, len: i32| -> R<i32> {
-        if let Err(code) = enter(&mut c) {
-            return Ok(code.as_neg_i32());
-        }
-        let (mem, s) = memory(&c)?.data_and_store_mut(&mut c);
-        let r = (|| {
-            if len as u32 > s.shared.limits.max_random_bytes {
-                return Err(Code::Limit);
+    l.func_wrap(
+        MODULE,
+        "random_fill",
+        |mut c: C<'_>, ptr: i32, len: i32| -> R<i32> {
+            if let Err(code) = enter(&mut c) {
+                return Ok(code.as_neg_i32());
             }
-            let range = guest_range(mem.len(), ptr, len).ok_or(Code::InvalidInput)?;
-            s.shared.platform.entropy.as_ref().ok_or(Code::Unsupported)?.fill(&mut mem[range])
-        })();
-        Ok(code32(r))
-    })?;
-    l.func_wrap(MODULE, "kv_get", |mut c: C<'_>, ptr: i32, len: i32| -> R<i64> {
-        with_result(&mut c, "kv_get", |c| {
-            let (mem, s) = memory(c).map_err(|_| Code::Internal)?.data_and_store_mut(c);
-            let key = str_at(mem, ptr, len, s.shared.limits.max_kv_key_bytes)?;
-            let kv = s.shared.platform.kv.as_ref().ok_or(Code::Unsupported)?;
-            kv.get(&s.shared.name, key)?.ok_or(Code::NotFound)
-        })
-    })?;
-    l.func_wrap(MODULE, "kv_set", |mut c: C<'_>, kp: i32, kl: i32, vp: i32, vl: i32| -> R<i32> {
-        if let Err(code) = enter(&mut c) {
-            return Ok(code.as_neg_i32());
-        }
-        let (mem, s) = memory(&c)?.data_and_store_mut(&mut c);
-        let l = &s.shared.limits;
-        let r = (|| {
-            let key = str_at(mem, kp, kl, l.max_kv_key_bytes)?;
-            let value = bytes_at(mem, vp, vl, l.max_kv_value_bytes)?;
-            let kv = s.shared.platform.kv.as_ref().ok_or(Code::Unsupported)?;
-            kv.set(&s.shared.name, key, value, l.max_kv_keys as usize)
-        })();
-        Ok(code32(r))
-    })?;
-    l.func_wrap(MODULE, "kv_delete", |mut c: C<'_>, ptr: i32, len: i32| -> R<i32> {
-        if let Err(code) = enter(&mut c) {
-            return Ok(code.as_neg_i32());
-        }
-        let (mem, s) = memory(&c)?.data_and_store_mut(&mut c);
-        let r = (|| {
-            let key = str_at(mem, ptr, len, s.shared.limits.max_kv_key_bytes)?;
-            s.shared.platform.kv.as_ref().ok_or(Code::Unsupported)?.delete(&s.shared.name, key)
-        })();
-        Ok(code32(r))
-    })?;
-    l.func_wrap(MODULE, "emit", |mut c: C<'_>, tp: i32, tl: i32, dp: i32, dl: i32| -> R<i32> {
-        if let Err(code) = enter(&mut c) {
-            return Ok(code.as_neg_i32());
-        }
-        let (mem, s) = memory(&c)?.data_and_store_mut(&mut c);
-        let l = &s.shared.limits;
-        let r = (|| {
-            let topic = str_at(mem, tp, tl, l.max_topic_bytes)?;
-            let data = bytes_at(mem, dp, dl, l.max_emit_bytes)?;
-            s.check(Kind::Emit, topic)?;
-            s.shared.platform.events.as_ref().ok_or(Code::Unsupported)?.emit(&s.shared.name, topic, data)
-        })();
-        Ok(code32(r))
-    })?;
-    l.func_wrap(MODULE, "fs_read", |mut c: C<'_>, ptr: i32, len: i32| -> R<i64> {
-        with_result(&mut c, "fs_read", |c| {
-            let (mem, s) = memory(c).map_err(|_| Code::Internal)?.data_and_store_mut(c);
-            let path = normalize_guest_path(str_at(mem, ptr, len, s.shared.limits.max_name_bytes)?)?;
-            s.check(Kind::FsRead, &path)?;
-            let fs = s.shared.platform.fs.as_ref().ok_or(Code::Unsupported)?;
-            fs.read(&path, s.shared.limits.max_host_result_bytes as usize)
-        })
-    })?;
-    l.func_wrap(MODULE, "fs_write", |mut c: C<'_>, pp: i32, pl: i32, dp: i32, dl: i32| -> R<i32> {
-        if let Err(code) = enter(&mut c) {
-            return Ok(code.as_neg_i32());
-        }
-        let (mem, s) = memory(&c)?.data_and_store_mut(&mut c);
-        let l = &s.shared.limits;
-        let r = (|| {
-            let path = normalize_guest_path(str_at(mem, pp, pl, l.max_name_bytes)?)?;
-            let data = bytes_at(mem, dp, dl, l.max_host_result_bytes)?;
-            s.check(Kind::FsWrite, &path)?;
-            s.shared.platform.fs.as_ref().ok_or(Code::Unsupported)?.write(&path, data)
-        })();
-        Ok(code32(r))
-    })?;
-    l.func_wrap(MODULE, "fs_list", |mut c: C<'_>, ptr: i32, len: i32| -> R<i64> {
-        with_result(&mut c, "fs_list", |c| {
-            let (mem, s) = memory(c).map_err(|_| Code::Internal)?.data_and_store_mut(c);
-            let path = normalize_guest_path(str_at(mem, ptr, len, s.shared.limits.max_name_bytes)?)?;
-            s.check(Kind::FsRead, &path)?;
-            let fs = s.shared.platform.fs.as_ref().ok_or(Code::Unsupported)?;
-            let entries = fs.list(&path, 10_000)?;
-            let estimate = entries.iter().map(|e| e.name.len() * 6 + 48).sum::<usize>() + 2;
-            let json = to_json(&entries, estimate)?;
-            if json.len() > s.shared.limits.max_host_result_bytes as usize {
-                return Err(Code::Limit);
+            let (mem, s) = memory(&c)?.data_and_store_mut(&mut c);
+            let r = (|| {
+                if len as u32 > s.shared.limits.max_random_bytes {
+                    return Err(Code::Limit);
+                }
+                let range = guest_range(mem.len(), ptr, len).ok_or(Code::InvalidInput)?;
+                s.shared
+                    .platform
+                    .entropy
+                    .as_ref()
+                    .ok_or(Code::Unsupported)?
+                    .fill(&mut mem[range])
+            })();
+            Ok(code32(r))
+        },
+    )?;
+    l.func_wrap(
+        MODULE,
+        "kv_get",
+        |mut c: C<'_>, ptr: i32, len: i32| -> R<i64> {
+            with_result(&mut c, "kv_get", |c| {
+                let (mem, s) = memory(c).map_err(|_| Code::Internal)?.data_and_store_mut(c);
+                let key = str_at(mem, ptr, len, s.shared.limits.max_kv_key_bytes)?;
+                let kv = s.shared.platform.kv.as_ref().ok_or(Code::Unsupported)?;
+                kv.get(&s.shared.name, key)?.ok_or(Code::NotFound)
+            })
+        },
+    )?;
+    l.func_wrap(
+        MODULE,
+        "kv_set",
+        |mut c: C<'_>, kp: i32, kl: i32, vp: i32, vl: i32| -> R<i32> {
+            if let Err(code) = enter(&mut c) {
+                return Ok(code.as_neg_i32());
             }
-            Ok(json)
-        })
-    })?;
-    l.func_wrap(MODULE, "http_request", |mut c: C<'_>, ptr: i32, len: i32| -> R<i64> {
-        with_result(&mut c, "http_request", |c| {
-            let (mem, s) = memory(c).map_err(|_| Code::Internal)?.data_and_store_mut(c);
-            let max = s.shared.limits.max_host_result_bytes;
-            // The request carries its body in base64: allow for the 4/3 expansion.
-            let raw = bytes_at(mem, ptr, len, max.saturating_mul(4) / 3 + 64 * 1024)?;
-            let mut scratch = vec![0u8; raw.len()];
-            let (req, _): (HttpRequestJson, usize) =
-                serde_json_core::from_slice_escaped(raw, &mut scratch).map_err(|_| Code::InvalidInput)?;
-            let (scheme, host, port, path) = parse_url(&req.url)?;
-            if !s.shared.grants.allows_net(&host, port) {
-                return Err(s.deny(Kind::NetOutbound, &format!("{host}:{port}")).unwrap_err());
+            let (mem, s) = memory(&c)?.data_and_store_mut(&mut c);
+            let l = &s.shared.limits;
+            let r = (|| {
+                let key = str_at(mem, kp, kl, l.max_kv_key_bytes)?;
+                let value = bytes_at(mem, vp, vl, l.max_kv_value_bytes)?;
+                let kv = s.shared.platform.kv.as_ref().ok_or(Code::Unsupported)?;
+                kv.set(&s.shared.name, key, value, l.max_kv_keys as usize)
+            })();
+            Ok(code32(r))
+        },
+    )?;
+    l.func_wrap(
+        MODULE,
+        "kv_delete",
+        |mut c: C<'_>, ptr: i32, len: i32| -> R<i32> {
+            if let Err(code) = enter(&mut c) {
+                return Ok(code.as_neg_i32());
             }
-            let method = req.method.to_ascii_uppercase();
-            if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) {
-                return Err(Code::InvalidInput);
+            let (mem, s) = memory(&c)?.data_and_store_mut(&mut c);
+            let r = (|| {
+                let key = str_at(mem, ptr, len, s.shared.limits.max_kv_key_bytes)?;
+                s.shared
+                    .platform
+                    .kv
+                    .as_ref()
+                    .ok_or(Code::Unsupported)?
+                    .delete(&s.shared.name, key)
+            })();
+            Ok(code32(r))
+        },
+    )?;
+    l.func_wrap(
+        MODULE,
+        "emit",
+        |mut c: C<'_>, tp: i32, tl: i32, dp: i32, dl: i32| -> R<i32> {
+            if let Err(code) = enter(&mut c) {
+                return Ok(code.as_neg_i32());
             }
-            let body = match &req.body {
-                None => Vec::new(),
-                Some(b) => b64().decode(b).map_err(|_| Code::InvalidInput)?,
-            };
-            let request = HttpRequest {
-                method,
-                url: req.url.clone(),
-                scheme,
-                host,
-                port,
-                path,
-                headers: req.headers.into_iter().map(|(k, v)| (k.0, v)).collect(),
-                body,
-            };
-            let http = s.shared.platform.http.as_ref().ok_or(Code::Unsupported)?;
-            let resp = http.request(&request, &Policy(s), max as usize)?;
-            if resp.body.len() > max as usize {
-                return Err(Code::Limit);
+            let (mem, s) = memory(&c)?.data_and_store_mut(&mut c);
+            let l = &s.shared.limits;
+            let r = (|| {
+                let topic = str_at(mem, tp, tl, l.max_topic_bytes)?;
+                let data = bytes_at(mem, dp, dl, l.max_emit_bytes)?;
+                s.check(Kind::Emit, topic)?;
+                s.shared
+                    .platform
+                    .events
+                    .as_ref()
+                    .ok_or(Code::Unsupported)?
+                    .emit(&s.shared.name, topic, data)
+            })();
+            Ok(code32(r))
+        },
+    )?;
+    l.func_wrap(
+        MODULE,
+        "fs_read",
+        |mut c: C<'_>, ptr: i32, len: i32| -> R<i64> {
+            with_result(&mut c, "fs_read", |c| {
+                let (mem, s) = memory(c).map_err(|_| Code::Internal)?.data_and_store_mut(c);
+                let path =
+                    normalize_guest_path(str_at(mem, ptr, len, s.shared.limits.max_name_bytes)?)?;
+                s.check(Kind::FsRead, &path)?;
+                let fs = s.shared.platform.fs.as_ref().ok_or(Code::Unsupported)?;
+                fs.read(&path, s.shared.limits.max_host_result_bytes as usize)
+            })
+        },
+    )?;
+    l.func_wrap(
+        MODULE,
+        "fs_write",
+        |mut c: C<'_>, pp: i32, pl: i32, dp: i32, dl: i32| -> R<i32> {
+            if let Err(code) = enter(&mut c) {
+                return Ok(code.as_neg_i32());
             }
-            let mut headers: BTreeMap<&str, String> = BTreeMap::new();
-            for (k, v) in &resp.headers {
-                headers
-                    .entry(k.as_str())
-                    .and_modify(|old| {
-                        old.push_str(", ");
-                        old.push_str(v);
-                    })
-                    .or_insert_with(|| v.clone());
-            }
-            let json = HttpResponseJson { status: resp.status, headers, body: b64().encode(&resp.body) };
-            let estimate = json.body.len() + resp.headers.iter().map(|(k, v)| (k.len() + v.len()) * 6 + 8).sum::<usize>() + 64;
-            to_json(&json, estimate)
-        })
-    })?;
-    l.func_wrap(MODULE, "env_get", |mut c: C<'_>, ptr: i32, len: i32| -> R<i64> {
-        with_result(&mut c, "env_get", |c| {
-            let (mem, s) = memory(c).map_err(|_| Code::Internal)?.data_and_store_mut(c);
-            let name = str_at(mem, ptr, len, s.shared.limits.max_name_bytes)?;
-            s.check(Kind::Env, name)?;
-            let env = s.shared.platform.env.as_ref().ok_or(Code::Unsupported)?;
-            let v = env.get(name)?.ok_or(Code::NotFound)?;
-            if v.len() > s.shared.limits.max_host_result_bytes as usize {
-                return Err(Code::Limit);
-            }
-            Ok(v.into_bytes())
-        })
-    })?;
-    l.func_wrap(MODULE, "secret_get", |mut c: C<'_>, ptr: i32, len: i32| -> R<i64> {
-        with_result(&mut c, "secret_get", |c| {
-            let (mem, s) = memory(c).map_err(|_| Code::Internal)?.data_and_store_mut(c);
-            let name = str_at(mem, ptr, len, s.shared.limits.max_name_bytes)?;
-            s.check(Kind::SecretsRead, name)?;
-            let secrets = s.shared.platform.secrets.as_ref().ok_or(Code::Unsupported)?;
-            let v = secrets.get(name)?.ok_or(Code::NotFound)?;
-            if v.len() > s.shared.limits.max_host_result_bytes as usize {
-                return Err(Code::Limit);
-            }
-            Ok(v)
-        })
-    })?;
+            let (mem, s) = memory(&c)?.data_and_store_mut(&mut c);
+            let l = &s.shared.limits;
+            let r = (|| {
+                let path = normalize_guest_path(str_at(mem, pp, pl, l.max_name_bytes)?)?;
+                let data = bytes_at(mem, dp, dl, l.max_host_result_bytes)?;
+                s.check(Kind::FsWrite, &path)?;
+                s.shared
+                    .platform
+                    .fs
+                    .as_ref()
+                    .ok_or(Code::Unsupported)?
+                    .write(&path, data)
+            })();
+            Ok(code32(r))
+        },
+    )?;
+    l.func_wrap(
+        MODULE,
+        "fs_list",
+        |mut c: C<'_>, ptr: i32, len: i32| -> R<i64> {
+            with_result(&mut c, "fs_list", |c| {
+                let (mem, s) = memory(c).map_err(|_| Code::Internal)?.data_and_store_mut(c);
+                let path =
+                    normalize_guest_path(str_at(mem, ptr, len, s.shared.limits.max_name_bytes)?)?;
+                s.check(Kind::FsRead, &path)?;
+                let fs = s.shared.platform.fs.as_ref().ok_or(Code::Unsupported)?;
+                let entries = fs.list(&path, 10_000)?;
+                let estimate = entries.iter().map(|e| e.name.len() * 6 + 48).sum::<usize>() + 2;
+                let json = to_json(&entries, estimate)?;
+                if json.len() > s.shared.limits.max_host_result_bytes as usize {
+                    return Err(Code::Limit);
+                }
+                Ok(json)
+            })
+        },
+    )?;
+    l.func_wrap(
+        MODULE,
+        "http_request",
+        |mut c: C<'_>, ptr: i32, len: i32| -> R<i64> {
+            with_result(&mut c, "http_request", |c| {
+                let (mem, s) = memory(c).map_err(|_| Code::Internal)?.data_and_store_mut(c);
+                let max = s.shared.limits.max_host_result_bytes;
+                // The request carries its body in base64: allow for the 4/3 expansion.
+                let raw = bytes_at(mem, ptr, len, max.saturating_mul(4) / 3 + 64 * 1024)?;
+                let mut scratch = vec![0u8; raw.len()];
+                let (req, _): (HttpRequestJson, usize) =
+                    serde_json_core::from_slice_escaped(raw, &mut scratch)
+                        .map_err(|_| Code::InvalidInput)?;
+                let (scheme, host, port, path) = parse_url(&req.url)?;
+                if !s.shared.grants.allows_net(&host, port) {
+                    return Err(s
+                        .deny(Kind::NetOutbound, &format!("{host}:{port}"))
+                        .unwrap_err());
+                }
+                let method = req.method.to_ascii_uppercase();
+                if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) {
+                    return Err(Code::InvalidInput);
+                }
+                let body = match &req.body {
+                    None => Vec::new(),
+                    Some(b) => b64().decode(b).map_err(|_| Code::InvalidInput)?,
+                };
+                let request = HttpRequest {
+                    method,
+                    url: req.url.clone(),
+                    scheme,
+                    host,
+                    port,
+                    path,
+                    headers: req.headers.into_iter().map(|(k, v)| (k.0, v)).collect(),
+                    body,
+                };
+                let http = s.shared.platform.http.as_ref().ok_or(Code::Unsupported)?;
+                let resp = http.request(&request, &Policy(s), max as usize)?;
+                if resp.body.len() > max as usize {
+                    return Err(Code::Limit);
+                }
+                let mut headers: BTreeMap<&str, String> = BTreeMap::new();
+                for (k, v) in &resp.headers {
+                    headers
+                        .entry(k.as_str())
+                        .and_modify(|old| {
+                            old.push_str(", ");
+                            old.push_str(v);
+                        })
+                        .or_insert_with(|| v.clone());
+                }
+                let json = HttpResponseJson {
+                    status: resp.status,
+                    headers,
+                    body: b64().encode(&resp.body),
+                };
+                let estimate = json.body.len()
+                    + resp
+                        .headers
+                        .iter()
+                        .map(|(k, v)| (k.len() + v.len()) * 6 + 8)
+                        .sum::<usize>()
+                    + 64;
+                to_json(&json, estimate)
+            })
+        },
+    )?;
+    l.func_wrap(
+        MODULE,
+        "env_get",
+        |mut c: C<'_>, ptr: i32, len: i32| -> R<i64> {
+            with_result(&mut c, "env_get", |c| {
+                let (mem, s) = memory(c).map_err(|_| Code::Internal)?.data_and_store_mut(c);
+                let name = str_at(mem, ptr, len, s.shared.limits.max_name_bytes)?;
+                s.check(Kind::Env, name)?;
+                let env = s.shared.platform.env.as_ref().ok_or(Code::Unsupported)?;
+                let v = env.get(name)?.ok_or(Code::NotFound)?;
+                if v.len() > s.shared.limits.max_host_result_bytes as usize {
+                    return Err(Code::Limit);
+                }
+                Ok(v.into_bytes())
+            })
+        },
+    )?;
+    l.func_wrap(
+        MODULE,
+        "secret_get",
+        |mut c: C<'_>, ptr: i32, len: i32| -> R<i64> {
+            with_result(&mut c, "secret_get", |c| {
+                let (mem, s) = memory(c).map_err(|_| Code::Internal)?.data_and_store_mut(c);
+                let name = str_at(mem, ptr, len, s.shared.limits.max_name_bytes)?;
+                s.check(Kind::SecretsRead, name)?;
+                let secrets = s
+                    .shared
+                    .platform
+                    .secrets
+                    .as_ref()
+                    .ok_or(Code::Unsupported)?;
+                let v = secrets.get(name)?.ok_or(Code::NotFound)?;
+                if v.len() > s.shared.limits.max_host_result_bytes as usize {
+                    return Err(Code::Limit);
+                }
+                Ok(v)
+            })
+        },
+    )?;
     Ok(())
 }
 
@@ -695,20 +959,40 @@ mod tests {
 
     #[test]
     fn guest_paths_normalise_and_refuse_escapes() {
-        assert_eq!(normalize_guest_path("/data/./a//b/../c").unwrap(), "/data/a/c");
+        assert_eq!(
+            normalize_guest_path("/data/./a//b/../c").unwrap(),
+            "/data/a/c"
+        );
         assert_eq!(normalize_guest_path("/").unwrap(), "/");
         assert_eq!(normalize_guest_path("/data/..").unwrap(), "/");
-        assert_eq!(normalize_guest_path("/data/../../etc"), Err(Code::PermissionDenied));
+        assert_eq!(
+            normalize_guest_path("/data/../../etc"),
+            Err(Code::PermissionDenied)
+        );
         assert_eq!(normalize_guest_path("data/a"), Err(Code::InvalidInput));
         assert_eq!(normalize_guest_path("/a\0b"), Err(Code::InvalidInput));
     }
 
     #[test]
     fn urls_parse_strictly() {
-        assert_eq!(parse_url("http://Example.com:8080/a?b=1#frag").unwrap(), ("http".into(), "example.com".into(), 8080, "/a?b=1".into()));
+        assert_eq!(
+            parse_url("http://Example.com:8080/a?b=1#frag").unwrap(),
+            ("http".into(), "example.com".into(), 8080, "/a?b=1".into())
+        );
         assert_eq!(parse_url("https://[::1]/").unwrap().1, "::1");
-        assert_eq!(parse_url("https://x.org").unwrap(), ("https".into(), "x.org".into(), 443, "/".into()));
-        for bad in ["ftp://x", "http://user@evil.com/", "http://", "http://h:0/", "http://h:99999/", "nohost", "http://a%2eb/"] {
+        assert_eq!(
+            parse_url("https://x.org").unwrap(),
+            ("https".into(), "x.org".into(), 443, "/".into())
+        );
+        for bad in [
+            "ftp://x",
+            "http://user@evil.com/",
+            "http://",
+            "http://h:0/",
+            "http://h:99999/",
+            "nohost",
+            "http://a%2eb/",
+        ] {
             assert_eq!(parse_url(bad), Err(Code::InvalidInput), "{bad}");
         }
     }
@@ -718,6 +1002,8 @@ mod tests {
         for (i, a) in IMPORTS.iter().enumerate() {
             assert!(IMPORTS[i + 1..].iter().all(|b| b.name != a.name));
         }
-        assert!(returns_buffer("kv_get") && !returns_buffer("clock_now") && !returns_buffer("kv_set"));
+        assert!(
+            returns_buffer("kv_get") && !returns_buffer("clock_now") && !returns_buffer("kv_set")
+        );
     }
 }

@@ -150,7 +150,13 @@ impl Capability {
         if text.chars().any(|c| c.is_control() || c.is_whitespace()) {
             return Err(bad("contains whitespace or control characters"));
         }
-        let plain = |kind| Ok(Capability { kind, scope: String::new(), port: Port::Any });
+        let plain = |kind| {
+            Ok(Capability {
+                kind,
+                scope: String::new(),
+                port: Port::Any,
+            })
+        };
         match text {
             "log" => return plain(Kind::Log),
             "clock" => return plain(Kind::Clock),
@@ -170,7 +176,9 @@ impl Capability {
         for (kind, prefix) in scoped {
             if let Some(scope) = text.strip_prefix(prefix) {
                 if scope.is_empty() {
-                    return Err(bad("the scope after the last `:` is empty (use `*` for any)"));
+                    return Err(bad(
+                        "the scope after the last `:` is empty (use `*` for any)",
+                    ));
                 }
                 return match kind {
                     Kind::NetOutbound => {
@@ -187,7 +195,11 @@ impl Capability {
                     Kind::FsRead | Kind::FsWrite if !scope.starts_with('/') && scope != "**" => {
                         Err(bad("path scopes are absolute guest paths (start with `/`)"))
                     }
-                    _ => Ok(Capability { kind, scope: scope.to_string(), port: Port::Any }),
+                    _ => Ok(Capability {
+                        kind,
+                        scope: scope.to_string(),
+                        port: Port::Any,
+                    }),
                 };
             }
         }
@@ -206,7 +218,11 @@ impl Capability {
             k if k.is_scoped() => "*",
             _ => "",
         };
-        Capability { kind, scope: scope.to_string(), port: Port::Any }
+        Capability {
+            kind,
+            scope: scope.to_string(),
+            port: Port::Any,
+        }
     }
 
     /// The kind.
@@ -226,7 +242,8 @@ impl Capability {
 
     /// Whether this grant allows `subject` (a topic, path, name or host).
     pub fn allows(&self, kind: Kind, subject: &str) -> bool {
-        self.kind == kind && (!kind.is_scoped() || glob::matches(&self.scope, subject, kind.separator()))
+        self.kind == kind
+            && (!kind.is_scoped() || glob::matches(&self.scope, subject, kind.separator()))
     }
 
     /// Whether this grant allows `host:port` (for `net:outbound`).
@@ -254,7 +271,9 @@ impl Capability {
             (Port::Exactly(a), Port::Exactly(b)) => a == b,
             (Port::Exactly(_), Port::Any) => false,
         };
-        port_ok && (self.scope == required.scope || glob::matches(&self.scope, &required.scope, self.kind.separator()))
+        port_ok
+            && (self.scope == required.scope
+                || glob::matches(&self.scope, &required.scope, self.kind.separator()))
     }
 }
 
@@ -277,7 +296,8 @@ fn split_host_port(scope: &str) -> Result<(&str, Port), &'static str> {
         let (host, after) = rest.split_once(']').ok_or("unclosed `[` in host")?;
         return match after {
             "" => Ok((host, Port::Any)),
-            p => parse_port(p.strip_prefix(':').ok_or("expected `:port` after `]`")?).map(|p| (host, p)),
+            p => parse_port(p.strip_prefix(':').ok_or("expected `:port` after `]`")?)
+                .map(|p| (host, p)),
         };
     }
     match scope.rsplit_once(':') {
@@ -316,7 +336,9 @@ pub struct Grants {
 impl Grants {
     /// An empty table: everything is denied.
     pub const fn new() -> Self {
-        Grants { items: heapless::Vec::new() }
+        Grants {
+            items: heapless::Vec::new(),
+        }
     }
 
     /// Parses and adds each capability string.
@@ -335,7 +357,9 @@ impl Grants {
         }
         self.items
             .push(cap)
-            .map_err(|_| Error::CapabilityTableFull { capacity: MAX_GRANTS })
+            .map_err(|_| Error::CapabilityTableFull {
+                capacity: MAX_GRANTS,
+            })
     }
 
     /// The grants, in the order they were added.
@@ -429,7 +453,10 @@ mod tests {
             assert!(msg.contains(needle), "{text}: {msg}");
         }
         let long = "env:".to_string() + &"A".repeat(600);
-        assert!(Capability::parse(&long).unwrap_err().to_string().contains("512"));
+        assert!(Capability::parse(&long)
+            .unwrap_err()
+            .to_string()
+            .contains("512"));
     }
 
     #[test]
@@ -439,7 +466,12 @@ mod tests {
             assert!(!empty.has_kind(kind));
             assert!(!empty.allows(kind, "x"));
         }
-        let g = Grants::from_strs(["fs:read:/data/**", "env:APP_*", "net:outbound:*.example.com:443"]).unwrap();
+        let g = Grants::from_strs([
+            "fs:read:/data/**",
+            "env:APP_*",
+            "net:outbound:*.example.com:443",
+        ])
+        .unwrap();
         assert!(g.allows(Kind::FsRead, "/data/a/b"));
         assert!(!g.allows(Kind::FsRead, "/etc/passwd"));
         assert!(!g.allows(Kind::FsWrite, "/data/a"));
@@ -455,12 +487,18 @@ mod tests {
     fn table_is_fixed_capacity() {
         let mut g = Grants::new();
         for i in 0..MAX_GRANTS {
-            g.grant(Capability::parse(&alloc::format!("env:V{i}")).unwrap()).unwrap();
+            g.grant(Capability::parse(&alloc::format!("env:V{i}")).unwrap())
+                .unwrap();
         }
         // A duplicate is not a new entry.
         g.grant(Capability::parse("env:V0").unwrap()).unwrap();
         let err = g.grant(Capability::parse("env:MORE").unwrap()).unwrap_err();
-        assert_eq!(err, Error::CapabilityTableFull { capacity: MAX_GRANTS });
+        assert_eq!(
+            err,
+            Error::CapabilityTableFull {
+                capacity: MAX_GRANTS
+            }
+        );
         assert_eq!(g.len(), MAX_GRANTS);
     }
 

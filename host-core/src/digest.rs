@@ -49,7 +49,10 @@ impl Digest {
         if actual == *self {
             Ok(())
         } else {
-            Err(Error::DigestMismatch { expected: self.to_hex(), actual: actual.to_hex() })
+            Err(Error::DigestMismatch {
+                expected: self.to_hex(),
+                actual: actual.to_hex(),
+            })
         }
     }
 }
@@ -91,9 +94,9 @@ pub fn read_module<R: embedded_io::Read>(
     let mut buf = Vec::new();
     let mut chunk = [0u8; 512];
     loop {
-        let n = source
-            .read(&mut chunk)
-            .map_err(|e| Error::Host { reason: format!("reading the module failed: {:?}", e.kind()) })?;
+        let n = source.read(&mut chunk).map_err(|e| Error::Host {
+            reason: format!("reading the module failed: {:?}", e.kind()),
+        })?;
         if n == 0 {
             break;
         }
@@ -111,7 +114,10 @@ pub fn read_module<R: embedded_io::Read>(
     let digest = Digest(hasher.finalize().into());
     if let Some(expected) = expected {
         if *expected != digest {
-            return Err(Error::DigestMismatch { expected: expected.to_hex(), actual: digest.to_hex() });
+            return Err(Error::DigestMismatch {
+                expected: expected.to_hex(),
+                actual: digest.to_hex(),
+            });
         }
     }
     Ok((buf, digest))
@@ -128,7 +134,10 @@ mod tests {
         let d = Digest::of(b"");
         assert_eq!(d.to_hex(), EMPTY);
         assert_eq!(Digest::from_hex(EMPTY).unwrap(), d);
-        assert_eq!(Digest::from_hex(&alloc::format!("sha256:{}", EMPTY.to_uppercase())).unwrap(), d);
+        assert_eq!(
+            Digest::from_hex(&alloc::format!("sha256:{}", EMPTY.to_uppercase())).unwrap(),
+            d
+        );
         assert!(Digest::from_hex("abc").is_err());
         assert!(Digest::from_hex(&"g".repeat(64)).is_err());
     }
@@ -141,7 +150,13 @@ mod tests {
         assert_eq!(d, Digest::of(&data));
         read_module(&data[..], 4096, Some(&d)).unwrap();
         let wrong = Digest::of(b"other");
-        assert!(matches!(read_module(&data[..], 4096, Some(&wrong)), Err(Error::DigestMismatch { .. })));
-        assert!(matches!(read_module(&data[..], 1999, None), Err(Error::ModuleTooLarge { .. })));
+        assert!(matches!(
+            read_module(&data[..], 4096, Some(&wrong)),
+            Err(Error::DigestMismatch { .. })
+        ));
+        assert!(matches!(
+            read_module(&data[..], 1999, None),
+            Err(Error::ModuleTooLarge { .. })
+        ));
     }
 }

@@ -291,23 +291,33 @@ impl Error {
     }
 
     pub(crate) fn bad_module(reason: impl Into<String>) -> Self {
-        Error::BadModule { reason: reason.into() }
+        Error::BadModule {
+            reason: reason.into(),
+        }
     }
 
     pub(crate) fn too_large(reason: impl Into<String>) -> Self {
-        Error::ModuleTooLarge { reason: reason.into() }
+        Error::ModuleTooLarge {
+            reason: reason.into(),
+        }
     }
 
     pub(crate) fn manifest(reason: impl Into<String>) -> Self {
-        Error::Manifest { reason: reason.into() }
+        Error::Manifest {
+            reason: reason.into(),
+        }
     }
 
     pub(crate) fn contract(reason: impl Into<String>) -> Self {
-        Error::ContractViolation { reason: reason.into() }
+        Error::ContractViolation {
+            reason: reason.into(),
+        }
     }
 
     pub(crate) fn usage(reason: impl Into<String>) -> Self {
-        Error::Usage { reason: reason.into() }
+        Error::Usage {
+            reason: reason.into(),
+        }
     }
 }
 
@@ -327,22 +337,28 @@ impl fmt::Display for Error {
             Error::MissingExport { name, expected } => {
                 write!(f, "missing export `{name}`: expected {expected}")
             }
-            Error::CapabilityDenied { capability, needed_by } => write!(
+            Error::CapabilityDenied {
+                capability,
+                needed_by,
+            } => write!(
                 f,
                 "capability `{capability}` is not granted (needed by {needed_by})"
             ),
-            Error::CapabilityUnsupported { capability } => write!(
-                f,
-                "this host cannot provide capability `{capability}`"
-            ),
+            Error::CapabilityUnsupported { capability } => {
+                write!(f, "this host cannot provide capability `{capability}`")
+            }
             Error::BadCapability { text, reason } => {
                 write!(f, "bad capability `{text}`: {reason}")
             }
-            Error::CapabilityTableFull { capacity } => write!(
-                f,
-                "capability table is full ({capacity} grants at most)"
-            ),
-            Error::Guest { entry, code, raw, message } => {
+            Error::CapabilityTableFull { capacity } => {
+                write!(f, "capability table is full ({capacity} grants at most)")
+            }
+            Error::Guest {
+                entry,
+                code,
+                raw,
+                message,
+            } => {
                 match code {
                     Some(code) => write!(f, "`{entry}` returned {code} ({raw})")?,
                     None => write!(f, "`{entry}` returned unknown error code {raw}")?,
@@ -392,7 +408,10 @@ impl defmt::Format for Error {
             Error::MissingExport { name, expected } => {
                 defmt::write!(f, "missing export {=str}: expected {=str}", name, expected)
             }
-            Error::CapabilityDenied { capability, needed_by } => defmt::write!(
+            Error::CapabilityDenied {
+                capability,
+                needed_by,
+            } => defmt::write!(
                 f,
                 "capability {=str} is not granted (needed by {=str})",
                 capability,
@@ -458,6 +477,9 @@ mod tests {
             raw: 3,
             message: Some("bad".into()),
         };
-        assert_eq!(alloc::format!("{e}"), "`upper` returned INVALID_INPUT (3): bad");
+        assert_eq!(
+            alloc::format!("{e}"),
+            "`upper` returned INVALID_INPUT (3): bad"
+        );
     }
 }

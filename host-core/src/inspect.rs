@@ -76,7 +76,11 @@ impl Signature {
 
     /// Whether only numbers cross (callable as a typed export).
     pub fn is_numeric(&self) -> bool {
-        !self.params.iter().chain(&self.results).any(|t| *t == ValType::Other)
+        !self
+            .params
+            .iter()
+            .chain(&self.results)
+            .any(|t| *t == ValType::Other)
     }
 }
 
@@ -194,12 +198,17 @@ impl ModuleInfo {
         };
         let count = |what: &str, n: u32, max: u32| -> Result<(), Error> {
             if n > max {
-                Err(Error::too_large(format!("module declares {n} {what}, more than the limit of {max}")))
+                Err(Error::too_large(format!(
+                    "module declares {n} {what}, more than the limit of {max}"
+                )))
             } else {
                 Ok(())
             }
         };
-        let mut info = ModuleInfo { size: wasm.len(), ..Default::default() };
+        let mut info = ModuleInfo {
+            size: wasm.len(),
+            ..Default::default()
+        };
         let mut types: Vec<Signature> = Vec::new();
         let mut func_types: Vec<u32> = Vec::new();
         let mut manifests = 0;
@@ -251,7 +260,11 @@ impl ModuleInfo {
                     }
                 }
                 Payload::FunctionSection(r) => {
-                    count("functions", r.count().saturating_add(func_types.len() as u32), limits.max_functions)?;
+                    count(
+                        "functions",
+                        r.count().saturating_add(func_types.len() as u32),
+                        limits.max_functions,
+                    )?;
                     for t in r {
                         func_types.push(t.map_err(bad)?);
                     }
@@ -293,7 +306,10 @@ impl ModuleInfo {
                             ExternalKind::Global => ItemKind::Global,
                             _ => ItemKind::Other,
                         };
-                        info.exports.push(Export { name: e.name.to_string(), kind });
+                        info.exports.push(Export {
+                            name: e.name.to_string(),
+                            kind,
+                        });
                     }
                 }
                 Payload::StartSection { .. } => info.has_start = true,
@@ -315,7 +331,9 @@ impl ModuleInfo {
                 Payload::CustomSection(c) if c.name() == MANIFEST_SECTION => {
                     manifests += 1;
                     if manifests > 1 {
-                        return Err(Error::manifest("module has more than one caplet.manifest section"));
+                        return Err(Error::manifest(
+                            "module has more than one caplet.manifest section",
+                        ));
                     }
                     info.manifest_range = Some(c.data_offset()..c.data_offset() + c.data().len());
                 }
@@ -390,7 +408,9 @@ impl ModuleInfo {
     /// Names of exports with the entry-point signature `(i32, i32) -> i64`.
     pub fn entry_points(&self) -> impl Iterator<Item = &str> {
         self.exports.iter().filter_map(|e| match &e.kind {
-            ItemKind::Func(sig) if sig.is_entry() && e.name != "caplet_alloc" => Some(e.name.as_str()),
+            ItemKind::Func(sig) if sig.is_entry() && e.name != "caplet_alloc" => {
+                Some(e.name.as_str())
+            }
             _ => None,
         })
     }

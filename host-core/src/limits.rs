@@ -139,7 +139,10 @@ pub struct EngineLimits {
 
 impl Default for EngineLimits {
     fn default() -> Self {
-        EngineLimits { max_recursion_depth: 512, max_stack_bytes: 256 * KIB }
+        EngineLimits {
+            max_recursion_depth: 512,
+            max_stack_bytes: 256 * KIB,
+        }
     }
 }
 

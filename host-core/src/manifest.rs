@@ -153,12 +153,16 @@ impl Manifest {
         validate_name(&self.name)?;
         for e in &self.entrypoints {
             if e.is_empty() || e.len() > 128 || e.chars().any(|c| c.is_control()) {
-                return Err(Error::manifest(format!("entry point name `{e}` is empty, too long or has control characters")));
+                return Err(Error::manifest(format!(
+                    "entry point name `{e}` is empty, too long or has control characters"
+                )));
             }
         }
         for key in self.config.keys() {
             if key.is_empty() || key.len() > 128 {
-                return Err(Error::manifest(format!("config key `{key}` must be 1-128 bytes")));
+                return Err(Error::manifest(format!(
+                    "config key `{key}` must be 1-128 bytes"
+                )));
             }
         }
         if let Some(module) = &self.module {
@@ -174,7 +178,9 @@ impl Manifest {
 pub fn validate_name(name: &str) -> Result<(), Error> {
     let ok = !name.is_empty()
         && name.len() <= 64
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
         && name.as_bytes()[0].is_ascii_alphanumeric();
     if ok {
         Ok(())
@@ -228,11 +234,14 @@ fn parse_raw(json: &[u8]) -> Result<Manifest, Error> {
         .map_err(|e| Error::manifest(format!("version `{}` is not semver: {e}", raw.version)))?;
     let mut capabilities = Vec::with_capacity(raw.capabilities.len());
     for c in &raw.capabilities {
-        capabilities.push(Capability::parse(c).map_err(|e| Error::manifest(format!("capabilities: {e}")))?);
+        capabilities
+            .push(Capability::parse(c).map_err(|e| Error::manifest(format!("capabilities: {e}")))?);
     }
     let sha256 = match raw.sha256 {
         None => None,
-        Some(hex) => Some(Digest::from_hex(&hex).map_err(|e| Error::manifest(format!("sha256: {e}")))?),
+        Some(hex) => {
+            Some(Digest::from_hex(&hex).map_err(|e| Error::manifest(format!("sha256: {e}")))?)
+        }
     };
     Ok(Manifest {
         name: raw.name,
@@ -250,8 +259,11 @@ fn parse_raw(json: &[u8]) -> Result<Manifest, Error> {
 fn json_error(e: &serde_json_core::de::Error) -> String {
     use serde_json_core::de::Error as E;
     let text = match e {
-        E::EofWhileParsingList | E::EofWhileParsingObject | E::EofWhileParsingString
-        | E::EofWhileParsingNumber | E::EofWhileParsingValue => "unexpected end of input",
+        E::EofWhileParsingList
+        | E::EofWhileParsingObject
+        | E::EofWhileParsingString
+        | E::EofWhileParsingNumber
+        | E::EofWhileParsingValue => "unexpected end of input",
         E::ExpectedColon => "expected `:`",
         E::ExpectedListCommaOrEnd => "expected `,` or `]`",
         E::ExpectedObjectCommaOrEnd => "expected `,` or `}`",
@@ -298,8 +310,14 @@ mod tests {
         assert_eq!(m.limits.timeout_ms, Some(20));
         assert_eq!(m.config.get("prefix").map(String::as_str), Some("> "));
         assert_eq!(m.module.as_deref(), Some("echo.wasm"));
-        assert_eq!(m.sha256.unwrap().to_hex(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-        assert!(Manifest::parse_embedded(FULL.as_bytes()).unwrap_err().to_string().contains("sidecar"));
+        assert_eq!(
+            m.sha256.unwrap().to_hex(),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert!(Manifest::parse_embedded(FULL.as_bytes())
+            .unwrap_err()
+            .to_string()
+            .contains("sidecar"));
     }
 
     #[test]
@@ -315,19 +333,34 @@ mod tests {
             (r#"{"name":"A b","version":"1.0.0"}"#, "name `A b`"),
             (r#"{"name":"","version":"1.0.0"}"#, "name ``"),
             (r#"{"version":"1.0.0"}"#, "missing"),
-            (r#"{"name":"a","version":"1.0.0","capabilites":["kv"]}"#, "unknown"),
-            (r#"{"name":"a","version":"1.0.0","capabilities":["teleport"]}"#, "unknown capability"),
+            (
+                r#"{"name":"a","version":"1.0.0","capabilites":["kv"]}"#,
+                "unknown",
+            ),
+            (
+                r#"{"name":"a","version":"1.0.0","capabilities":["teleport"]}"#,
+                "unknown capability",
+            ),
             (r#"{"name":"a","version":"1.0.0","sha256":"xyz"}"#, "sha256"),
             (r#"{"name":"a","version":"1.0.0"} x"#, "trailing"),
             (r#"{"name":"a","version":"1.0.0","#, "end of input"),
-            (r#"{"name":"a","version":"1.0.0","limits":{"fuel":-1}}"#, "manifest"),
+            (
+                r#"{"name":"a","version":"1.0.0","limits":{"fuel":-1}}"#,
+                "manifest",
+            ),
             (r#"[1,2]"#, "manifest"),
         ] {
             let msg = Manifest::parse(json.as_bytes()).unwrap_err().to_string();
             assert!(msg.contains(needle), "{json}: {msg}");
         }
-        let huge = alloc::format!(r#"{{"name":"a","version":"1.0.0","description":"{}"}}"#, "x".repeat(MAX_MANIFEST_BYTES));
-        assert!(Manifest::parse(huge.as_bytes()).unwrap_err().to_string().contains("more than"));
+        let huge = alloc::format!(
+            r#"{{"name":"a","version":"1.0.0","description":"{}"}}"#,
+            "x".repeat(MAX_MANIFEST_BYTES)
+        );
+        assert!(Manifest::parse(huge.as_bytes())
+            .unwrap_err()
+            .to_string()
+            .contains("more than"));
     }
 
     #[test]

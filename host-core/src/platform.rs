@@ -184,7 +184,12 @@ pub trait NetPolicy {
 /// body is refused with `LIMIT` above `max_body`.
 pub trait Http: Send + Sync {
     /// Performs the request.
-    fn request(&self, req: &HttpRequest, policy: &dyn NetPolicy, max_body: usize) -> Result<HttpResponse, Code>;
+    fn request(
+        &self,
+        req: &HttpRequest,
+        policy: &dyn NetPolicy,
+        max_body: usize,
+    ) -> Result<HttpResponse, Code>;
 }
 
 /// Environment variables from an operator-given allowlist. MUST NOT expose the
@@ -297,7 +302,10 @@ pub struct MemoryKv {
 impl MemoryKv {
     /// A store holding at most `max_namespaces` plugins' namespaces.
     pub fn new(max_namespaces: usize) -> Self {
-        MemoryKv { inner: spin::Mutex::new(hashbrown::HashMap::new()), max_namespaces }
+        MemoryKv {
+            inner: spin::Mutex::new(hashbrown::HashMap::new()),
+            max_namespaces,
+        }
     }
 
     /// Number of keys in `namespace`.
@@ -314,7 +322,12 @@ impl Default for MemoryKv {
 
 impl KvStore for MemoryKv {
     fn get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, Code> {
-        Ok(self.inner.lock().get(namespace).and_then(|m| m.get(key)).cloned())
+        Ok(self
+            .inner
+            .lock()
+            .get(namespace)
+            .and_then(|m| m.get(key))
+            .cloned())
     }
 
     fn set(&self, namespace: &str, key: &str, value: &[u8], max_keys: usize) -> Result<(), Code> {
@@ -366,7 +379,11 @@ pub mod testing {
     impl StepClock {
         /// Starts at `wall_start` ns since the epoch, advancing `step_ns` per reading.
         pub fn new(wall_start: u64, step_ns: u64) -> Self {
-            StepClock { wall_start, step_ns, ticks: spin::Mutex::new(0) }
+            StepClock {
+                wall_start,
+                step_ns,
+                ticks: spin::Mutex::new(0),
+            }
         }
     }
 
@@ -390,7 +407,11 @@ pub mod testing {
     impl XorShiftEntropy {
         /// Seeded generator (a zero seed is replaced by a constant).
         pub fn new(seed: u64) -> Self {
-            XorShiftEntropy(spin::Mutex::new(if seed == 0 { 0x9E37_79B9_7F4A_7C15 } else { seed }))
+            XorShiftEntropy(spin::Mutex::new(if seed == 0 {
+                0x9E37_79B9_7F4A_7C15
+            } else {
+                seed
+            }))
         }
     }
 
@@ -421,7 +442,9 @@ pub mod testing {
 
     impl LogSink for RecordingLog {
         fn log(&self, plugin: &str, level: Level, message: &str) {
-            self.0.lock().push((plugin.to_string(), level, message.to_string()));
+            self.0
+                .lock()
+                .push((plugin.to_string(), level, message.to_string()));
         }
     }
 
@@ -438,7 +461,9 @@ pub mod testing {
 
     impl EventSink for RecordingEvents {
         fn emit(&self, plugin: &str, topic: &str, data: &[u8]) -> Result<(), Code> {
-            self.0.lock().push((plugin.to_string(), topic.to_string(), data.to_vec()));
+            self.0
+                .lock()
+                .push((plugin.to_string(), topic.to_string(), data.to_vec()));
             Ok(())
         }
     }
@@ -456,7 +481,12 @@ pub mod testing {
 
     impl Audit for RecordingAudit {
         fn denied(&self, d: &Denial<'_>) {
-            self.0.lock().push((d.plugin.to_string(), d.kind, d.subject.to_string(), d.at_load));
+            self.0.lock().push((
+                d.plugin.to_string(),
+                d.kind,
+                d.subject.to_string(),
+                d.at_load,
+            ));
         }
     }
 
@@ -480,11 +510,17 @@ pub mod testing {
         }
 
         fn list(&self, path: &str, max_entries: usize) -> Result<Vec<DirEntry>, Code> {
-            let prefix = if path.ends_with('/') { path.to_string() } else { alloc::format!("{path}/") };
+            let prefix = if path.ends_with('/') {
+                path.to_string()
+            } else {
+                alloc::format!("{path}/")
+            };
             let files = self.0.lock();
             let mut out: Vec<DirEntry> = vec![];
             for (p, data) in files.range(prefix.clone()..) {
-                let Some(rest) = p.strip_prefix(&prefix) else { break };
+                let Some(rest) = p.strip_prefix(&prefix) else {
+                    break;
+                };
                 let (name, kind, size) = match rest.split_once('/') {
                     Some((dir, _)) => (dir, "dir", 0),
                     None => (rest, "file", data.len() as u64),
@@ -495,7 +531,11 @@ pub mod testing {
                 if out.len() == max_entries {
                     return Err(Code::Limit);
                 }
-                out.push(DirEntry { name: name.to_string(), kind, size });
+                out.push(DirEntry {
+                    name: name.to_string(),
+                    kind,
+                    size,
+                });
             }
             if out.is_empty() {
                 return Err(Code::NotFound);
@@ -517,7 +557,12 @@ pub mod testing {
     }
 
     impl Http for CannedHttp {
-        fn request(&self, req: &HttpRequest, policy: &dyn NetPolicy, max_body: usize) -> Result<HttpResponse, Code> {
+        fn request(
+            &self,
+            req: &HttpRequest,
+            policy: &dyn NetPolicy,
+            max_body: usize,
+        ) -> Result<HttpResponse, Code> {
             self.seen.lock().push(req.clone());
             for (host, port) in &self.redirects {
                 if !policy.allows(host, *port) {

@@ -186,7 +186,10 @@ impl Runtime {
             .enforced_limits(wasmi::EnforcedLimits::strict());
         let engine = Engine::new(&config);
         let linker = abi::linker(&engine);
-        Runtime { engine, linker: Arc::new(linker) }
+        Runtime {
+            engine,
+            linker: Arc::new(linker),
+        }
     }
 
     /// Verifies, scans, checks capabilities and compiles a module.
@@ -197,9 +200,16 @@ impl Runtime {
     /// then compilation. Nothing is compiled before every static check passed.
     pub fn load(&self, wasm: &[u8], cfg: PluginConfig) -> Result<Plugin, Error> {
         let digest = Digest::of(wasm);
-        for expected in cfg.expected_digest.iter().chain(cfg.manifest.as_ref().and_then(|m| m.sha256.as_ref())) {
+        for expected in cfg
+            .expected_digest
+            .iter()
+            .chain(cfg.manifest.as_ref().and_then(|m| m.sha256.as_ref()))
+        {
             if *expected != digest {
-                return Err(Error::DigestMismatch { expected: expected.to_hex(), actual: digest.to_hex() });
+                return Err(Error::DigestMismatch {
+                    expected: expected.to_hex(),
+                    actual: digest.to_hex(),
+                });
             }
         }
         // Scan with the largest memory the plugin could get, then re-check below
@@ -219,11 +229,18 @@ impl Runtime {
         }
         let info = ModuleInfo::scan(wasm, &limits)?;
         let audit = |kind, subject: &str| {
-            cfg.platform.audit(&Denial { plugin: &manifest.name, kind, subject, at_load: true })
+            cfg.platform.audit(&Denial {
+                plugin: &manifest.name,
+                kind,
+                subject,
+                at_load: true,
+            })
         };
         for grant in cfg.grants.iter() {
             if !cfg.platform.supports(grant.kind()) {
-                return Err(Error::CapabilityUnsupported { capability: grant.to_string() });
+                return Err(Error::CapabilityUnsupported {
+                    capability: grant.to_string(),
+                });
             }
         }
         for import in &info.imports {
@@ -234,7 +251,10 @@ impl Runtime {
                 } else {
                     "only the `caplet` import module is provided"
                 };
-                return Err(Error::UnknownImport { import: qualified, reason: reason.into() });
+                return Err(Error::UnknownImport {
+                    import: qualified,
+                    reason: reason.into(),
+                });
             };
             match &import.kind {
                 ItemKind::Func(sig) if *sig == spec.signature() => {}
@@ -244,13 +264,25 @@ impl Runtime {
                         reason: format!("expected signature {}, found {sig}", spec.signature()),
                     })
                 }
-                _ => return Err(Error::UnknownImport { import: qualified, reason: "must be a function".into() }),
+                _ => {
+                    return Err(Error::UnknownImport {
+                        import: qualified,
+                        reason: "must be a function".into(),
+                    })
+                }
             }
             if let Some(kind) = spec.capability {
                 if !cfg.grants.has_kind(kind) {
                     audit(kind, &qualified);
-                    let capability = if kind.is_scoped() { format!("{}:<scope>", kind.prefix()) } else { kind.prefix().into() };
-                    return Err(Error::CapabilityDenied { capability, needed_by: format!("import `{qualified}`") });
+                    let capability = if kind.is_scoped() {
+                        format!("{}:<scope>", kind.prefix())
+                    } else {
+                        kind.prefix().into()
+                    };
+                    return Err(Error::CapabilityDenied {
+                        capability,
+                        needed_by: format!("import `{qualified}`"),
+                    });
                 }
             }
         }
@@ -258,7 +290,10 @@ impl Runtime {
             if !cfg.grants.covers(required) {
                 let text = required.to_string();
                 audit(required.kind(), &text);
-                return Err(Error::CapabilityDenied { capability: text, needed_by: "the manifest".into() });
+                return Err(Error::CapabilityDenied {
+                    capability: text,
+                    needed_by: "the manifest".into(),
+                });
             }
         }
         check_exports(&info, &manifest)?;
@@ -268,7 +303,9 @@ impl Runtime {
             config.insert(k, v);
         }
         for (k, v) in &config {
-            if k.len() > limits.max_config_bytes as usize || v.len() > limits.max_config_bytes as usize {
+            if k.len() > limits.max_config_bytes as usize
+                || v.len() > limits.max_config_bytes as usize
+            {
                 return Err(Error::usage(format!(
                     "config `{}` is longer than the {}-byte cap",
                     crate::capability::truncate(k, 40),
@@ -296,11 +333,20 @@ impl Runtime {
 }
 
 fn check_exports(info: &ModuleInfo, manifest: &Manifest) -> Result<(), Error> {
-    let memory = info.exports.iter().any(|e| e.name == "memory" && e.kind == ItemKind::Memory);
+    let memory = info
+        .exports
+        .iter()
+        .any(|e| e.name == "memory" && e.kind == ItemKind::Memory);
     if !memory {
-        return Err(Error::MissingExport { name: "memory".into(), expected: "the guest's linear memory".into() });
+        return Err(Error::MissingExport {
+            name: "memory".into(),
+            expected: "the guest's linear memory".into(),
+        });
     }
-    let alloc_sig = Signature { params: alloc::vec![ValType::I32], results: alloc::vec![ValType::I32] };
+    let alloc_sig = Signature {
+        params: alloc::vec![ValType::I32],
+        results: alloc::vec![ValType::I32],
+    };
     match info.exports.iter().find(|e| e.name == "caplet_alloc") {
         Some(e) if e.kind != ItemKind::Func(alloc_sig.clone()) => {
             return Err(Error::MissingExport { name: "caplet_alloc".into(), expected: "a function (i32) -> (i32)".into() })
@@ -315,7 +361,10 @@ fn check_exports(info: &ModuleInfo, manifest: &Manifest) -> Result<(), Error> {
     }
     if let Some(e) = info.exports.iter().find(|e| e.name == "_initialize") {
         if e.kind != ItemKind::Func(Signature::default()) {
-            return Err(Error::MissingExport { name: "_initialize".into(), expected: "a function () -> ()".into() });
+            return Err(Error::MissingExport {
+                name: "_initialize".into(),
+                expected: "a function () -> ()".into(),
+            });
         }
     }
     for name in &manifest.entrypoints {
@@ -406,7 +455,11 @@ impl Plugin {
     /// fuel budget of one call.
     pub fn instantiate(&self) -> Result<Instance, Error> {
         let live = Live::new(self, &mut NoHook)?;
-        Ok(Instance { plugin: self.clone(), live: Some(live), last_usage: Usage::default() })
+        Ok(Instance {
+            plugin: self.clone(),
+            live: Some(live),
+            last_usage: Usage::default(),
+        })
     }
 
     /// Whether the plugin requires `cap` in its manifest.
@@ -431,21 +484,36 @@ impl Live {
         store.limiter(|s| &mut s.limiter);
         let budget = p.shared.limits.fuel_per_call;
         begin(&mut store, budget)?;
-        let instance = match p.runtime.linker.instantiate_and_start(&mut store, &p.module) {
+        let instance = match p
+            .runtime
+            .linker
+            .instantiate_and_start(&mut store, &p.module)
+        {
             Ok(i) => i,
             Err(e) => return Err(map_run_error(&e, "instantiation", &store, budget)),
         };
         let memory = instance
             .get_memory(&store, "memory")
-            .ok_or_else(|| Error::MissingExport { name: "memory".into(), expected: "a linear memory".into() })?;
-        let alloc = instance.get_typed_func::<i32, i32>(&store, "caplet_alloc").ok();
+            .ok_or_else(|| Error::MissingExport {
+                name: "memory".into(),
+                expected: "a linear memory".into(),
+            })?;
+        let alloc = instance
+            .get_typed_func::<i32, i32>(&store, "caplet_alloc")
+            .ok();
         store.data_mut().memory = Some(memory);
         store.data_mut().alloc = alloc;
         if let Ok(init) = instance.get_typed_func::<(), ()>(&store, "_initialize") {
             let call = init.call_resumable(&mut store, ());
             drive(&mut store, call, budget, hook, "_initialize")?;
         }
-        Ok(Live { store, instance, memory, alloc, entries: BTreeMap::new() })
+        Ok(Live {
+            store,
+            instance,
+            memory,
+            alloc,
+            entries: BTreeMap::new(),
+        })
     }
 
     fn usage(&self, budget: u64) -> Usage {
@@ -464,11 +532,16 @@ fn begin(store: &mut Store<abi::HostState>, budget: u64) -> Result<(), Error> {
     store.data_mut().fuel_reserve = budget - slice;
     store.data_mut().host_calls = 0;
     store.data_mut().error_message = None;
-    store.set_fuel(slice).map_err(|e| Error::Host { reason: format!("setting fuel: {e}") })
+    store.set_fuel(slice).map_err(|e| Error::Host {
+        reason: format!("setting fuel: {e}"),
+    })
 }
 
 fn fuel_used(store: &Store<abi::HostState>, budget: u64) -> u64 {
-    let left = store.get_fuel().unwrap_or(0).saturating_add(store.data().fuel_reserve);
+    let left = store
+        .get_fuel()
+        .unwrap_or(0)
+        .saturating_add(store.data().fuel_reserve);
     budget.saturating_sub(left)
 }
 
@@ -524,38 +597,71 @@ fn drive_untyped(
     }
 }
 
-fn refill(store: &mut Store<abi::HostState>, budget: u64, hook: &mut dyn SliceHook) -> Result<(), Error> {
+fn refill(
+    store: &mut Store<abi::HostState>,
+    budget: u64,
+    hook: &mut dyn SliceHook,
+) -> Result<(), Error> {
     let reserve = store.data().fuel_reserve;
     if reserve == 0 {
         return Err(Error::OutOfFuel { used: budget });
     }
     let used = fuel_used(store, budget);
-    hook.on_slice(used).map_err(|reason| Error::Interrupted { reason, fuel_used: used })?;
+    hook.on_slice(used).map_err(|reason| Error::Interrupted {
+        reason,
+        fuel_used: used,
+    })?;
     let give = store.data().shared.limits.fuel_slice.max(1).min(reserve);
     store.data_mut().fuel_reserve = reserve - give;
     let now = store.get_fuel().unwrap_or(0);
     store
         .set_fuel(now.saturating_add(give))
-        .map_err(|e| Error::Host { reason: format!("setting fuel: {e}") })
+        .map_err(|e| Error::Host {
+            reason: format!("setting fuel: {e}"),
+        })
 }
 
 /// Maps a wasmi error from running guest code to a Caplet error.
-fn map_run_error(e: &wasmi::Error, during: &str, store: &Store<abi::HostState>, budget: u64) -> Error {
+fn map_run_error(
+    e: &wasmi::Error,
+    during: &str,
+    store: &Store<abi::HostState>,
+    budget: u64,
+) -> Error {
     use wasmi::errors::ErrorKind as K;
     if let Some(fatal) = e.downcast_ref::<abi::Fatal>() {
         return fatal.0.clone();
     }
     match e.kind() {
-        K::TrapCode(wasmi::TrapCode::OutOfFuel) => Error::OutOfFuel { used: fuel_used(store, budget).max(budget) },
-        K::TrapCode(wasmi::TrapCode::GrowthOperationLimited) => {
-            Error::MemoryLimit { reason: format!("growth refused in `{during}`") }
-        }
-        K::TrapCode(code) => Error::Trap { during: during.into(), message: format!("{code}") },
-        K::Memory(m) => Error::MemoryLimit { reason: format!("{m} (budget {} bytes)", store.data().shared.limits.memory_bytes) },
-        K::Table(t) => Error::MemoryLimit { reason: format!("{t}") },
-        K::Instantiation(i) => Error::MemoryLimit { reason: format!("{i}") },
-        K::Fuel(f) => Error::Host { reason: format!("fuel: {f}") },
-        _ => Error::Trap { during: during.into(), message: format!("{e}") },
+        K::TrapCode(wasmi::TrapCode::OutOfFuel) => Error::OutOfFuel {
+            used: fuel_used(store, budget).max(budget),
+        },
+        K::TrapCode(wasmi::TrapCode::GrowthOperationLimited) => Error::MemoryLimit {
+            reason: format!("growth refused in `{during}`"),
+        },
+        K::TrapCode(code) => Error::Trap {
+            during: during.into(),
+            message: format!("{code}"),
+        },
+        K::Memory(m) => Error::MemoryLimit {
+            reason: format!(
+                "{m} (budget {} bytes)",
+                store.data().shared.limits.memory_bytes
+            ),
+        },
+        K::Table(t) => Error::MemoryLimit {
+            reason: format!("{t}"),
+        },
+        K::Instantiation(i) => Error::MemoryLimit {
+            reason: format!("{i}"),
+        },
+        K::Fuel(f) => Error::Host {
+            reason: format!("fuel: {f}"),
+        },
+        _ => Error::Trap {
+            during: during.into(),
+            message: format!("{e}"),
+        },
     }
 }
 
@@ -572,7 +678,10 @@ pub struct Instance {
 
 impl fmt::Debug for Instance {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Instance").field("plugin", &self.plugin.name()).field("live", &self.live.is_some()).finish()
+        f.debug_struct("Instance")
+            .field("plugin", &self.plugin.name())
+            .field("live", &self.live.is_some())
+            .finish()
     }
 }
 
@@ -603,7 +712,12 @@ impl Instance {
     }
 
     /// Calls entry point `name`, running `hook` between fuel slices.
-    pub fn call_with(&mut self, name: &str, input: &[u8], hook: &mut dyn SliceHook) -> Result<Vec<u8>, Error> {
+    pub fn call_with(
+        &mut self,
+        name: &str,
+        input: &[u8],
+        hook: &mut dyn SliceHook,
+    ) -> Result<Vec<u8>, Error> {
         let limits = self.plugin.inner.shared.limits;
         if input.len() > limits.max_input_bytes as usize {
             return Err(Error::usage(format!(
@@ -624,28 +738,58 @@ impl Instance {
     }
 
     /// Typed call with a slice hook.
-    pub fn call_typed_with(&mut self, name: &str, args: &[Value], hook: &mut dyn SliceHook) -> Result<Vec<Value>, Error> {
+    pub fn call_typed_with(
+        &mut self,
+        name: &str,
+        args: &[Value],
+        hook: &mut dyn SliceHook,
+    ) -> Result<Vec<Value>, Error> {
         let sig = match self.plugin.info().export_signature(name) {
             Some(sig) if sig.is_numeric() => sig.clone(),
-            Some(sig) => return Err(Error::usage(format!("`{name}` has signature {sig}: only numbers can be passed"))),
-            None => return Err(Error::MissingExport { name: name.into(), expected: "an exported function".into() }),
+            Some(sig) => {
+                return Err(Error::usage(format!(
+                    "`{name}` has signature {sig}: only numbers can be passed"
+                )))
+            }
+            None => {
+                return Err(Error::MissingExport {
+                    name: name.into(),
+                    expected: "an exported function".into(),
+                })
+            }
         };
         let given: Vec<ValType> = args.iter().map(Value::ty).collect();
         if given != sig.params {
-            let given = Signature { params: given, results: sig.results.clone() };
-            return Err(Error::usage(format!("`{name}` takes {sig}, but the arguments were {given}")));
+            let given = Signature {
+                params: given,
+                results: sig.results.clone(),
+            };
+            return Err(Error::usage(format!(
+                "`{name}` takes {sig}, but the arguments were {given}"
+            )));
         }
         let budget = self.plugin.inner.shared.limits.fuel_per_call;
         let live = self.live(hook)?;
         let result = (|| {
-            let func = live
-                .instance
-                .get_func(&live.store, name)
-                .ok_or_else(|| Error::MissingExport { name: name.into(), expected: "an exported function".into() })?;
+            let func =
+                live.instance
+                    .get_func(&live.store, name)
+                    .ok_or_else(|| Error::MissingExport {
+                        name: name.into(),
+                        expected: "an exported function".into(),
+                    })?;
             let args: Vec<Val> = args.iter().map(|v| v.to_val()).collect();
             let mut results: Vec<Val> = sig.results.iter().map(|_| Val::I32(0)).collect();
             begin(&mut live.store, budget)?;
-            drive_untyped(&mut live.store, func, &args, &mut results, budget, hook, name)?;
+            drive_untyped(
+                &mut live.store,
+                func,
+                &args,
+                &mut results,
+                budget,
+                hook,
+                name,
+            )?;
             results
                 .iter()
                 .map(|v| Value::from_val(v).ok_or_else(|| Error::usage("non-numeric result")))
@@ -658,7 +802,9 @@ impl Instance {
         if self.live.is_none() {
             self.live = Some(Live::new(&self.plugin, hook)?);
         }
-        self.live.as_mut().ok_or_else(|| Error::Host { reason: "instance missing".into() })
+        self.live.as_mut().ok_or_else(|| Error::Host {
+            reason: "instance missing".into(),
+        })
     }
 
     fn finish<T>(&mut self, budget: u64, result: Result<T, Error>) -> Result<T, Error> {
@@ -711,7 +857,9 @@ fn call_entry(
         let call = alloc.call_resumable(&mut live.store, len);
         let ptr = drive(&mut live.store, call, budget, hook, "caplet_alloc")?;
         if ptr == 0 {
-            return Err(Error::contract(format!("caplet_alloc({len}) returned 0: the guest could not allocate the input")));
+            return Err(Error::contract(format!(
+                "caplet_alloc({len}) returned 0: the guest could not allocate the input"
+            )));
         }
         let mem = live.memory.data_mut(&mut live.store);
         let dst = abi::guest_range(mem.len(), ptr, len).ok_or_else(|| {

@@ -1,0 +1,620 @@
+//! The `caplet` command: `run`, `inspect`, `verify`.
+//!
+//! Exit codes (stable): 0 ok, 1 the plugin returned an error, 2 bad command line,
+//! 3 bad module/manifest/digest, 4 out of fuel or timeout, 5 trap or memory limit,
+//! 6 capability denied at load. On failure one line `error: <kind>: <message>` goes
+//! to stderr.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use caplet_core::inspect::{ItemKind, ModuleInfo};
+use caplet_core::platform::Level;
+use caplet_core::{
+    parse_size, Capability, Error, ErrorKind, Grants, LimitOverrides, Limits, Manifest,
+    PluginConfig, Runtime, Usage, Value,
+};
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use crate::deadline::{CancelHandle, Deadline};
+use crate::platform::std_platform;
+
+/// Exit codes of the `caplet` command.
+pub mod exit {
+    /// Success.
+    pub const OK: i32 = 0;
+    /// The plugin returned an error.
+    pub const GUEST: i32 = 1;
+    /// Bad command line.
+    pub const USAGE: i32 = 2;
+    /// Bad module, manifest or digest.
+    pub const MODULE: i32 = 3;
+    /// Out of fuel or timeout.
+    pub const BUDGET: i32 = 4;
+    /// Trap or memory limit.
+    pub const TRAP: i32 = 5;
+    /// Capability denied at load.
+    pub const CAPABILITY: i32 = 6;
+}
+
+/// Caplet runs untrusted WebAssembly plugins under fuel, memory and capability limits.
+#[derive(Parser, Debug)]
+#[command(name = "caplet", version, about, long_about = None, after_help = EXIT_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+const EXIT_HELP: &str =
+    "Exit codes: 0 ok, 1 plugin error, 2 bad command line, 3 bad module/manifest/digest, \
+4 out of fuel or timeout, 5 trap or memory limit, 6 capability denied at load.";
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run an entry point (or a typed export) of a plugin.
+    Run(RunArgs),
+    /// Show a plugin's imports, exports, required capabilities, manifest and digest.
+    Inspect {
+        /// A module (.wasm) or a sidecar manifest (.json).
+        target: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a sidecar manifest: its module's digest, the manifest itself, and that
+    /// the module compiles and imports nothing the manifest does not declare.
+    Verify {
+        /// The sidecar manifest.
+        manifest: PathBuf,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// A module (.wasm) or a sidecar manifest (.json).
+    target: PathBuf,
+    /// Entry point or export to call (default: the only entry point).
+    #[arg(long)]
+    call: Option<String>,
+    /// Input bytes, given as text (usually JSON).
+    #[arg(long, conflicts_with = "input_file")]
+    input: Option<String>,
+    /// Read the input from a file (`-` for stdin). Without --input or --input-file,
+    /// stdin is read when it is not a terminal.
+    #[arg(long)]
+    input_file: Option<PathBuf>,
+    /// Grant a capability (repeatable): log, clock, random, kv, emit:<topic-glob>, …
+    #[arg(long = "allow", value_name = "CAP")]
+    allow: Vec<String>,
+    /// Set a config value (repeatable), overriding the manifest's default.
+    #[arg(long = "config", value_name = "KEY=VALUE")]
+    config: Vec<String>,
+    /// Fuel budget per call.
+    #[arg(long, value_name = "N")]
+    fuel: Option<u64>,
+    /// Linear-memory budget (bytes, or with KiB/MiB/GiB).
+    #[arg(long, value_name = "SIZE", value_parser = size_arg)]
+    memory: Option<u64>,
+    /// Wall-clock timeout per call in milliseconds.
+    #[arg(long, value_name = "MS")]
+    timeout: Option<u64>,
+    /// An i32 argument for a typed call (repeatable; order is kept across types).
+    #[arg(long = "i32", value_name = "N", allow_hyphen_values = true)]
+    i32_args: Vec<i32>,
+    /// An i64 argument for a typed call.
+    #[arg(long = "i64", value_name = "N", allow_hyphen_values = true)]
+    i64_args: Vec<i64>,
+    /// An f32 argument for a typed call.
+    #[arg(long = "f32", value_name = "X", allow_hyphen_values = true)]
+    f32_args: Vec<f32>,
+    /// An f64 argument for a typed call.
+    #[arg(long = "f64", value_name = "X", allow_hyphen_values = true)]
+    f64_args: Vec<f64>,
+    /// Lowest plugin log level written to stderr: trace, debug, info, warn, error.
+    #[arg(long, default_value = "info", value_parser = level_arg)]
+    log_level: Level,
+    /// Print a usage report (fuel, memory, host calls, time) to stderr.
+    #[arg(long)]
+    report: bool,
+}
+
+fn size_arg(s: &str) -> Result<u64, String> {
+    parse_size(s)
+        .ok_or_else(|| format!("`{s}` is not a size (bytes, or a number with KiB, MiB or GiB)"))
+}
+
+fn level_arg(s: &str) -> Result<Level, String> {
+    Ok(match s {
+        "trace" => Level::Trace,
+        "debug" => Level::Debug,
+        "info" => Level::Info,
+        "warn" => Level::Warn,
+        "error" => Level::Error,
+        _ => {
+            return Err(format!(
+                "`{s}` is not one of trace, debug, info, warn, error"
+            ))
+        }
+    })
+}
+
+/// A failure of the command: exit code and message.
+#[derive(Debug)]
+pub struct Failure {
+    /// The exit code.
+    pub code: i32,
+    /// `<kind>: <message>`.
+    pub message: String,
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Self {
+        Failure {
+            code: exit::USAGE,
+            message: format!("usage: {}", message.into()),
+        }
+    }
+
+    fn io(path: &Path, e: std::io::Error) -> Self {
+        Failure {
+            code: exit::USAGE,
+            message: format!("usage: cannot read {}: {e}", path.display()),
+        }
+    }
+}
+
+/// The exit code for a core error.
+pub fn exit_code(e: &Error) -> i32 {
+    match e.kind() {
+        ErrorKind::Guest => exit::GUEST,
+        ErrorKind::Usage => exit::USAGE,
+        ErrorKind::Module => exit::MODULE,
+        ErrorKind::Budget => exit::BUDGET,
+        ErrorKind::Capability => exit::CAPABILITY,
+        _ => exit::TRAP,
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure {
+            code: exit_code(&e),
+            message: format!("{}: {e}", e.kind().name()),
+        }
+    }
+}
+
+/// Runs the command line `args` (without the program name); returns the exit code.
+pub fn main_with(args: impl IntoIterator<Item = String>) -> i32 {
+    let argv = std::iter::once("caplet".to_string()).chain(args);
+    let matches = match Cli::command().try_get_matches_from(argv) {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+        }
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return exit::USAGE;
+        }
+    };
+    let result = match cli.command {
+        Command::Run(args) => {
+            let sub = matches
+                .subcommand_matches("run")
+                .cloned()
+                .unwrap_or_default();
+            run(args, &sub)
+        }
+        Command::Inspect { target, json } => inspect(&target, json),
+        Command::Verify { manifest } => verify(&manifest),
+    };
+    match result {
+        Ok(()) => exit::OK,
+        Err(f) => {
+            eprintln!("error: {}", f.message);
+            f.code
+        }
+    }
+}
+
+/// A module and, when loaded from a sidecar, its manifest.
+struct Loaded {
+    wasm: Vec<u8>,
+    manifest: Option<Manifest>,
+    name: String,
+}
+
+fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, Failure> {
+    let file = std::fs::File::open(path).map_err(|e| Failure::io(path, e))?;
+    let mut bytes = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::io(path, e))?;
+    if bytes.len() as u64 > max {
+        return Err(Failure {
+            code: exit::MODULE,
+            message: format!(
+                "module: {} is larger than the {max}-byte limit",
+                path.display()
+            ),
+        });
+    }
+    Ok(bytes)
+}
+
+fn load_target(path: &Path, max_module: u64) -> Result<Loaded, Failure> {
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("plugin");
+    if path.extension().is_some_and(|e| e == "json") {
+        let text = read_capped(path, caplet_core::manifest::MAX_MANIFEST_BYTES as u64)?;
+        let manifest = Manifest::parse(&text)?;
+        let module = manifest.module.clone().ok_or_else(|| Failure {
+            code: exit::MODULE,
+            message: format!(
+                "manifest: {} has no `module` field naming the wasm file",
+                path.display()
+            ),
+        })?;
+        let module_path = path.parent().unwrap_or(Path::new(".")).join(&module);
+        let wasm = read_capped(&module_path, max_module)?;
+        Ok(Loaded {
+            wasm,
+            name: manifest.name.clone(),
+            manifest: Some(manifest),
+        })
+    } else {
+        let wasm = read_capped(path, max_module)?;
+        Ok(Loaded {
+            wasm,
+            manifest: None,
+            name: caplet_core::manifest::sanitize_name(stem),
+        })
+    }
+}
+
+fn typed_args(args: &RunArgs, m: &ArgMatches) -> Vec<Value> {
+    let mut all: Vec<(usize, Value)> = Vec::new();
+    let mut collect = |id: &str, vals: Vec<Value>| {
+        if let Some(idx) = m.indices_of(id) {
+            all.extend(idx.zip(vals));
+        }
+    };
+    collect(
+        "i32_args",
+        args.i32_args.iter().map(|v| Value::I32(*v)).collect(),
+    );
+    collect(
+        "i64_args",
+        args.i64_args.iter().map(|v| Value::I64(*v)).collect(),
+    );
+    collect(
+        "f32_args",
+        args.f32_args.iter().map(|v| Value::F32(*v)).collect(),
+    );
+    collect(
+        "f64_args",
+        args.f64_args.iter().map(|v| Value::F64(*v)).collect(),
+    );
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, v)| v).collect()
+}
+
+fn read_input(args: &RunArgs) -> Result<Vec<u8>, Failure> {
+    if let Some(text) = &args.input {
+        return Ok(text.as_bytes().to_vec());
+    }
+    let max = Limits::default().max_input_bytes as u64;
+    let mut buf = Vec::new();
+    match &args.input_file {
+        Some(p) if p.as_os_str() == "-" => {
+            std::io::stdin()
+                .take(max + 1)
+                .read_to_end(&mut buf)
+                .map_err(|e| Failure::io(p, e))?;
+        }
+        Some(p) => {
+            buf = read_capped(p, max).map_err(|mut f| {
+                f.code = exit::USAGE;
+                f
+            })?
+        }
+        None if !std::io::stdin().is_terminal() => {
+            std::io::stdin()
+                .take(max + 1)
+                .read_to_end(&mut buf)
+                .map_err(|e| Failure::io(Path::new("stdin"), e))?;
+        }
+        None => {}
+    }
+    Ok(buf)
+}
+
+fn run(args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
+    let limits = Limits::default();
+    let loaded = load_target(&args.target, limits.max_module_bytes as u64)?;
+    let mut grants = Grants::new();
+    for cap in &args.allow {
+        grants
+            .grant(Capability::parse(cap).map_err(|e| Failure::usage(format!("--allow: {e}")))?)?;
+    }
+    let mut config = BTreeMap::new();
+    for kv in &args.config {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| Failure::usage(format!("--config `{kv}` is not KEY=VALUE")))?;
+        config.insert(k.to_string(), v.to_string());
+    }
+    let typed = typed_args(&args, m);
+    let input = read_input(&args)?;
+    let runtime = Runtime::default();
+    let started = Instant::now();
+    let plugin = runtime.load(
+        &loaded.wasm,
+        PluginConfig {
+            name: Some(loaded.name.clone()),
+            manifest: loaded.manifest,
+            grants,
+            limits,
+            overrides: LimitOverrides {
+                fuel: args.fuel,
+                memory: args.memory,
+            },
+            config,
+            platform: std_platform(args.log_level),
+            ..Default::default()
+        },
+    )?;
+    let entry = match &args.call {
+        Some(c) => c.clone(),
+        None => default_entry(plugin.info(), plugin.manifest())?,
+    };
+    let timeout = args
+        .timeout
+        .or(plugin.manifest().limits.timeout_ms)
+        .map(Duration::from_millis);
+    let mut deadline = Deadline::new(timeout, CancelHandle::new());
+    let mut instance = plugin.instantiate()?;
+    let sig = plugin.info().export_signature(&entry).cloned();
+    let is_entry = sig.as_ref().is_some_and(|s| s.is_entry()) && typed.is_empty();
+    let result = if sig.is_none() {
+        Err(Failure::usage(format!(
+            "`{entry}` is not exported by {} (entry points: {})",
+            args.target.display(),
+            plugin.info().entry_points().collect::<Vec<_>>().join(", ")
+        )))
+    } else if is_entry {
+        instance
+            .call_with(&entry, &input, &mut deadline)
+            .map(|out| {
+                let mut stdout = std::io::stdout().lock();
+                let _ = stdout.write_all(&out);
+                let _ = stdout.flush();
+            })
+            .map_err(Failure::from)
+    } else {
+        instance
+            .call_typed_with(&entry, &typed, &mut deadline)
+            .map(|vals| {
+                let text: Vec<String> = vals.iter().map(|v| v.to_string()).collect();
+                println!("{}", text.join(" "));
+            })
+            .map_err(Failure::from)
+    };
+    if args.report {
+        report(&instance.last_usage(), started.elapsed());
+    }
+    result
+}
+
+fn report(u: &Usage, elapsed: Duration) {
+    eprintln!(
+        "report: fuel_used={} memory_peak_bytes={} host_calls={} time_us={}",
+        u.fuel_used,
+        u.memory_peak_bytes,
+        u.host_calls,
+        elapsed.as_micros()
+    );
+}
+
+fn default_entry(info: &ModuleInfo, manifest: &Manifest) -> Result<String, Failure> {
+    if manifest.entrypoints.len() == 1 {
+        return Ok(manifest.entrypoints[0].clone());
+    }
+    let entries: Vec<&str> = info.entry_points().collect();
+    match entries.as_slice() {
+        [one] => Ok(one.to_string()),
+        [] => Err(Failure::usage(
+            "the plugin has no entry point; name an export with --call",
+        )),
+        many => Err(Failure::usage(format!(
+            "choose an entry point with --call: {}",
+            many.join(", ")
+        ))),
+    }
+}
+
+fn describe(kind: &ItemKind) -> String {
+    match kind {
+        ItemKind::Func(sig) => format!("func {sig}"),
+        ItemKind::Memory => "memory".into(),
+        ItemKind::Table => "table".into(),
+        ItemKind::Global => "global".into(),
+        ItemKind::Other => "other".into(),
+    }
+}
+
+fn inspect(target: &Path, json: bool) -> Result<(), Failure> {
+    let limits = Limits {
+        memory_bytes: u64::MAX,
+        ..Limits::default()
+    };
+    let loaded = load_target(target, limits.max_module_bytes as u64)?;
+    let digest = caplet_core::Digest::of(&loaded.wasm);
+    let info = ModuleInfo::scan(&loaded.wasm, &limits)?;
+    let manifest = match (&loaded.manifest, info.manifest_bytes(&loaded.wasm)) {
+        (Some(m), _) => Some(m.clone()),
+        (None, Some(b)) => Some(Manifest::parse_embedded(b)?),
+        (None, None) => None,
+    };
+    if let Some(expected) = manifest.as_ref().and_then(|m| m.sha256) {
+        expected.verify(&loaded.wasm)?;
+    }
+    let import_cap = |module: &str, name: &str| -> String {
+        caplet_core::abi::import_capability(module, name)
+            .map(|k| match k {
+                Some(k) => k.prefix().to_string(),
+                None => "none".to_string(),
+            })
+            .unwrap_or_else(|| "unknown import".to_string())
+    };
+    if json {
+        let value = serde_json::json!({
+            "name": manifest.as_ref().map(|m| m.name.clone()).unwrap_or(loaded.name.clone()),
+            "version": manifest.as_ref().map(|m| m.version.to_string()),
+            "description": manifest.as_ref().and_then(|m| m.description.clone()),
+            "sha256": digest.to_hex(),
+            "size": info.size,
+            "memory": { "min_pages": info.memory_min_pages, "max_pages": info.memory_max_pages },
+            "imports": info.imports.iter().map(|i| serde_json::json!({
+                "module": i.module, "name": i.name, "type": describe(&i.kind),
+                "capability": import_cap(&i.module, &i.name),
+            })).collect::<Vec<_>>(),
+            "exports": info.exports.iter().map(|e| serde_json::json!({
+                "name": e.name, "type": describe(&e.kind),
+                "entry_point": matches!(&e.kind, ItemKind::Func(s) if s.is_entry()),
+            })).collect::<Vec<_>>(),
+            "entry_points": info.entry_points().collect::<Vec<_>>(),
+            "capabilities": manifest.as_ref().map(|m| m.capabilities.iter().map(|c| c.to_string()).collect::<Vec<_>>()).unwrap_or_default(),
+            "limits": manifest.as_ref().map(|m| serde_json::json!({
+                "fuel": m.limits.fuel, "memory": m.limits.memory, "timeout_ms": m.limits.timeout_ms })),
+            "config": manifest.as_ref().map(|m| m.config.clone()).unwrap_or_default(),
+            "embedded_manifest": info.manifest_range.is_some(),
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
+        return Ok(());
+    }
+    let mut out = String::new();
+    match &manifest {
+        Some(m) => {
+            out += &format!("name:         {} {}\n", m.name, m.version);
+            if let Some(d) = &m.description {
+                out += &format!("description:  {d}\n");
+            }
+        }
+        None => out += &format!("name:         {} (no manifest)\n", loaded.name),
+    }
+    out += &format!(
+        "sha256:       {}\nsize:         {} bytes\n",
+        digest.to_hex(),
+        info.size
+    );
+    out += &format!(
+        "memory:       {} pages min, {}\n",
+        info.memory_min_pages.unwrap_or(0),
+        info.memory_max_pages
+            .map_or("no max".to_string(), |m| format!("{m} pages max"))
+    );
+    let caps: Vec<String> = manifest
+        .iter()
+        .flat_map(|m| m.capabilities.iter().map(|c| c.to_string()))
+        .collect();
+    out += &format!(
+        "capabilities: {}\n",
+        if caps.is_empty() {
+            "none".to_string()
+        } else {
+            caps.join(", ")
+        }
+    );
+    out += "imports:\n";
+    for i in &info.imports {
+        out += &format!(
+            "  {}.{}  {}  [{}]\n",
+            i.module,
+            i.name,
+            describe(&i.kind),
+            import_cap(&i.module, &i.name)
+        );
+    }
+    out += "exports:\n";
+    for e in &info.exports {
+        let tag = match &e.kind {
+            ItemKind::Func(s) if s.is_entry() && e.name != "caplet_alloc" => "  (entry point)",
+            ItemKind::Func(s) if s.is_numeric() => "  (typed)",
+            _ => "",
+        };
+        out += &format!("  {}  {}{tag}\n", e.name, describe(&e.kind));
+    }
+    if let Some(m) = &manifest {
+        if !m.config.is_empty() {
+            out += "config:\n";
+            for (k, v) in &m.config {
+                out += &format!("  {k} = {v}\n");
+            }
+        }
+    }
+    print!("{out}");
+    Ok(())
+}
+
+fn verify(path: &Path) -> Result<(), Failure> {
+    if path.extension().is_none_or(|e| e != "json") {
+        return Err(Failure::usage(format!(
+            "{} is not a sidecar manifest (.json)",
+            path.display()
+        )));
+    }
+    let limits = Limits {
+        memory_bytes: u64::MAX,
+        ..Limits::default()
+    };
+    let loaded = load_target(path, limits.max_module_bytes as u64)?;
+    let manifest = loaded
+        .manifest
+        .clone()
+        .ok_or_else(|| Failure::usage("no manifest"))?;
+    let expected = manifest.sha256.ok_or_else(|| Failure {
+        code: exit::MODULE,
+        message: "manifest: a sidecar manifest needs `sha256` to be verified".into(),
+    })?;
+    expected.verify(&loaded.wasm)?;
+    // Grant exactly what the manifest declares: a module importing anything more
+    // fails here, naming the capability.
+    let mut grants = Grants::new();
+    for c in &manifest.capabilities {
+        grants.grant(c.clone())?;
+    }
+    let plugin = Runtime::default().load(
+        &loaded.wasm,
+        PluginConfig {
+            manifest: Some(manifest.clone()),
+            grants,
+            limits,
+            platform: caplet_core::platform::testing::full(),
+            ..Default::default()
+        },
+    )?;
+    println!(
+        "ok: {} {} sha256:{} ({} bytes)",
+        manifest.name,
+        manifest.version,
+        expected.to_hex(),
+        plugin.info().size
+    );
+    Ok(())
+}
