@@ -146,6 +146,8 @@ pub(crate) struct HostState {
     pub(crate) host_calls: u64,
     pub(crate) error_message: Option<String>,
     pub(crate) fuel_reserve: u64,
+    /// Fuel budget of the current call.
+    pub(crate) budget: u64,
     in_alloc: bool,
 }
 
@@ -165,6 +167,7 @@ impl HostState {
             host_calls: 0,
             error_message: None,
             fuel_reserve: 0,
+            budget: 0,
             in_alloc: false,
         }
     }
@@ -427,7 +430,7 @@ fn give(caller: &mut C<'_>, data: &[u8], import: &str) -> R<i64> {
                 return Err(fatal(f.0.clone()));
             }
             let err = match e.as_trap_code() {
-                Some(wasmi::TrapCode::OutOfFuel) => Error::OutOfFuel { used: 0 },
+                Some(wasmi::TrapCode::OutOfFuel) => Error::OutOfFuel { used: caller.data().budget },
                 Some(code) => Error::Trap {
                     during,
                     message: format!("{code}"),

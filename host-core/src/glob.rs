@@ -24,7 +24,21 @@ pub enum Separator {
 }
 
 /// Does `text` match `pattern`?
+///
+/// With [`Separator::Slash`], a trailing `/**` also matches the directory itself
+/// (`/data/**` matches `/data`), so a grant on a tree covers listing its root.
 pub fn matches(pattern: &str, text: &str, sep: Separator) -> bool {
+    if sep == Separator::Slash {
+        if let Some(dir) = pattern.strip_suffix("/**") {
+            if matches_inner(dir, text, sep) {
+                return true;
+            }
+        }
+    }
+    matches_inner(pattern, text, sep)
+}
+
+fn matches_inner(pattern: &str, text: &str, sep: Separator) -> bool {
     let p = pattern.as_bytes();
     let t = text.as_bytes();
     let is_sep = |c: u8| sep == Separator::Slash && c == b'/';
@@ -115,6 +129,8 @@ mod tests {
     fn double_star_crosses_slash() {
         assert!(matches("/data/**", "/data/sub/deep/a.txt", Slash));
         assert!(matches("/data/**", "/data/", Slash));
+        assert!(matches("/data/**", "/data", Slash));
+        assert!(!matches("/data/**", "/database", Slash));
         assert!(!matches("/data/**", "/etc/passwd", Slash));
         assert!(matches("/data/**/*.log", "/data/a/b/c.log", Slash));
         assert!(!matches("/data/**/*.log", "/data/a/b/c.txt", Slash));

@@ -173,13 +173,19 @@ impl Default for Runtime {
 }
 
 impl Runtime {
-    /// A runtime whose interpreter obeys `limits`. Fuel metering is always on;
-    /// functions are validated when compiled and translated on first call.
+    /// A runtime whose interpreter obeys `limits`. Fuel metering is always on.
+    ///
+    /// Modules are validated and translated eagerly, at load: every allocation of
+    /// compilation (infallible in wasmi) happens where the compile estimate was
+    /// checked, never in the middle of a call, and a call's fuel does not depend on
+    /// whether its functions were translated before (lazy translation charges it to
+    /// the first call, and fails hard rather than resumably when a slice is smaller
+    /// than one function's translation cost).
     pub fn new(limits: EngineLimits) -> Self {
         let mut config = Config::default();
         config
             .consume_fuel(true)
-            .compilation_mode(CompilationMode::LazyTranslation)
+            .compilation_mode(CompilationMode::Eager)
             .set_max_recursion_depth(limits.max_recursion_depth as usize)
             .set_max_stack_height(limits.max_stack_bytes as usize)
             .set_max_cached_stacks(2)
@@ -530,6 +536,7 @@ impl Live {
 fn begin(store: &mut Store<abi::HostState>, budget: u64) -> Result<(), Error> {
     let slice = store.data().shared.limits.fuel_slice.max(1).min(budget);
     store.data_mut().fuel_reserve = budget - slice;
+    store.data_mut().budget = budget;
     store.data_mut().host_calls = 0;
     store.data_mut().error_message = None;
     store.set_fuel(slice).map_err(|e| Error::Host {

@@ -1,0 +1,86 @@
+//! # caplet-guest
+//!
+//! The kit for writing [Caplet] plugins in Rust. A Caplet plugin is a
+//! WebAssembly module built for `wasm32-unknown-unknown` that follows the
+//! Caplet contract (ABI v1): it exports `memory`, `caplet_alloc` and any
+//! number of *entry points* `name(ptr: i32, len: i32) -> i64` that take bytes
+//! and return bytes, and it reaches the outside world only through the
+//! host functions of the `caplet` import module, each gated by a capability
+//! the operator grants.
+//!
+//! This crate provides:
+//!
+//! * the `caplet_alloc` export and the buffer ownership rules, done once;
+//! * [`entrypoint!`] and [`json_entrypoint!`], which export plain Rust
+//!   functions as entry points;
+//! * [`manifest!`], which embeds the plugin's manifest in the module;
+//! * [`Error`] and [`ErrorCode`], the contract's error model;
+//! * safe wrappers for every host import: [`log`], [`config`], [`clock`],
+//!   [`random`], [`kv`], [`emit()`], [`fs`], [`http`], [`env`](mod@env), [`secret`].
+//!
+//! ```
+//! use caplet_guest::{kv, log, Error};
+//!
+//! caplet_guest::manifest!(r#"{
+//!     "name": "hello",
+//!     "version": "1.0.0",
+//!     "entrypoints": ["upper", "visits"],
+//!     "capabilities": ["log", "kv"]
+//! }"#);
+//!
+//! /// `upper`: ASCII-uppercases its input.
+//! fn upper(input: &[u8]) -> Result<Vec<u8>, Error> {
+//!     log::info("upper called");
+//!     Ok(input.to_ascii_uppercase())
+//! }
+//!
+//! /// `visits`: counts calls in the plugin's key-value store.
+//! fn visits(_input: &[u8]) -> Result<String, Error> {
+//!     let seen: u64 = match kv::get("visits")? {
+//!         Some(bytes) => std::str::from_utf8(&bytes)?.parse()?,
+//!         None => 0,
+//!     };
+//!     kv::set("visits", (seen + 1).to_string().as_bytes())?;
+//!     Ok((seen + 1).to_string())
+//! }
+//!
+//! caplet_guest::entrypoint!(upper, visits);
+//! ```
+//!
+//! Build with `cargo build --release --target wasm32-unknown-unknown` (crate
+//! type `cdylib`) and run with `caplet run hello.wasm --call upper --input hi`.
+//!
+//! On targets other than `wasm32` the crate still compiles: nothing is
+//! exported, and every host call fails with [`ErrorCode::Unsupported`], so
+//! the plain functions behind entry points can be unit-tested natively.
+//!
+//! [Caplet]: https://github.com/caplet-rs/caplet
+
+#![deny(missing_docs)]
+#![deny(unsafe_code)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+pub mod abi;
+mod entry;
+mod error;
+pub mod fs;
+mod host;
+pub mod http;
+pub mod json;
+mod macros;
+mod manifest;
+#[allow(unsafe_code)]
+mod sys;
+
+pub use error::{Error, ErrorCode};
+pub use host::{clock, config, emit, env, kv, log, random, secret};
+
+/// `Result` with the kit's [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[doc(hidden)]
+pub mod __private {
+    //! Used by the macros; not a stable API.
+    pub use crate::entry::{run_entry, run_json_entry};
+    pub use crate::manifest::{check_manifest, manifest_bytes};
+}

@@ -1,0 +1,95 @@
+//! `compute`: CPU-bound work for fuel and speed tests. No capabilities.
+//!
+//! Entry points: `primes` (decimal `n` in, count of primes below `n` out)
+//! and `sha256` (lowercase hex SHA-256 of the input).
+//! Typed exports: `count_primes(n: i32) -> i32`, `fib(n: i32) -> i64`.
+
+use caplet_guest::Error;
+use sha2::{Digest, Sha256};
+
+caplet_guest::manifest!(
+    r#"{
+  "name": "compute",
+  "version": "1.0.0",
+  "description": "Counts primes, hashes, computes Fibonacci numbers",
+  "entrypoints": ["primes", "sha256"],
+  "capabilities": []
+}"#
+);
+
+/// The number of primes below `n`, by trial division (deliberately simple so
+/// a test can run the same loop natively and compare).
+#[allow(clippy::manual_is_multiple_of)] // plain `%`, as a native mirror would write it
+pub fn count_primes_below(n: u32) -> u32 {
+    let mut count = 0;
+    let mut k = 2u32;
+    while k < n {
+        let mut d = 2u32;
+        let mut prime = true;
+        while d.saturating_mul(d) <= k {
+            if k % d == 0 {
+                prime = false;
+                break;
+            }
+            d += 1;
+        }
+        if prime {
+            count += 1;
+        }
+        k += 1;
+    }
+    count
+}
+
+/// The `n`th Fibonacci number (`fib(0) = 0`, `fib(1) = 1`), iteratively,
+/// wrapping past `fib(92)`; negative `n` gives 0.
+pub fn fibonacci(n: i32) -> i64 {
+    let (mut a, mut b) = (0i64, 1i64);
+    let mut i = 0;
+    while i < n {
+        let next = a.wrapping_add(b);
+        a = b;
+        b = next;
+        i += 1;
+    }
+    a
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    out
+}
+
+fn primes(input: &[u8]) -> Result<String, Error> {
+    let text = std::str::from_utf8(input)?.trim();
+    let n: u32 = text.parse().map_err(|_| {
+        Error::invalid_input(format!(
+            "expected a decimal number below 2^32, got {text:?}"
+        ))
+    })?;
+    Ok(count_primes_below(n).to_string())
+}
+
+fn sha256(input: &[u8]) -> Result<String, Error> {
+    Ok(hex(&Sha256::digest(input)))
+}
+
+caplet_guest::entrypoint!(primes, sha256);
+
+/// Typed export: primes below `n` (0 for `n <= 2`).
+#[no_mangle]
+pub extern "C" fn count_primes(n: i32) -> i32 {
+    let n = u32::try_from(n).unwrap_or(0);
+    count_primes_below(n) as i32
+}
+
+/// Typed export: the `n`th Fibonacci number.
+#[no_mangle]
+pub extern "C" fn fib(n: i32) -> i64 {
+    fibonacci(n)
+}
