@@ -17,21 +17,35 @@ fn main() {
         .unwrap_or_else(|| workspace.join("target"))
         .join("plugins");
     println!("cargo:rerun-if-changed={}", plugins.display());
-    println!("cargo:rerun-if-changed={}", workspace.join("guest").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        workspace.join("guest").display()
+    );
 
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(&plugins)
-        .args(["build", "--release", "--locked", "--target", "wasm32-unknown-unknown"])
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
         .arg("--target-dir")
         .arg(&target);
     // Do not leak the outer build's settings into the wasm build.
     for (key, _) in std::env::vars() {
-        if key.starts_with("CARGO_") && key != "CARGO_HOME" || key == "RUSTFLAGS" || key == "RUSTC_WORKSPACE_WRAPPER" {
+        if key.starts_with("CARGO_") && key != "CARGO_HOME"
+            || key == "RUSTFLAGS"
+            || key == "RUSTC_WORKSPACE_WRAPPER"
+        {
             cmd.env_remove(&key);
         }
     }
-    let status = cmd.status().expect("cannot run cargo to build the fixture plugins");
+    let status = cmd
+        .status()
+        .expect("cannot run cargo to build the fixture plugins");
     if !status.success() {
         panic!(
             "building the fixture plugins failed (is the target installed? run \
@@ -40,5 +54,8 @@ fn main() {
     }
     let out = target.join("wasm32-unknown-unknown").join("release");
     println!("cargo:rustc-env=CAPLET_PLUGIN_DIR={}", out.display());
-    println!("cargo:rustc-env=CAPLET_FIXTURE_DIR={}", manifest_dir.join("fixtures").display());
+    println!(
+        "cargo:rustc-env=CAPLET_FIXTURE_DIR={}",
+        manifest_dir.join("fixtures").display()
+    );
 }

@@ -430,7 +430,9 @@ fn give(caller: &mut C<'_>, data: &[u8], import: &str) -> R<i64> {
                 return Err(fatal(f.0.clone()));
             }
             let err = match e.as_trap_code() {
-                Some(wasmi::TrapCode::OutOfFuel) => Error::OutOfFuel { used: caller.data().budget },
+                Some(wasmi::TrapCode::OutOfFuel) => Error::OutOfFuel {
+                    used: caller.data().budget,
+                },
                 Some(code) => Error::Trap {
                     during,
                     message: format!("{code}"),

@@ -377,9 +377,9 @@ impl ModuleInfo {
     }
 
     /// Estimated peak host heap to compile the module and translate all its
-    /// functions, in bytes. An upper bound measured on the fixture plugins (see
-    /// `tests/tests/compile_memory.rs`): wasmi's register-based code takes a few
-    /// bytes per wasm code byte; metadata is per function, type and global.
+    /// functions, in bytes: a conservative linear bound (wasmi's register-based code
+    /// takes a few bytes per wasm code byte; metadata is per function, type and
+    /// global). To be calibrated against arena use measured on the board.
     pub fn compile_estimate(&self) -> u64 {
         16 * 1024
             + self.size as u64

@@ -1,5 +1,5 @@
 //! Limits: fuel, memory, sizes and counts. Every default is documented here and in
-//! `docs/limits.md`; the defaults are sized for a microcontroller-class host (the
+//! `docs/plugin-authoring.md`; the defaults are sized for a microcontroller-class host (the
 //! "default embedded settings"), a server raises them explicitly.
 
 /// Per-plugin limits. Build with [`Limits::default()`] and the `with_*` setters or

@@ -69,12 +69,23 @@ impl Default for Recorder {
         platform.events = Some(events.clone());
         platform.audit = Some(audit.clone());
         platform.kv = Some(kv.clone());
-        Recorder { log, events, audit, kv, platform }
+        Recorder {
+            log,
+            events,
+            audit,
+            kv,
+            platform,
+        }
     }
 }
 
 /// Loads `wasm` with the given capability strings and limits on `platform`.
-pub fn load_with(wasm: &[u8], caps: &[&str], limits: Limits, platform: Platform) -> Result<Plugin, Error> {
+pub fn load_with(
+    wasm: &[u8],
+    caps: &[&str],
+    limits: Limits,
+    platform: Platform,
+) -> Result<Plugin, Error> {
     Runtime::default().load(
         wasm,
         PluginConfig {
@@ -88,5 +99,10 @@ pub fn load_with(wasm: &[u8], caps: &[&str], limits: Limits, platform: Platform)
 
 /// Loads `wasm` with the given capabilities, default limits and the full test platform.
 pub fn load(wasm: &[u8], caps: &[&str]) -> Result<Plugin, Error> {
-    load_with(wasm, caps, Limits::default(), caplet_core::platform::testing::full())
+    load_with(
+        wasm,
+        caps,
+        Limits::default(),
+        caplet_core::platform::testing::full(),
+    )
 }

@@ -27,9 +27,18 @@ fn link_time_denial_names_the_capability_and_is_audited() {
         ("env_reader", vec![], "env:<scope>"),
         ("secret_reader", vec![], "secrets:read:<scope>"),
     ] {
-        let e = load_with(&plugin(name), &granted, Limits::default(), rec.platform.clone()).unwrap_err();
+        let e = load_with(
+            &plugin(name),
+            &granted,
+            Limits::default(),
+            rec.platform.clone(),
+        )
+        .unwrap_err();
         match &e {
-            Error::CapabilityDenied { capability, needed_by } => {
+            Error::CapabilityDenied {
+                capability,
+                needed_by,
+            } => {
                 assert_eq!(capability, missing, "{name}");
                 assert!(needed_by.starts_with("import `caplet."), "{needed_by}");
             }
@@ -43,34 +52,64 @@ fn link_time_denial_names_the_capability_and_is_audited() {
 #[test]
 fn manifest_requirements_must_be_covered() {
     // host_tour's manifest requires `emit:events.*`; a narrower grant does not cover it.
-    let e = load(&plugin("host_tour"), &["clock", "random", "emit:events.user"]).unwrap_err();
-    assert!(e.to_string().contains("`emit:events.*` is not granted (needed by the manifest)"), "{e}");
+    let e = load(
+        &plugin("host_tour"),
+        &["clock", "random", "emit:events.user"],
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("`emit:events.*` is not granted (needed by the manifest)"),
+        "{e}"
+    );
     load(&plugin("host_tour"), &["clock", "random", "emit:*"]).unwrap();
 }
 
 #[test]
 fn call_time_scope_check_for_emit() {
     let rec = Recorder::default();
-    let p = load_with(&plugin("host_tour"), &["clock", "random", "emit:*"], Limits::default(), rec.platform.clone()).unwrap();
+    let p = load_with(
+        &plugin("host_tour"),
+        &["clock", "random", "emit:*"],
+        Limits::default(),
+        rec.platform.clone(),
+    )
+    .unwrap();
     // Granted `emit:*` covers the manifest, but a narrower scope checks each call.
     drop(p);
     let p = caplet_core::Runtime::default()
         .load(
             &plugin("host_tour"),
             caplet_core::PluginConfig {
-                grants: caplet_core::Grants::from_strs(["clock", "random", "emit:events.*"]).unwrap(),
+                grants: caplet_core::Grants::from_strs(["clock", "random", "emit:events.*"])
+                    .unwrap(),
                 platform: rec.platform.clone(),
                 ..Default::default()
             },
         )
         .unwrap();
     let mut i = p.instantiate().unwrap();
-    i.call("emit", br#"{"topic":"events.ok","data":"1"}"#).unwrap();
-    let e = i.call("emit", br#"{"topic":"admin.shutdown","data":"1"}"#).unwrap_err();
+    i.call("emit", br#"{"topic":"events.ok","data":"1"}"#)
+        .unwrap();
+    let e = i
+        .call("emit", br#"{"topic":"admin.shutdown","data":"1"}"#)
+        .unwrap_err();
     assert_eq!(guest_code(&e), Some(Code::PermissionDenied), "{e}");
-    assert_eq!(rec.events.events().len(), 1, "the denied event never reached the sink");
+    assert_eq!(
+        rec.events.events().len(),
+        1,
+        "the denied event never reached the sink"
+    );
     let d = rec.audit.denials();
-    assert_eq!(d.last().unwrap(), &("host_tour".to_string(), Kind::Emit, "admin.shutdown".to_string(), false));
+    assert_eq!(
+        d.last().unwrap(),
+        &(
+            "host_tour".to_string(),
+            Kind::Emit,
+            "admin.shutdown".to_string(),
+            false
+        )
+    );
 }
 
 #[test]
@@ -81,22 +120,46 @@ fn filesystem_scopes_on_normalised_paths() {
     let rec = Recorder::default();
     let mut platform = rec.platform.clone();
     platform.fs = Some(fs.clone());
-    let p = load_with(&plugin("fs_tool"), &["fs:read:/data/**", "fs:write:/data/**"], Limits::default(), platform).unwrap();
+    let p = load_with(
+        &plugin("fs_tool"),
+        &["fs:read:/data/**", "fs:write:/data/**"],
+        Limits::default(),
+        platform,
+    )
+    .unwrap();
     let mut i = p.instantiate().unwrap();
-    assert_eq!(i.call("read", br#"{"path":"/data/a.txt"}"#).unwrap(), b"alpha");
-    assert_eq!(i.call("read", br#"{"path":"/data/./x/../a.txt"}"#).unwrap(), b"alpha");
+    assert_eq!(
+        i.call("read", br#"{"path":"/data/a.txt"}"#).unwrap(),
+        b"alpha"
+    );
+    assert_eq!(
+        i.call("read", br#"{"path":"/data/./x/../a.txt"}"#).unwrap(),
+        b"alpha"
+    );
     for path in ["/data/../etc/passwd", "/etc/passwd", "/../etc/passwd"] {
-        let e = i.call("read", format!(r#"{{"path":"{path}"}}"#).as_bytes()).unwrap_err();
+        let e = i
+            .call("read", format!(r#"{{"path":"{path}"}}"#).as_bytes())
+            .unwrap_err();
         assert_eq!(guest_code(&e), Some(Code::PermissionDenied), "{path}: {e}");
     }
     let e = i.call("read", br#"{"path":"relative.txt"}"#).unwrap_err();
     assert_eq!(guest_code(&e), Some(Code::InvalidInput), "{e}");
-    assert_eq!(i.call("write", br#"{"path":"/data/b.txt","data":"beta"}"#).unwrap(), b"ok");
+    assert_eq!(
+        i.call("write", br#"{"path":"/data/b.txt","data":"beta"}"#)
+            .unwrap(),
+        b"ok"
+    );
     assert_eq!(fs.read("/data/b.txt", 100).unwrap(), b"beta");
-    let e = i.call("write", br#"{"path":"/etc/evil","data":"x"}"#).unwrap_err();
+    let e = i
+        .call("write", br#"{"path":"/etc/evil","data":"x"}"#)
+        .unwrap_err();
     assert_eq!(guest_code(&e), Some(Code::PermissionDenied));
-    let list: serde_json::Value = serde_json::from_slice(&i.call("list", br#"{"path":"/data"}"#).unwrap()).unwrap();
-    assert_eq!(list, serde_json::json!([{"name":"a.txt","kind":"file","size":5},{"name":"b.txt","kind":"file","size":4}]));
+    let list: serde_json::Value =
+        serde_json::from_slice(&i.call("list", br#"{"path":"/data"}"#).unwrap()).unwrap();
+    assert_eq!(
+        list,
+        serde_json::json!([{"name":"a.txt","kind":"file","size":5},{"name":"b.txt","kind":"file","size":4}])
+    );
 }
 
 #[test]
@@ -107,15 +170,26 @@ fn env_and_secrets_scopes() {
         ("APP_MODE".to_string(), "prod".to_string()),
         ("HOME".to_string(), "/root".to_string()),
     ]))));
-    platform.secrets = Some(Arc::new(MapSecrets(BTreeMap::from([("db-password".to_string(), b"hunter2".to_vec())]))));
-    let env = load_with(&plugin("env_reader"), &["env:APP_*"], Limits::default(), platform.clone());
+    platform.secrets = Some(Arc::new(MapSecrets(BTreeMap::from([(
+        "db-password".to_string(),
+        b"hunter2".to_vec(),
+    )]))));
+    let env = load_with(
+        &plugin("env_reader"),
+        &["env:APP_*"],
+        Limits::default(),
+        platform.clone(),
+    );
     // The manifest requires `env:*`: a narrower grant fails the load.
     assert!(matches!(env, Err(Error::CapabilityDenied { .. })));
     let p = caplet_core::Runtime::default()
         .load(
             &plugin("env_reader"),
             caplet_core::PluginConfig {
-                manifest: Some(caplet_core::Manifest::parse(br#"{"name":"env_reader","version":"1.0.0"}"#).unwrap()),
+                manifest: Some(
+                    caplet_core::Manifest::parse(br#"{"name":"env_reader","version":"1.0.0"}"#)
+                        .unwrap(),
+                ),
                 grants: caplet_core::Grants::from_strs(["env:APP_*"]).unwrap(),
                 platform: platform.clone(),
                 ..Default::default()
@@ -124,10 +198,22 @@ fn env_and_secrets_scopes() {
         .unwrap();
     let mut i = p.instantiate().unwrap();
     assert_eq!(i.call("get", b"APP_MODE").unwrap(), b"prod");
-    assert_eq!(guest_code(&i.call("get", b"HOME").unwrap_err()), Some(Code::PermissionDenied));
-    assert_eq!(guest_code(&i.call("get", b"APP_MISSING").unwrap_err()), Some(Code::NotFound));
+    assert_eq!(
+        guest_code(&i.call("get", b"HOME").unwrap_err()),
+        Some(Code::PermissionDenied)
+    );
+    assert_eq!(
+        guest_code(&i.call("get", b"APP_MISSING").unwrap_err()),
+        Some(Code::NotFound)
+    );
 
-    let p = load_with(&plugin("secret_reader"), &["secrets:read:*"], Limits::default(), platform).unwrap();
+    let p = load_with(
+        &plugin("secret_reader"),
+        &["secrets:read:*"],
+        Limits::default(),
+        platform,
+    )
+    .unwrap();
     let mut i = p.instantiate().unwrap();
     let out = String::from_utf8(i.call("get", b"db-password").unwrap()).unwrap();
     assert!(out.starts_with("7 "), "{out}");
@@ -137,7 +223,11 @@ fn env_and_secrets_scopes() {
 #[test]
 fn http_allowlist_and_redirect_hops() {
     let allowed = Arc::new(CannedHttp {
-        response: HttpResponse { status: 200, headers: vec![("content-type".into(), "text/plain".into())], body: b"hi\x00\xff".to_vec() },
+        response: HttpResponse {
+            status: 200,
+            headers: vec![("content-type".into(), "text/plain".into())],
+            body: b"hi\x00\xff".to_vec(),
+        },
         ..Default::default()
     });
     let rec = Recorder::default();
@@ -147,68 +237,129 @@ fn http_allowlist_and_redirect_hops() {
         .load(
             &plugin("http_fetch"),
             caplet_core::PluginConfig {
-                manifest: Some(caplet_core::Manifest::parse(br#"{"name":"http_fetch","version":"1.0.0"}"#).unwrap()),
-                grants: caplet_core::Grants::from_strs(["net:outbound:api.example.com:443"]).unwrap(),
+                manifest: Some(
+                    caplet_core::Manifest::parse(br#"{"name":"http_fetch","version":"1.0.0"}"#)
+                        .unwrap(),
+                ),
+                grants: caplet_core::Grants::from_strs(["net:outbound:api.example.com:443"])
+                    .unwrap(),
                 platform: platform.clone(),
                 ..Default::default()
             },
         )
         .unwrap();
     let mut i = p.instantiate().unwrap();
-    let out = i.call("fetch", br#"{"method":"GET","url":"https://api.example.com/v1?q=1","headers":{"x-a":"1"}}"#).unwrap();
+    let out = i
+        .call(
+            "fetch",
+            br#"{"method":"GET","url":"https://api.example.com/v1?q=1","headers":{"x-a":"1"}}"#,
+        )
+        .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["status"], 200);
     assert_eq!(v["body"], "aGkA/w==", "binary body round-trips as base64");
     let seen = allowed.seen.lock().clone();
     assert_eq!(seen.len(), 1);
-    assert_eq!((seen[0].host.as_str(), seen[0].port, seen[0].path.as_str()), ("api.example.com", 443, "/v1?q=1"));
+    assert_eq!(
+        (seen[0].host.as_str(), seen[0].port, seen[0].path.as_str()),
+        ("api.example.com", 443, "/v1?q=1")
+    );
     // Denied host, port, and userinfo smuggling: never reach the platform.
-    for url in ["https://evil.example.org/", "http://api.example.com/", "https://api.example.com@evil.org/"] {
+    for url in [
+        "https://evil.example.org/",
+        "http://api.example.com/",
+        "https://api.example.com@evil.org/",
+    ] {
         let req = format!(r#"{{"method":"GET","url":"{url}"}}"#);
         let e = i.call("fetch", req.as_bytes()).unwrap_err();
-        assert!(matches!(guest_code(&e), Some(Code::PermissionDenied | Code::InvalidInput)), "{url}: {e}");
+        assert!(
+            matches!(
+                guest_code(&e),
+                Some(Code::PermissionDenied | Code::InvalidInput)
+            ),
+            "{url}: {e}"
+        );
     }
     assert_eq!(allowed.seen.lock().len(), 1);
     // A redirect to a host outside the grant is refused by the policy handed to the platform.
-    let redirecting = Arc::new(CannedHttp { redirects: vec![("internal.corp".into(), 443)], ..Default::default() });
+    let redirecting = Arc::new(CannedHttp {
+        redirects: vec![("internal.corp".into(), 443)],
+        ..Default::default()
+    });
     platform.http = Some(redirecting);
     let p = caplet_core::Runtime::default()
         .load(
             &plugin("http_fetch"),
             caplet_core::PluginConfig {
-                manifest: Some(caplet_core::Manifest::parse(br#"{"name":"http_fetch","version":"1.0.0"}"#).unwrap()),
+                manifest: Some(
+                    caplet_core::Manifest::parse(br#"{"name":"http_fetch","version":"1.0.0"}"#)
+                        .unwrap(),
+                ),
                 grants: caplet_core::Grants::from_strs(["net:outbound:api.example.com"]).unwrap(),
                 platform,
                 ..Default::default()
             },
         )
         .unwrap();
-    let e = p.instantiate().unwrap().call("fetch", br#"{"method":"GET","url":"https://api.example.com/"}"#).unwrap_err();
+    let e = p
+        .instantiate()
+        .unwrap()
+        .call(
+            "fetch",
+            br#"{"method":"GET","url":"https://api.example.com/"}"#,
+        )
+        .unwrap_err();
     assert_eq!(guest_code(&e), Some(Code::PermissionDenied));
-    assert!(rec.audit.denials().iter().any(|d| d.2 == "internal.corp:443"));
+    assert!(rec
+        .audit
+        .denials()
+        .iter()
+        .any(|d| d.2 == "internal.corp:443"));
 }
 
 #[test]
 fn unsupported_capabilities_and_full_tables() {
-    let e = load_with(&plugin("kv_counter"), &["kv", "fs:read:/**"], Limits::default(), {
-        let mut p = caplet_core::platform::testing::full();
-        p.fs = None;
-        p
-    })
+    let e = load_with(
+        &plugin("kv_counter"),
+        &["kv", "fs:read:/**"],
+        Limits::default(),
+        {
+            let mut p = caplet_core::platform::testing::full();
+            p.fs = None;
+            p
+        },
+    )
     .unwrap_err();
-    assert_eq!(e, Error::CapabilityUnsupported { capability: "fs:read:/**".into() });
+    assert_eq!(
+        e,
+        Error::CapabilityUnsupported {
+            capability: "fs:read:/**".into()
+        }
+    );
     let many: Vec<String> = (0..40).map(|i| format!("env:V{i}")).collect();
     let refs: Vec<&str> = many.iter().map(String::as_str).collect();
     let e = load(&plugin("echo"), &refs).unwrap_err();
-    assert!(matches!(e, Error::CapabilityTableFull { capacity: 32 }), "{e}");
+    assert!(
+        matches!(e, Error::CapabilityTableFull { capacity: 32 }),
+        "{e}"
+    );
 }
 
 #[test]
 fn imports_outside_the_contract_are_refused() {
     let bad = [
-        (r#"(module (import "env" "f" (func)) (memory (export "memory") 1))"#, "only the `caplet` import module"),
-        (r#"(module (import "caplet" "teleport" (func)) (memory (export "memory") 1))"#, "no host function of this name"),
-        (r#"(module (import "caplet" "log" (func (param i32))) (memory (export "memory") 1))"#, "expected signature (i32, i32, i32) -> ()"),
+        (
+            r#"(module (import "env" "f" (func)) (memory (export "memory") 1))"#,
+            "only the `caplet` import module",
+        ),
+        (
+            r#"(module (import "caplet" "teleport" (func)) (memory (export "memory") 1))"#,
+            "no host function of this name",
+        ),
+        (
+            r#"(module (import "caplet" "log" (func (param i32))) (memory (export "memory") 1))"#,
+            "expected signature (i32, i32, i32) -> ()",
+        ),
     ];
     for (text, needle) in bad {
         let e = load(&caplet_tests::wat_str(text), &["log"]).unwrap_err();

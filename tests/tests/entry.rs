@@ -30,12 +30,22 @@ fn empty_input_and_empty_output() {
 #[test]
 fn typed_exports() {
     let mut i = load(&plugin("echo"), &[]).unwrap().instantiate().unwrap();
-    assert_eq!(i.call_typed("add", &[Value::I32(2), Value::I32(3)]).unwrap(), [Value::I32(5)]);
+    assert_eq!(
+        i.call_typed("add", &[Value::I32(2), Value::I32(3)])
+            .unwrap(),
+        [Value::I32(5)]
+    );
     let mut t = load(&wat("typed"), &["kv"]).unwrap().instantiate().unwrap();
-    let r = t.call_typed("mix", &[Value::I64(2), Value::F32(0.5), Value::F64(4.0)]).unwrap();
+    let r = t
+        .call_typed("mix", &[Value::I64(2), Value::F32(0.5), Value::F64(4.0)])
+        .unwrap();
     assert_eq!(r, [Value::F64(10.0)]);
     let e = t.call_typed("add", &[Value::I32(1)]).unwrap_err();
-    assert!(e.to_string().contains("takes (i32, i32) -> (i32), but the arguments were (i32)"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("takes (i32, i32) -> (i32), but the arguments were (i32)"),
+        "{e}"
+    );
     let e = t.call_typed("nope", &[]).unwrap_err();
     assert!(matches!(e, Error::MissingExport { .. }), "{e}");
     let e = t.call("nope", b"").unwrap_err();
@@ -58,18 +68,42 @@ fn initialize_runs_once_per_instance_and_traps_reset_state() {
 
 #[test]
 fn json_transform() {
-    let mut i = load(&plugin("json_transform"), &[]).unwrap().instantiate().unwrap();
-    let out = i.call("transform", br#"{"name":"Ada","values":[1,2,39]}"#).unwrap();
+    let mut i = load(&plugin("json_transform"), &[])
+        .unwrap()
+        .instantiate()
+        .unwrap();
+    let out = i
+        .call("transform", br#"{"name":"Ada","values":[1,2,39]}"#)
+        .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!(v, serde_json::json!({"greeting": "hello, Ada", "sum": 42, "count": 3}));
+    assert_eq!(
+        v,
+        serde_json::json!({"greeting": "hello, Ada", "sum": 42, "count": 3})
+    );
     let e = i.call("transform", b"{not json").unwrap_err();
-    assert!(matches!(e, Error::Guest { code: Some(caplet_core::Code::InvalidInput), message: Some(_), .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::Guest {
+                code: Some(caplet_core::Code::InvalidInput),
+                message: Some(_),
+                ..
+            }
+        ),
+        "{e}"
+    );
 }
 
 #[test]
 fn kv_counter_shares_the_store_across_instances() {
     let rec = Recorder::default();
-    let p = load_with(&plugin("kv_counter"), &["kv"], Default::default(), rec.platform.clone()).unwrap();
+    let p = load_with(
+        &plugin("kv_counter"),
+        &["kv"],
+        Default::default(),
+        rec.platform.clone(),
+    )
+    .unwrap();
     let mut a = p.instantiate().unwrap();
     let mut b = p.instantiate().unwrap();
     assert_eq!(a.call("incr", b"").unwrap(), b"1");
@@ -85,14 +119,26 @@ fn kv_counter_shares_the_store_across_instances() {
 #[test]
 fn kv_caps_on_keys() {
     let rec = Recorder::default();
-    let limits = caplet_core::Limits { max_kv_keys: 3, ..Default::default() };
+    let limits = caplet_core::Limits {
+        max_kv_keys: 3,
+        ..Default::default()
+    };
     let p = load_with(&plugin("kv_counter"), &["kv"], limits, rec.platform.clone()).unwrap();
     let mut i = p.instantiate().unwrap();
     for k in ["a", "b", "c"] {
         i.call("incr", k.as_bytes()).unwrap();
     }
     let e = i.call("incr", b"d").unwrap_err();
-    assert!(matches!(e, Error::Guest { code: Some(caplet_core::Code::Limit), .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::Guest {
+                code: Some(caplet_core::Code::Limit),
+                ..
+            }
+        ),
+        "{e}"
+    );
     // Existing keys still update.
     assert_eq!(i.call("incr", b"a").unwrap(), b"2");
 }
@@ -115,26 +161,54 @@ fn logger_logs_every_level_with_config_prefix() {
     assert_eq!(i.call("log", b"hi").unwrap(), b"5");
     let lines = rec.log.lines();
     let levels: Vec<Level> = lines.iter().map(|l| l.1).collect();
-    assert_eq!(levels, [Level::Trace, Level::Debug, Level::Info, Level::Warn, Level::Error]);
-    assert!(lines.iter().all(|(plugin, _, msg)| plugin == "logger" && msg == "> hi"));
+    assert_eq!(
+        levels,
+        [
+            Level::Trace,
+            Level::Debug,
+            Level::Info,
+            Level::Warn,
+            Level::Error
+        ]
+    );
+    assert!(lines
+        .iter()
+        .all(|(plugin, _, msg)| plugin == "logger" && msg == "> hi"));
 }
 
 #[test]
 fn compute_matches_native_code() {
-    let mut i = load(&plugin("compute"), &[]).unwrap().instantiate().unwrap();
+    let mut i = load(&plugin("compute"), &[])
+        .unwrap()
+        .instantiate()
+        .unwrap();
     assert_eq!(i.call("primes", b"1000").unwrap(), b"168");
-    assert_eq!(i.call_typed("count_primes", &[Value::I32(10_000)]).unwrap(), [Value::I32(1229)]);
-    assert_eq!(i.call_typed("fib", &[Value::I32(50)]).unwrap(), [Value::I64(12_586_269_025)]);
+    assert_eq!(
+        i.call_typed("count_primes", &[Value::I32(10_000)]).unwrap(),
+        [Value::I32(1229)]
+    );
+    assert_eq!(
+        i.call_typed("fib", &[Value::I32(50)]).unwrap(),
+        [Value::I64(12_586_269_025)]
+    );
     let data = vec![7u8; 10_000];
     let native = hex(&sha2::Sha256::digest(&data));
-    assert_eq!(String::from_utf8(i.call("sha256", &data).unwrap()).unwrap(), native);
+    assert_eq!(
+        String::from_utf8(i.call("sha256", &data).unwrap()).unwrap(),
+        native
+    );
 }
 
 #[test]
 fn host_tour_clock_random_emit_config() {
     let rec = Recorder::default();
-    let p = load_with(&plugin("host_tour"), &["clock", "random", "emit:events.*"], Default::default(), rec.platform.clone())
-        .unwrap();
+    let p = load_with(
+        &plugin("host_tour"),
+        &["clock", "random", "emit:events.*"],
+        Default::default(),
+        rec.platform.clone(),
+    )
+    .unwrap();
     let mut i = p.instantiate().unwrap();
     let now: serde_json::Value = serde_json::from_slice(&i.call("now", b"").unwrap()).unwrap();
     assert!(now["wall"].as_u64().unwrap() >= 1_700_000_000_000_000_000);
@@ -142,12 +216,32 @@ fn host_tour_clock_random_emit_config() {
     let b = i.call("random", b"").unwrap();
     assert_eq!(a.len(), 64);
     assert_ne!(a, b);
-    assert_eq!(i.call("emit", br#"{"topic":"events.user","data":"joined"}"#).unwrap(), b"ok");
-    assert_eq!(rec.events.events(), [("host_tour".to_string(), "events.user".to_string(), b"joined".to_vec())]);
+    assert_eq!(
+        i.call("emit", br#"{"topic":"events.user","data":"joined"}"#)
+            .unwrap(),
+        b"ok"
+    );
+    assert_eq!(
+        rec.events.events(),
+        [(
+            "host_tour".to_string(),
+            "events.user".to_string(),
+            b"joined".to_vec()
+        )]
+    );
     // The manifest's config default, and a missing key.
     assert_eq!(i.call("config", b"greeting").unwrap(), b"hello");
     let e = i.call("config", b"missing").unwrap_err();
-    assert!(matches!(e, Error::Guest { code: Some(caplet_core::Code::NotFound), .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::Guest {
+                code: Some(caplet_core::Code::NotFound),
+                ..
+            }
+        ),
+        "{e}"
+    );
 }
 
 fn hex(b: &[u8]) -> String {

@@ -47,7 +47,10 @@ fn the_hook_can_interrupt_a_call() {
     };
     let e = i.call_typed_with("spin", &[], &mut hook).unwrap_err();
     match e {
-        Error::Interrupted { reason: Interrupt::Deadline { elapsed_ms: 7 }, fuel_used } => {
+        Error::Interrupted {
+            reason: Interrupt::Deadline { elapsed_ms: 7 },
+            fuel_used,
+        } => {
             assert!((100_000..=150_000).contains(&fuel_used), "{fuel_used}")
         }
         other => panic!("{other}"),
@@ -58,7 +61,13 @@ fn the_hook_can_interrupt_a_call() {
 #[test]
 fn a_normal_call_reports_fuel_below_budget_and_is_deterministic() {
     let limits = Limits::default().with_fuel(50_000_000);
-    let p = load_with(&plugin("compute"), &[], limits, caplet_core::Platform::new()).unwrap();
+    let p = load_with(
+        &plugin("compute"),
+        &[],
+        limits,
+        caplet_core::Platform::new(),
+    )
+    .unwrap();
     let mut i = p.instantiate().unwrap();
     i.call_typed("count_primes", &[Value::I32(5000)]).unwrap();
     let warm = i.last_usage().fuel_used;
@@ -75,9 +84,31 @@ fn a_normal_call_reports_fuel_below_budget_and_is_deterministic() {
 
 #[test]
 fn a_budget_too_small_for_the_work_fails_then_a_larger_one_succeeds() {
-    let small = load_with(&plugin("compute"), &[], Limits::default().with_fuel(10_000), caplet_core::Platform::new()).unwrap();
-    let e = small.instantiate().unwrap().call("primes", b"100000").unwrap_err();
+    let small = load_with(
+        &plugin("compute"),
+        &[],
+        Limits::default().with_fuel(10_000),
+        caplet_core::Platform::new(),
+    )
+    .unwrap();
+    let e = small
+        .instantiate()
+        .unwrap()
+        .call("primes", b"100000")
+        .unwrap_err();
     assert!(matches!(e, Error::OutOfFuel { used: 10_000 }), "{e}");
-    let big = load_with(&plugin("compute"), &[], Limits::default().with_fuel(500_000_000), caplet_core::Platform::new()).unwrap();
-    assert_eq!(big.instantiate().unwrap().call("primes", b"100000").unwrap(), b"9592");
+    let big = load_with(
+        &plugin("compute"),
+        &[],
+        Limits::default().with_fuel(500_000_000),
+        caplet_core::Platform::new(),
+    )
+    .unwrap();
+    assert_eq!(
+        big.instantiate()
+            .unwrap()
+            .call("primes", b"100000")
+            .unwrap(),
+        b"9592"
+    );
 }

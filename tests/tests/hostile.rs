@@ -13,7 +13,10 @@ fn guest_code(e: &Error) -> Option<Code> {
 
 #[test]
 fn caplet_alloc_returning_zero_is_a_contract_violation() {
-    let mut i = load(&wat("alloc_zero"), &[]).unwrap().instantiate().unwrap();
+    let mut i = load(&wat("alloc_zero"), &[])
+        .unwrap()
+        .instantiate()
+        .unwrap();
     let e = i.call("echo", b"hello").unwrap_err();
     assert!(matches!(e, Error::ContractViolation { .. }), "{e}");
     assert!(e.to_string().contains("caplet_alloc(5) returned 0"), "{e}");
@@ -30,7 +33,9 @@ fn caplet_alloc_returning_an_out_of_range_pointer_is_refused() {
     // The same pointer handed back during a host call (kv_get of an existing key).
     let rec = Recorder::default();
     use caplet_core::platform::KvStore;
-    rec.kv.set("alloc_out_of_range", "key", b"0123456789", 10).unwrap();
+    rec.kv
+        .set("alloc_out_of_range", "key", b"0123456789", 10)
+        .unwrap();
     let mut named = caplet_core::Runtime::default()
         .load(
             &wat("alloc_out_of_range"),
@@ -67,12 +72,21 @@ fn trap_inside_caplet_alloc_during_a_host_call_is_reported() {
     let rec = Recorder::default();
     use caplet_core::platform::KvStore;
     rec.kv.set("plugin", "key", b"value", 10).unwrap();
-    let p = load_with(&wat("alloc_trap"), &["kv"], Limits::default(), rec.platform.clone()).unwrap();
+    let p = load_with(
+        &wat("alloc_trap"),
+        &["kv"],
+        Limits::default(),
+        rec.platform.clone(),
+    )
+    .unwrap();
     let mut i = p.instantiate().unwrap();
     let e = i.call("get", b"").unwrap_err();
     match &e {
         Error::Trap { during, message } => {
-            assert!(during.contains("caplet_alloc") && during.contains("kv_get"), "{during}");
+            assert!(
+                during.contains("caplet_alloc") && during.contains("kv_get"),
+                "{during}"
+            );
             assert!(message.contains("unreachable"), "{message}");
         }
         other => panic!("expected a trap, got {other}"),
@@ -82,7 +96,13 @@ fn trap_inside_caplet_alloc_during_a_host_call_is_reported() {
 #[test]
 fn pointers_and_lengths_out_of_range_return_error_codes() {
     let rec = Recorder::default();
-    let p = load_with(&wat("bad_pointers"), &["kv", "log"], Limits::default(), rec.platform.clone()).unwrap();
+    let p = load_with(
+        &wat("bad_pointers"),
+        &["kv", "log"],
+        Limits::default(),
+        rec.platform.clone(),
+    )
+    .unwrap();
     let mut i = p.instantiate().unwrap();
     for (entry, code) in [
         ("key_past_end", Code::InvalidInput),
@@ -100,28 +120,65 @@ fn pointers_and_lengths_out_of_range_return_error_codes() {
 #[test]
 fn bad_log_and_error_arguments() {
     let rec = Recorder::default();
-    let p = load_with(&wat("bad_pointers"), &["kv", "log"], Limits::default(), rec.platform.clone()).unwrap();
+    let p = load_with(
+        &wat("bad_pointers"),
+        &["kv", "log"],
+        Limits::default(),
+        rec.platform.clone(),
+    )
+    .unwrap();
     let mut i = p.instantiate().unwrap();
     let e = i.call("log_past_end", b"").unwrap_err();
-    assert!(e.to_string().contains("log: (65000, 1000) is outside"), "{e}");
+    assert!(
+        e.to_string().contains("log: (65000, 1000) is outside"),
+        "{e}"
+    );
     let e = i.call("log_bad_level", b"").unwrap_err();
     assert!(e.to_string().contains("level 9"), "{e}");
     // Oversized line: truncated to the cap with a marker.
     i.call("log_huge", b"").unwrap();
     let lines = rec.log.lines();
     let (_, _, line) = lines.last().unwrap();
-    assert!(line.ends_with("[truncated 5904 bytes]"), "{}", &line[line.len() - 40..]);
+    assert!(
+        line.ends_with("[truncated 5904 bytes]"),
+        "{}",
+        &line[line.len() - 40..]
+    );
     assert!(line.len() < 4096 + 64);
     // Non-UTF-8 error messages are kept, lossily.
     let e = i.call("error_not_utf8", b"").unwrap_err();
     match e {
-        Error::Guest { code: Some(Code::InvalidInput), message: Some(m), .. } => assert!(m.starts_with("key\u{fffd}")),
+        Error::Guest {
+            code: Some(Code::InvalidInput),
+            message: Some(m),
+            ..
+        } => assert!(m.starts_with("key\u{fffd}")),
         other => panic!("{other}"),
     }
     let e = i.call("error_unknown_code", b"").unwrap_err();
-    assert!(matches!(e, Error::Guest { code: None, raw: 99, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::Guest {
+                code: None,
+                raw: 99,
+                ..
+            }
+        ),
+        "{e}"
+    );
     let e = i.call("error_min", b"").unwrap_err();
-    assert!(matches!(e, Error::Guest { code: None, raw: i64::MAX, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::Guest {
+                code: None,
+                raw: i64::MAX,
+                ..
+            }
+        ),
+        "{e}"
+    );
 }
 
 #[test]
@@ -129,7 +186,11 @@ fn outputs_outside_memory_or_over_the_cap_are_refused() {
     let p = load(&wat("bad_output"), &[]).unwrap();
     let mut i = p.instantiate().unwrap();
     let e = i.call("overlap_end", b"").unwrap_err();
-    assert!(e.to_string().contains("65532..65540 outside its 65536-byte memory"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("65532..65540 outside its 65536-byte memory"),
+        "{e}"
+    );
     let e = i.call("huge_len", b"").unwrap_err();
     assert!(e.to_string().contains("output cap"), "{e}");
     let e = i.call("far_ptr", b"").unwrap_err();
@@ -139,22 +200,36 @@ fn outputs_outside_memory_or_over_the_cap_are_refused() {
 
 #[test]
 fn rust_guest_returning_output_past_the_end() {
-    let mut i = load(&plugin("hostile"), &[]).unwrap().instantiate().unwrap();
+    let mut i = load(&plugin("hostile"), &[])
+        .unwrap()
+        .instantiate()
+        .unwrap();
     let e = i.call("bad_output", b"").unwrap_err();
     assert!(matches!(e, Error::ContractViolation { .. }), "{e}");
 }
 
 #[test]
 fn deep_recursion_traps_cleanly() {
-    let mut i = load(&wat("deep_recursion"), &[]).unwrap().instantiate().unwrap();
-    let e = i.call_typed("recurse", &[caplet_core::Value::I32(0)]).unwrap_err();
+    let mut i = load(&wat("deep_recursion"), &[])
+        .unwrap()
+        .instantiate()
+        .unwrap();
+    let e = i
+        .call_typed("recurse", &[caplet_core::Value::I32(0)])
+        .unwrap_err();
     match &e {
         Error::Trap { message, .. } => assert!(message.contains("stack"), "{message}"),
         other => panic!("{other}"),
     }
     // The Rust guest overflows its shadow stack first: also a clean trap.
-    let mut i = load(&plugin("hostile"), &[]).unwrap().instantiate().unwrap();
-    assert!(matches!(i.call("recurse", b"").unwrap_err(), Error::Trap { .. }));
+    let mut i = load(&plugin("hostile"), &[])
+        .unwrap()
+        .instantiate()
+        .unwrap();
+    assert!(matches!(
+        i.call("recurse", b"").unwrap_err(),
+        Error::Trap { .. }
+    ));
 }
 
 #[test]
@@ -170,7 +245,10 @@ fn malformed_and_truncated_modules() {
     let echo = plugin("echo");
     for cut in [9, 100, echo.len() / 2, echo.len() - 1] {
         let e = load(&echo[..cut], &[]).unwrap_err();
-        assert!(matches!(e, Error::BadModule { .. } | Error::Manifest { .. }), "cut at {cut}: {e}");
+        assert!(
+            matches!(e, Error::BadModule { .. } | Error::Manifest { .. }),
+            "cut at {cut}: {e}"
+        );
     }
 }
 
@@ -186,16 +264,38 @@ fn modules_declaring_huge_counts_are_refused_before_compiling() {
     // Many real functions: above the configured limit.
     let funcs: String = (0..50).map(|i| format!("(func $f{i})")).collect();
     let wasm = wat_str(&format!("(module (memory (export \"memory\") 1) {funcs})"));
-    let limits = Limits { max_functions: 10, ..Limits::default() };
+    let limits = Limits {
+        max_functions: 10,
+        ..Limits::default()
+    };
     let e = load_with(&wasm, &[], limits, caplet_core::Platform::new()).unwrap_err();
-    assert!(e.to_string().contains("50 functions, more than the limit of 10"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("50 functions, more than the limit of 10"),
+        "{e}"
+    );
     // Module size above the cap.
-    let limits = Limits { max_module_bytes: 1000, ..Limits::default() };
+    let limits = Limits {
+        max_module_bytes: 1000,
+        ..Limits::default()
+    };
     let e = load_with(&plugin("echo"), &[], limits, caplet_core::Platform::new()).unwrap_err();
-    assert!(e.to_string().contains("more than the 1000-byte limit"), "{e}");
+    assert!(
+        e.to_string().contains("more than the 1000-byte limit"),
+        "{e}"
+    );
     // Compile budget too small for the module.
-    let limits = Limits { compile_memory_bytes: 64 * 1024, ..Limits::default() };
-    let e = load_with(&plugin("compute"), &[], limits, caplet_core::Platform::new()).unwrap_err();
+    let limits = Limits {
+        compile_memory_bytes: 64 * 1024,
+        ..Limits::default()
+    };
+    let e = load_with(
+        &plugin("compute"),
+        &[],
+        limits,
+        caplet_core::Platform::new(),
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("compile budget"), "{e}");
 }
 

@@ -10,7 +10,13 @@ fn embedded_manifest_is_read_without_instantiating() {
     let m = Manifest::parse_embedded(info.manifest_bytes(&wasm).unwrap()).unwrap();
     assert_eq!(m.name, "kv_counter");
     assert_eq!(m.version.to_string(), "1.0.0");
-    assert_eq!(m.capabilities.iter().map(|c| c.to_string()).collect::<Vec<_>>(), ["kv"]);
+    assert_eq!(
+        m.capabilities
+            .iter()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>(),
+        ["kv"]
+    );
     let p = load(&wasm, &["kv"]).unwrap();
     assert_eq!(p.name(), "kv_counter");
     assert_eq!(p.digest(), Digest::of(&wasm));
@@ -25,18 +31,36 @@ fn a_wrong_digest_is_refused_before_compiling() {
     )
     .unwrap();
     let e = Runtime::default()
-        .load(b"definitely not wasm", PluginConfig { manifest: Some(sidecar), ..Default::default() })
+        .load(
+            b"definitely not wasm",
+            PluginConfig {
+                manifest: Some(sidecar),
+                ..Default::default()
+            },
+        )
         .unwrap_err();
     assert!(matches!(e, Error::DigestMismatch { .. }), "{e}");
     assert!(e.to_string().contains("expected sha256:0000"));
     // A pinned digest works the same way; the right digest loads.
     let wasm = plugin("echo");
     let e = Runtime::default()
-        .load(&wasm, PluginConfig { expected_digest: Some(Digest::of(b"other")), ..Default::default() })
+        .load(
+            &wasm,
+            PluginConfig {
+                expected_digest: Some(Digest::of(b"other")),
+                ..Default::default()
+            },
+        )
         .unwrap_err();
     assert!(matches!(e, Error::DigestMismatch { .. }));
     Runtime::default()
-        .load(&wasm, PluginConfig { expected_digest: Some(Digest::of(&wasm)), ..Default::default() })
+        .load(
+            &wasm,
+            PluginConfig {
+                expected_digest: Some(Digest::of(&wasm)),
+                ..Default::default()
+            },
+        )
         .unwrap();
 }
 
@@ -51,17 +75,29 @@ fn sidecar_replaces_the_embedded_manifest_and_its_limits_apply() {
         .as_bytes(),
     )
     .unwrap();
-    let p = Runtime::default().load(&wasm, PluginConfig { manifest: Some(sidecar), ..Default::default() }).unwrap();
-    assert_eq!(p.name(), "renamed");
-    assert_eq!(p.limits().fuel_per_call, 1234);
-    // Operator overrides win over the manifest.
-    let sidecar = Manifest::parse(br#"{"name":"r","version":"1.0.0","limits":{"fuel":1234}}"#).unwrap();
     let p = Runtime::default()
         .load(
             &wasm,
             PluginConfig {
                 manifest: Some(sidecar),
-                overrides: caplet_core::LimitOverrides { fuel: Some(99), memory: None },
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(p.name(), "renamed");
+    assert_eq!(p.limits().fuel_per_call, 1234);
+    // Operator overrides win over the manifest.
+    let sidecar =
+        Manifest::parse(br#"{"name":"r","version":"1.0.0","limits":{"fuel":1234}}"#).unwrap();
+    let p = Runtime::default()
+        .load(
+            &wasm,
+            PluginConfig {
+                manifest: Some(sidecar),
+                overrides: caplet_core::LimitOverrides {
+                    fuel: Some(99),
+                    memory: None,
+                },
                 ..Default::default()
             },
         )
@@ -72,11 +108,31 @@ fn sidecar_replaces_the_embedded_manifest_and_its_limits_apply() {
 #[test]
 fn declared_entry_points_must_exist() {
     let wasm = plugin("echo");
-    let m = Manifest::parse(br#"{"name":"e","version":"1.0.0","entrypoints":["echo","missing"]}"#).unwrap();
-    let e = Runtime::default().load(&wasm, PluginConfig { manifest: Some(m), ..Default::default() }).unwrap_err();
-    assert!(matches!(&e, Error::MissingExport { name, .. } if name == "missing"), "{e}");
+    let m = Manifest::parse(br#"{"name":"e","version":"1.0.0","entrypoints":["echo","missing"]}"#)
+        .unwrap();
+    let e = Runtime::default()
+        .load(
+            &wasm,
+            PluginConfig {
+                manifest: Some(m),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::MissingExport { name, .. } if name == "missing"),
+        "{e}"
+    );
     let m = Manifest::parse(br#"{"name":"e","version":"1.0.0","entrypoints":["add"]}"#).unwrap();
-    let e = Runtime::default().load(&wasm, PluginConfig { manifest: Some(m), ..Default::default() }).unwrap_err();
+    let e = Runtime::default()
+        .load(
+            &wasm,
+            PluginConfig {
+                manifest: Some(m),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
     assert!(e.to_string().contains("found (i32, i32) -> (i32)"), "{e}");
 }
 
@@ -94,5 +150,8 @@ fn an_embedded_manifest_that_is_bad_fails_the_load() {
     wasm.extend_from_slice(&section);
     let e = load(&wasm, &[]).unwrap_err();
     assert!(matches!(e, Error::Manifest { .. }), "{e}");
-    assert!(e.to_string().contains("more than one caplet.manifest"), "{e}");
+    assert!(
+        e.to_string().contains("more than one caplet.manifest"),
+        "{e}"
+    );
 }

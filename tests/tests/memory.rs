@@ -4,7 +4,12 @@ use caplet_core::{Error, Limits, Value};
 use caplet_tests::{load_with, plugin, wat};
 
 fn with_memory(wasm: &[u8], bytes: u64) -> Result<caplet_core::Plugin, Error> {
-    load_with(wasm, &[], Limits::default().with_memory(bytes), caplet_core::Platform::new())
+    load_with(
+        wasm,
+        &[],
+        Limits::default().with_memory(bytes),
+        caplet_core::Platform::new(),
+    )
 }
 
 #[test]
@@ -31,7 +36,10 @@ fn each_instance_has_its_own_budget() {
 fn a_rust_grow_bomb_stops_inside_the_budget() {
     let p = with_memory(&plugin("hostile"), 2 * 1024 * 1024).unwrap();
     let mut i = p.instantiate().unwrap();
-    let pages: u64 = String::from_utf8(i.call("grow", b"").unwrap()).unwrap().parse().unwrap();
+    let pages: u64 = String::from_utf8(i.call("grow", b"").unwrap())
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(pages * 65536 <= 2 * 1024 * 1024, "{pages}");
     assert!(pages >= 17, "{pages}");
     assert!(i.last_usage().memory_peak_bytes <= 2 * 1024 * 1024);
@@ -41,6 +49,14 @@ fn a_rust_grow_bomb_stops_inside_the_budget() {
 fn a_module_whose_minimum_memory_exceeds_the_budget_is_refused_at_load() {
     let e = with_memory(&wat("big_memory"), 1024 * 1024).unwrap_err();
     assert!(matches!(e, Error::ModuleTooLarge { .. }), "{e}");
-    assert!(e.to_string().contains("minimum memory is 100 pages (6553600 bytes), more than the memory budget of 1048576"), "{e}");
-    with_memory(&wat("big_memory"), 8 * 1024 * 1024).unwrap().instantiate().unwrap();
+    assert!(
+        e.to_string().contains(
+            "minimum memory is 100 pages (6553600 bytes), more than the memory budget of 1048576"
+        ),
+        "{e}"
+    );
+    with_memory(&wat("big_memory"), 8 * 1024 * 1024)
+        .unwrap()
+        .instantiate()
+        .unwrap();
 }
