@@ -60,10 +60,23 @@ fn exit_0_entry_output_on_stdout_and_report() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(o.stdout, b"HI THERE");
     let err = stderr(&o);
+    let field = |name: &str| -> u64 {
+        let rest = err
+            .split(&format!("{name}="))
+            .nth(1)
+            .unwrap_or_else(|| panic!("{name} in {err}"));
+        rest.split_whitespace().next().unwrap().parse().unwrap()
+    };
     assert!(
-        err.contains("report: fuel_used=") && err.contains("memory_peak_bytes=65536"),
+        field("fuel_used") > 0 && field("fuel_used") < 10_000_000,
         "{err}"
     );
+    let peak = field("memory_peak_bytes");
+    assert!(
+        (65536..=1 << 20).contains(&peak) && peak % 65536 == 0,
+        "{err}"
+    );
+    assert_eq!(field("host_calls"), 0, "{err}");
 }
 
 #[test]
