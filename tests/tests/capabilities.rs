@@ -8,6 +8,23 @@ use caplet_core::platform::{Filesystem, HttpResponse};
 use caplet_core::{Code, Error, Kind, Limits};
 use caplet_tests::{load, load_with, plugin, Recorder};
 
+/// Loads fixture `name` with a minimal sidecar manifest (no required capabilities),
+/// so a grant narrower than the embedded manifest's requirement can be tested.
+fn load_bare(name: &str, caps: &[&str], platform: caplet_core::Platform) -> caplet_core::Plugin {
+    let manifest = format!(r#"{{"name":"{name}","version":"1.0.0"}}"#);
+    caplet_core::Runtime::default()
+        .load(
+            &plugin(name),
+            caplet_core::PluginConfig {
+                manifest: Some(caplet_core::Manifest::parse(manifest.as_bytes()).unwrap()),
+                grants: caplet_core::Grants::from_strs(caps.iter().copied()).unwrap(),
+                platform,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+}
+
 fn guest_code(e: &Error) -> Option<Code> {
     match e {
         Error::Guest { code, .. } => *code,
@@ -68,26 +85,14 @@ fn manifest_requirements_must_be_covered() {
 #[test]
 fn call_time_scope_check_for_emit() {
     let rec = Recorder::default();
+    // `emit:events.*` covers the manifest's requirement; each call is still checked.
     let p = load_with(
         &plugin("host_tour"),
-        &["clock", "random", "emit:*"],
+        &["clock", "random", "emit:events.*"],
         Limits::default(),
         rec.platform.clone(),
     )
     .unwrap();
-    // Granted `emit:*` covers the manifest, but a narrower scope checks each call.
-    drop(p);
-    let p = caplet_core::Runtime::default()
-        .load(
-            &plugin("host_tour"),
-            caplet_core::PluginConfig {
-                grants: caplet_core::Grants::from_strs(["clock", "random", "emit:events.*"])
-                    .unwrap(),
-                platform: rec.platform.clone(),
-                ..Default::default()
-            },
-        )
-        .unwrap();
     let mut i = p.instantiate().unwrap();
     i.call("emit", br#"{"topic":"events.ok","data":"1"}"#)
         .unwrap();
@@ -182,20 +187,7 @@ fn env_and_secrets_scopes() {
     );
     // The manifest requires `env:*`: a narrower grant fails the load.
     assert!(matches!(env, Err(Error::CapabilityDenied { .. })));
-    let p = caplet_core::Runtime::default()
-        .load(
-            &plugin("env_reader"),
-            caplet_core::PluginConfig {
-                manifest: Some(
-                    caplet_core::Manifest::parse(br#"{"name":"env_reader","version":"1.0.0"}"#)
-                        .unwrap(),
-                ),
-                grants: caplet_core::Grants::from_strs(["env:APP_*"]).unwrap(),
-                platform: platform.clone(),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let p = load_bare("env_reader", &["env:APP_*"], platform.clone());
     let mut i = p.instantiate().unwrap();
     assert_eq!(i.call("get", b"APP_MODE").unwrap(), b"prod");
     assert_eq!(
@@ -233,21 +225,11 @@ fn http_allowlist_and_redirect_hops() {
     let rec = Recorder::default();
     let mut platform = rec.platform.clone();
     platform.http = Some(allowed.clone());
-    let p = caplet_core::Runtime::default()
-        .load(
-            &plugin("http_fetch"),
-            caplet_core::PluginConfig {
-                manifest: Some(
-                    caplet_core::Manifest::parse(br#"{"name":"http_fetch","version":"1.0.0"}"#)
-                        .unwrap(),
-                ),
-                grants: caplet_core::Grants::from_strs(["net:outbound:api.example.com:443"])
-                    .unwrap(),
-                platform: platform.clone(),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let p = load_bare(
+        "http_fetch",
+        &["net:outbound:api.example.com:443"],
+        platform.clone(),
+    );
     let mut i = p.instantiate().unwrap();
     let out = i
         .call(
@@ -287,20 +269,7 @@ fn http_allowlist_and_redirect_hops() {
         ..Default::default()
     });
     platform.http = Some(redirecting);
-    let p = caplet_core::Runtime::default()
-        .load(
-            &plugin("http_fetch"),
-            caplet_core::PluginConfig {
-                manifest: Some(
-                    caplet_core::Manifest::parse(br#"{"name":"http_fetch","version":"1.0.0"}"#)
-                        .unwrap(),
-                ),
-                grants: caplet_core::Grants::from_strs(["net:outbound:api.example.com"]).unwrap(),
-                platform,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let p = load_bare("http_fetch", &["net:outbound:api.example.com"], platform);
     let e = p
         .instantiate()
         .unwrap()
