@@ -508,9 +508,13 @@ fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
 }
 
-/// Parses `scheme://host[:port]/path?query`. Userinfo is refused (it is a classic
-/// way to smuggle a different host past a naive check).
-fn parse_url(url: &str) -> Result<(String, String, u16, String), Code> {
+/// Parses `scheme://host[:port]/path?query` into `(scheme, host, port, path)`, the
+/// way the `http_request` import does: scheme `http`/`https` only, host lower-cased
+/// without brackets or a trailing dot, port defaulted from the scheme, fragment
+/// dropped. Userinfo and percent-encoded hosts are refused (classic ways to smuggle a
+/// different host past a naive check). A platform following a redirect parses the
+/// `Location` with this too, so every hop is checked the same way.
+pub fn parse_url(url: &str) -> Result<(String, String, u16, String), Code> {
     let (scheme, rest) = url.split_once("://").ok_or(Code::InvalidInput)?;
     let scheme = scheme.to_ascii_lowercase();
     let default_port = match scheme.as_str() {

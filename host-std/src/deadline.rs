@@ -1,5 +1,11 @@
 //! Wall-clock deadlines and cancellation, checked between fuel slices.
+//!
+//! A [`Deadline`] is the [`SliceHook`] of one call: it stops the guest between fuel
+//! slices once the time is up or the call was cancelled. Host services that block
+//! (HTTP) bound their own waits by the same deadline: run the call inside
+//! [`with_call_deadline`] and they read [`call_time_left`].
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -52,6 +58,37 @@ impl Deadline {
     pub fn elapsed(&self) -> Duration {
         self.start.elapsed()
     }
+
+    /// The instant the call must end by, if it has a timeout.
+    pub fn until(&self) -> Option<Instant> {
+        self.timeout.and_then(|t| self.start.checked_add(t))
+    }
+}
+
+thread_local! {
+    static CALL_DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// Runs `f` (a guest call on this thread) with `until` as the deadline that blocking
+/// host services see through [`call_time_left`]. Nests: the previous deadline is
+/// restored afterwards, even if `f` panics.
+pub fn with_call_deadline<R>(until: Option<Instant>, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Instant>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CALL_DEADLINE.with(|d| d.set(self.0));
+        }
+    }
+    let _restore = Restore(CALL_DEADLINE.with(|d| d.replace(until)));
+    f()
+}
+
+/// Time left before the deadline of the call running on this thread: `None` when the
+/// call has no deadline, `Some(ZERO)` once it has passed.
+pub fn call_time_left() -> Option<Duration> {
+    CALL_DEADLINE
+        .with(|d| d.get())
+        .map(|until| until.saturating_duration_since(Instant::now()))
 }
 
 impl SliceHook for Deadline {
@@ -66,5 +103,34 @@ impl SliceHook for Deadline {
             }),
             _ => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn call_deadlines_nest_and_restore() {
+        assert_eq!(call_time_left(), None);
+        let outer = Instant::now() + Duration::from_secs(60);
+        with_call_deadline(Some(outer), || {
+            let left = call_time_left().unwrap();
+            assert!(left > Duration::from_secs(59) && left <= Duration::from_secs(60));
+            with_call_deadline(Some(Instant::now()), || {
+                assert_eq!(call_time_left(), Some(Duration::ZERO));
+            });
+            assert!(call_time_left().unwrap() > Duration::from_secs(59));
+        });
+        assert_eq!(call_time_left(), None);
+    }
+
+    #[test]
+    fn a_cancelled_handle_stops_the_next_slice() {
+        let cancel = CancelHandle::new();
+        let mut d = Deadline::new(None, cancel.clone());
+        assert!(d.on_slice(0).is_ok());
+        std::thread::spawn(move || cancel.cancel()).join().unwrap();
+        assert!(matches!(d.on_slice(0), Err(Interrupt::Cancelled)));
     }
 }

@@ -3,19 +3,28 @@
 //! Caplet on Linux: the std platform for [`caplet_core`] and the `caplet` command.
 //!
 //! This crate uses only the core's public API. It provides:
-//! - [`platform`]: the std implementations of the core's platform traits (clock,
-//!   OS entropy, stderr logs, event sink) and [`platform::std_platform`] to bundle them;
+//! - [`platform`]: the std implementations of the core's small platform traits (clock,
+//!   OS entropy, stderr logs, event sink) and [`platform::StdPlatform`] to assemble a
+//!   whole platform from operator settings;
+//! - [`fs`]: host directories mapped to guest paths, resolved beneath-only;
+//! - [`http`]: outbound HTTP with the private-address guard, checked redirects,
+//!   deadlines, body caps and a rate limit;
+//! - [`env`] and [`secrets`]: the operator's environment allowlist and secrets file;
+//! - [`kv`]: the durable, crash-safe KV store shared safely between processes;
 //! - [`deadline`]: wall-clock deadlines and cancellation between fuel slices;
+//! - [`policy`]: the policy file (grants and limits per plugin, TOML);
 //! - [`cli`]: the `caplet` command (`run`, `inspect`, `verify`).
-//!
-//! Filesystem, HTTP, env, secrets and durable KV arrive with the std adapter work;
-//! until then those capabilities are refused at load with a clear error.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod cli;
 pub mod deadline;
+pub mod env;
+pub mod fs;
+pub mod http;
+pub mod kv;
 pub mod platform;
+pub mod secrets;
 
 pub use caplet_core as core;

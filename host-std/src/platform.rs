@@ -4,8 +4,18 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use caplet_core::platform::{Clock, ClockId, Entropy, EventSink, Level, LogSink, MemoryKv};
+use std::path::PathBuf;
+
+use caplet_core::platform::{
+    Audit, Clock, ClockId, Denial, Entropy, EventSink, KvStore, Level, LogSink, MemoryKv,
+};
 use caplet_core::{Code, Platform};
+
+use crate::env::StdEnv;
+use crate::fs::{Mount, StdFs};
+use crate::http::{HttpConfig, StdHttp};
+use crate::kv::SqliteKv;
+use crate::secrets::StdSecrets;
 
 /// The system clocks: wall time from `SystemTime`, monotonic time from `Instant`
 /// (nanoseconds since this clock was created).
@@ -98,16 +108,98 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// The std platform with the services available today: log (stderr), clock,
-/// random (OS), in-memory KV (per process), emit (stderr).
+/// Operator settings from which a whole std [`Platform`] is built.
+///
+/// Every service is present (so every capability can be granted), but each reaches
+/// only what the operator configured here: no mapped directory means every path is
+/// `NOT_FOUND`, an empty env allowlist means every variable is absent, and so on.
+#[derive(Debug, Clone)]
+pub struct StdPlatform {
+    /// Lowest plugin log level written to stderr.
+    pub log_level: Level,
+    /// Host directories mapped to guest paths (`--dir`).
+    pub mounts: Vec<Mount>,
+    /// The environment allowlist (`--env NAME` or `NAME=VALUE`).
+    pub env: Vec<String>,
+    /// The secrets file (`--secrets`).
+    pub secrets_file: Option<PathBuf>,
+    /// The durable KV store (`--kv-store`); without it KV lives in memory for the
+    /// life of the process.
+    pub kv_store: Option<PathBuf>,
+    /// HTTP settings.
+    pub http: HttpConfig,
+}
+
+impl Default for StdPlatform {
+    fn default() -> Self {
+        StdPlatform {
+            log_level: Level::Info,
+            mounts: Vec::new(),
+            env: Vec::new(),
+            secrets_file: None,
+            kv_store: None,
+            http: HttpConfig::default(),
+        }
+    }
+}
+
+impl StdPlatform {
+    /// Opens directories, reads the secrets file and the environment, opens the KV
+    /// store. Errors name the setting and what was wrong.
+    pub fn build(&self) -> Result<Platform, String> {
+        let fs = StdFs::new(self.mounts.iter().cloned()).map_err(|e| format!("--dir: {e}"))?;
+        let env = StdEnv::from_specs(&self.env).map_err(|e| format!("--env: {e}"))?;
+        let secrets = match &self.secrets_file {
+            Some(p) => StdSecrets::from_file(p)?,
+            None => StdSecrets::empty(),
+        };
+        let kv: Arc<dyn KvStore> = match &self.kv_store {
+            Some(p) => Arc::new(SqliteKv::open(p)?),
+            None => Arc::new(MemoryKv::default()),
+        };
+        Ok(Platform {
+            clock: Some(Arc::new(SystemClock::default())),
+            entropy: Some(Arc::new(OsEntropy)),
+            log: Some(Arc::new(StderrLog {
+                min_level: self.log_level,
+            })),
+            events: Some(Arc::new(StderrEvents)),
+            kv: Some(kv),
+            fs: Some(Arc::new(fs)),
+            http: Some(Arc::new(StdHttp::new(self.http.clone()))),
+            env: Some(Arc::new(env)),
+            secrets: Some(Arc::new(secrets)),
+            audit: Some(Arc::new(StderrAudit)),
+        })
+    }
+}
+
+/// The default std platform with `min_level` logs: system clock, OS entropy, stderr
+/// logs and events, in-memory KV, HTTP with default settings, and no directories,
+/// environment or secrets.
 pub fn std_platform(min_level: Level) -> Platform {
-    Platform {
-        clock: Some(Arc::new(SystemClock::default())),
-        entropy: Some(Arc::new(OsEntropy)),
-        log: Some(Arc::new(StderrLog { min_level })),
-        events: Some(Arc::new(StderrEvents)),
-        kv: Some(Arc::new(MemoryKv::default())),
-        ..Platform::default()
+    StdPlatform {
+        log_level: min_level,
+        ..StdPlatform::default()
+    }
+    .build()
+    .unwrap_or_default()
+}
+
+/// Writes each capability denial to stderr as `[plugin] DENIED kind subject`.
+#[derive(Debug, Default)]
+pub struct StderrAudit;
+
+impl Audit for StderrAudit {
+    fn denied(&self, d: &Denial<'_>) {
+        let when = if d.at_load { "at load" } else { "in call" };
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "[{}] DENIED {} {} ({when})",
+            escape(d.plugin),
+            d.kind.prefix(),
+            escape(d.subject)
+        );
     }
 }
 

@@ -1,0 +1,186 @@
+//! The durable KV service: one SQLite file, one namespace per plugin.
+//!
+//! - **Crash-safe.** The store runs in WAL mode with `synchronous = FULL`: `kv_set`
+//!   returns to the guest only after its transaction is committed and the WAL is
+//!   synced, so an acknowledged write survives `kill -9` of the host (and a power cut,
+//!   as far as the disk honours `fsync`).
+//! - **Several processes.** Each write is one `BEGIN IMMEDIATE` transaction, which
+//!   takes SQLite's write lock before reading the key count, so two processes sharing
+//!   a store never exceed a cap or corrupt it; a writer waits up to
+//!   [`BUSY_TIMEOUT`] for the lock, then the guest gets `-IO`.
+//! - **Caps.** Key count per namespace comes from the caller (`Limits::max_kv_keys`);
+//!   key and value sizes are checked by the core before the store is reached.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use caplet_core::platform::KvStore;
+use caplet_core::Code;
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+
+/// How long a write waits for another process's write lock.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The std [`KvStore`] on SQLite.
+pub struct SqliteKv {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for SqliteKv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteKv")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl SqliteKv {
+    /// Opens (or creates) the store at `path`.
+    pub fn open(path: &Path) -> Result<SqliteKv, String> {
+        let shown = path.display();
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| format!("cannot open KV store {shown}: {e}"))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .and_then(|()| {
+                conn.pragma_update(None, "journal_mode", "WAL")?;
+                conn.pragma_update(None, "synchronous", "FULL")?;
+                conn.execute_batch(
+                    "CREATE TABLE IF NOT EXISTS kv (
+                         namespace TEXT NOT NULL,
+                         key       TEXT NOT NULL,
+                         value     BLOB NOT NULL,
+                         PRIMARY KEY (namespace, key)
+                     ) WITHOUT ROWID;",
+                )
+            })
+            .map_err(|e| format!("cannot set up KV store {shown}: {e}"))?;
+        Ok(SqliteKv {
+            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The store's file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Number of keys in `namespace`.
+    pub fn len(&self, namespace: &str) -> Result<usize, Code> {
+        let conn = self.conn.lock().map_err(|_| Code::Internal)?;
+        conn.query_row(
+            "SELECT COUNT(*) FROM kv WHERE namespace = ?1",
+            params![namespace],
+            |r| r.get::<_, i64>(0),
+        )
+        .map(|n| n as usize)
+        .map_err(|_| Code::Io)
+    }
+}
+
+impl KvStore for SqliteKv {
+    fn get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, Code> {
+        let conn = self.conn.lock().map_err(|_| Code::Internal)?;
+        conn.query_row(
+            "SELECT value FROM kv WHERE namespace = ?1 AND key = ?2",
+            params![namespace, key],
+            |r| r.get::<_, Vec<u8>>(0),
+        )
+        .optional()
+        .map_err(|_| Code::Io)
+    }
+
+    fn set(&self, namespace: &str, key: &str, value: &[u8], max_keys: usize) -> Result<(), Code> {
+        let mut conn = self.conn.lock().map_err(|_| Code::Internal)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|_| Code::Io)?;
+        let exists = tx
+            .query_row(
+                "SELECT 1 FROM kv WHERE namespace = ?1 AND key = ?2",
+                params![namespace, key],
+                |_| Ok(()),
+            )
+            .optional()
+            .map_err(|_| Code::Io)?
+            .is_some();
+        if !exists {
+            let count: i64 = tx
+                .query_row(
+                    "SELECT COUNT(*) FROM kv WHERE namespace = ?1",
+                    params![namespace],
+                    |r| r.get(0),
+                )
+                .map_err(|_| Code::Io)?;
+            if count as usize >= max_keys {
+                return Err(Code::Limit);
+            }
+        }
+        tx.execute(
+            "INSERT INTO kv (namespace, key, value) VALUES (?1, ?2, ?3)
+             ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value",
+            params![namespace, key, value],
+        )
+        .map_err(|_| Code::Io)?;
+        tx.commit().map_err(|_| Code::Io)
+    }
+
+    fn delete(&self, namespace: &str, key: &str) -> Result<(), Code> {
+        let conn = self.conn.lock().map_err(|_| Code::Internal)?;
+        let n = conn
+            .execute(
+                "DELETE FROM kv WHERE namespace = ?1 AND key = ?2",
+                params![namespace, key],
+            )
+            .map_err(|_| Code::Io)?;
+        if n == 0 {
+            Err(Code::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespaces_caps_and_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kv.sqlite");
+        {
+            let kv = SqliteKv::open(&path).unwrap();
+            kv.set("a", "k", b"1", 2).unwrap();
+            kv.set("a", "k", b"2", 2).unwrap(); // replace: not a new key
+            kv.set("a", "j", b"x", 2).unwrap();
+            assert_eq!(kv.set("a", "third", b"x", 2), Err(Code::Limit));
+            kv.set("b", "k", b"other", 2).unwrap();
+            assert_eq!(kv.get("a", "k").unwrap().as_deref(), Some(&b"2"[..]));
+            assert_eq!(kv.get("b", "k").unwrap().as_deref(), Some(&b"other"[..]));
+            assert_eq!(kv.delete("a", "missing"), Err(Code::NotFound));
+            kv.delete("a", "j").unwrap();
+            assert_eq!(kv.len("a").unwrap(), 1);
+        }
+        let kv = SqliteKv::open(&path).unwrap();
+        assert_eq!(kv.get("a", "k").unwrap().as_deref(), Some(&b"2"[..]));
+        assert_eq!(kv.get("a", "j").unwrap(), None);
+        assert_eq!(kv.len("b").unwrap(), 1);
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_store_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("junk");
+        std::fs::write(&path, vec![0x55u8; 4096]).unwrap();
+        let e = SqliteKv::open(&path).unwrap_err();
+        assert!(e.contains("junk"), "{e}");
+    }
+}
