@@ -5,8 +5,8 @@
 //! 6 capability denied at load. On failure one line `error: <kind>: <message>` goes
 //! to stderr.
 
-use std::collections::BTreeMap;
 use std::io::{IsTerminal, Read, Write};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -18,8 +18,11 @@ use caplet_core::{
 };
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::deadline::{CancelHandle, Deadline};
-use crate::platform::std_platform;
+use crate::deadline::{with_call_deadline, CancelHandle, Deadline};
+use crate::fs::Mount;
+use crate::http::{HttpConfig, RateLimit};
+use crate::platform::StdPlatform;
+use crate::policy::{parse_level, parse_rate, parse_trusted, HttpSettings, Policy, Settings};
 
 /// Exit codes of the `caplet` command.
 pub mod exit {
@@ -54,7 +57,7 @@ const EXIT_HELP: &str =
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run an entry point (or a typed export) of a plugin.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Show a plugin's imports, exports, required capabilities, manifest and digest.
     Inspect {
         /// A module (.wasm) or a sidecar manifest (.json).
@@ -72,6 +75,7 @@ enum Command {
 }
 
 #[derive(clap::Args, Debug)]
+#[command(after_help = RUN_HELP)]
 struct RunArgs {
     /// A module (.wasm) or a sidecar manifest (.json).
     target: PathBuf,
@@ -85,9 +89,29 @@ struct RunArgs {
     /// stdin is read when it is not a terminal.
     #[arg(long)]
     input_file: Option<PathBuf>,
-    /// Grant a capability (repeatable): log, clock, random, kv, emit:<topic-glob>, …
+    /// Grants, mappings and limits per plugin from a TOML policy file; flags add to
+    /// it and override its single values.
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+    /// Grant a capability (repeatable): log, clock, random, kv, emit:<topic-glob>,
+    /// fs:read:<path-glob>, fs:write:<path-glob>, net:outbound:<host-glob>[:<port>],
+    /// net:outbound:private, env:<name-glob>, secrets:read:<name-glob>.
     #[arg(long = "allow", value_name = "CAP")]
     allow: Vec<String>,
+    /// Map a host directory to a guest path (repeatable); `:ro` refuses writes.
+    #[arg(long = "dir", value_name = "HOST::GUEST[:ro]")]
+    dirs: Vec<String>,
+    /// Let plugins read an environment variable (repeatable): NAME copies the host's
+    /// value, NAME=VALUE sets one. Nothing else of the environment is visible.
+    #[arg(long = "env", value_name = "NAME[=VALUE]")]
+    env: Vec<String>,
+    /// Secrets file (TOML `name = "value"`, readable by its owner only).
+    #[arg(long, value_name = "FILE")]
+    secrets: Option<PathBuf>,
+    /// Durable KV store (an SQLite file, created if missing; safe to share between
+    /// processes). Without it, KV lives in memory for this run.
+    #[arg(long, value_name = "FILE")]
+    kv_store: Option<PathBuf>,
     /// Set a config value (repeatable), overriding the manifest's default.
     #[arg(long = "config", value_name = "KEY=VALUE")]
     config: Vec<String>,
@@ -100,6 +124,17 @@ struct RunArgs {
     /// Wall-clock timeout per call in milliseconds.
     #[arg(long, value_name = "MS")]
     timeout: Option<u64>,
+    /// Longest one HTTP request may take, in milliseconds (default 30000; the call's
+    /// timeout may cut it shorter).
+    #[arg(long, value_name = "MS")]
+    http_timeout: Option<u64>,
+    /// HTTP requests per second and burst for the plugin, or `off` (default 10/20).
+    #[arg(long, value_name = "RATE[/BURST]", value_parser = parse_rate)]
+    http_rate: Option<Option<RateLimit>>,
+    /// Exempt an address from the private-address guard (repeatable). The host
+    /// allowlist still applies.
+    #[arg(long = "trust-addr", value_name = "IP", value_parser = parse_trusted)]
+    trust_addr: Vec<IpAddr>,
     /// An i32 argument for a typed call (repeatable; order is kept across types).
     #[arg(long = "i32", value_name = "N", allow_hyphen_values = true)]
     i32_args: Vec<i32>,
@@ -112,32 +147,28 @@ struct RunArgs {
     /// An f64 argument for a typed call.
     #[arg(long = "f64", value_name = "X", allow_hyphen_values = true)]
     f64_args: Vec<f64>,
-    /// Lowest plugin log level written to stderr: trace, debug, info, warn, error.
-    #[arg(long, default_value = "info", value_parser = level_arg)]
-    log_level: Level,
+    /// Lowest plugin log level written to stderr: trace, debug, info, warn, error
+    /// (default info).
+    #[arg(long, value_parser = parse_level)]
+    log_level: Option<Level>,
     /// Print a usage report (fuel, memory, host calls, time) to stderr.
     #[arg(long)]
     report: bool,
 }
 
+const RUN_HELP: &str = "Examples:
+  caplet run echo.wasm --call upper --input hello
+  caplet run fs_tool.json --call list --input '{\"path\":\"/data\"}' \\
+      --dir ./data::/data:ro --allow 'fs:read:/data/**'
+  caplet run fetch.wasm --allow 'net:outbound:api.example.com:443' --timeout 2000
+  caplet run add.wasm --call add --i32 2 --i32 3
+  caplet run plugin.wasm --policy caplet.toml
+
+Plugin logs go to stderr as `[plugin] LEVEL message`, denials as `[plugin] DENIED ...`.";
+
 fn size_arg(s: &str) -> Result<u64, String> {
     parse_size(s)
         .ok_or_else(|| format!("`{s}` is not a size (bytes, or a number with KiB, MiB or GiB)"))
-}
-
-fn level_arg(s: &str) -> Result<Level, String> {
-    Ok(match s {
-        "trace" => Level::Trace,
-        "debug" => Level::Debug,
-        "info" => Level::Info,
-        "warn" => Level::Warn,
-        "error" => Level::Error,
-        _ => {
-            return Err(format!(
-                "`{s}` is not one of trace, debug, info, warn, error"
-            ))
-        }
-    })
 }
 
 /// A failure of the command: exit code and message.
@@ -213,7 +244,7 @@ pub fn main_with(args: impl IntoIterator<Item = String>) -> i32 {
                 .subcommand_matches("run")
                 .cloned()
                 .unwrap_or_default();
-            run(args, &sub)
+            run(*args, &sub)
         }
         Command::Inspect { target, json } => inspect(&target, json),
         Command::Verify { manifest } => verify(&manifest),
@@ -341,21 +372,84 @@ fn read_input(args: &RunArgs) -> Result<Vec<u8>, Failure> {
     Ok(buf)
 }
 
-fn run(args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
-    let limits = Limits::default();
-    let loaded = load_target(&args.target, limits.max_module_bytes as u64)?;
-    let mut grants = Grants::new();
-    for cap in &args.allow {
-        grants
-            .grant(Capability::parse(cap).map_err(|e| Failure::usage(format!("--allow: {e}")))?)?;
+/// The plugin's name as the policy sees it: the sidecar's, else the embedded
+/// manifest's, else the file name's.
+fn plugin_name(loaded: &Loaded) -> String {
+    if loaded.manifest.is_some() {
+        return loaded.name.clone();
     }
-    let mut config = BTreeMap::new();
+    let scan_limits = Limits {
+        memory_bytes: u64::MAX,
+        ..Limits::default()
+    };
+    ModuleInfo::scan(&loaded.wasm, &scan_limits)
+        .ok()
+        .and_then(|info| {
+            info.manifest_bytes(&loaded.wasm)
+                .and_then(|b| Manifest::parse_embedded(b).ok())
+        })
+        .map(|m| m.name)
+        .unwrap_or_else(|| loaded.name.clone())
+}
+
+/// The command line's own settings, in the policy's shape.
+fn flag_settings(args: &RunArgs) -> Result<Settings, Failure> {
+    let mut s = Settings::default();
+    for cap in &args.allow {
+        s.allow
+            .push(Capability::parse(cap).map_err(|e| Failure::usage(format!("--allow: {e}")))?);
+    }
+    for d in &args.dirs {
+        s.dirs
+            .push(Mount::parse(d).map_err(|e| Failure::usage(format!("--dir: {e}")))?);
+    }
+    s.env = args.env.clone();
+    s.secrets = args.secrets.clone();
+    s.kv_store = args.kv_store.clone();
     for kv in &args.config {
         let (k, v) = kv
             .split_once('=')
             .ok_or_else(|| Failure::usage(format!("--config `{kv}` is not KEY=VALUE")))?;
-        config.insert(k.to_string(), v.to_string());
+        s.config.insert(k.to_string(), v.to_string());
     }
+    s.fuel = args.fuel;
+    s.memory = args.memory;
+    s.timeout = args.timeout.map(Duration::from_millis);
+    s.log_level = args.log_level;
+    s.http = HttpSettings {
+        timeout: args.http_timeout.map(Duration::from_millis),
+        max_redirects: None,
+        rate: args.http_rate,
+        trusted: args.trust_addr.clone(),
+    };
+    Ok(s)
+}
+
+fn run(args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
+    let limits = Limits::default();
+    let loaded = load_target(&args.target, limits.max_module_bytes as u64)?;
+    let name = plugin_name(&loaded);
+    let mut settings = match &args.policy {
+        Some(p) => Policy::load(p).map_err(Failure::usage)?.for_plugin(&name),
+        None => Settings::default(),
+    };
+    settings.merge(flag_settings(&args)?);
+    let mut grants = Grants::new();
+    for cap in &settings.allow {
+        grants.grant(cap.clone())?;
+    }
+    let mut http = HttpConfig::default();
+    settings.http.apply(&mut http);
+    let platform = StdPlatform {
+        log_level: settings.log_level.unwrap_or(Level::Info),
+        mounts: settings.dirs.clone(),
+        env: settings.env.clone(),
+        secrets_file: settings.secrets.clone(),
+        kv_store: settings.kv_store.clone(),
+        http,
+    }
+    .build()
+    .map_err(Failure::usage)?;
     let typed = typed_args(&args, m);
     let input = read_input(&args)?;
     let runtime = Runtime::default();
@@ -368,11 +462,11 @@ fn run(args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
             grants,
             limits,
             overrides: LimitOverrides {
-                fuel: args.fuel,
-                memory: args.memory,
+                fuel: settings.fuel,
+                memory: settings.memory,
             },
-            config,
-            platform: std_platform(args.log_level),
+            config: settings.config.clone(),
+            platform,
             ..Default::default()
         },
     )?;
@@ -380,11 +474,13 @@ fn run(args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
         Some(c) => c.clone(),
         None => default_entry(plugin.info(), plugin.manifest())?,
     };
-    let timeout = args
-        .timeout
-        .or(plugin.manifest().limits.timeout_ms)
-        .map(Duration::from_millis);
+    let timeout = settings.timeout.or(plugin
+        .manifest()
+        .limits
+        .timeout_ms
+        .map(Duration::from_millis));
     let mut deadline = Deadline::new(timeout, CancelHandle::new());
+    let until = deadline.until();
     let mut instance = plugin.instantiate()?;
     let sig = plugin.info().export_signature(&entry).cloned();
     let is_entry = sig.as_ref().is_some_and(|s| s.is_entry()) && typed.is_empty();
@@ -395,8 +491,7 @@ fn run(args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
             plugin.info().entry_points().collect::<Vec<_>>().join(", ")
         )))
     } else if is_entry {
-        instance
-            .call_with(&entry, &input, &mut deadline)
+        with_call_deadline(until, || instance.call_with(&entry, &input, &mut deadline))
             .map(|out| {
                 let mut stdout = std::io::stdout().lock();
                 let _ = stdout.write_all(&out);
@@ -404,13 +499,14 @@ fn run(args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
             })
             .map_err(Failure::from)
     } else {
-        instance
-            .call_typed_with(&entry, &typed, &mut deadline)
-            .map(|vals| {
-                let text: Vec<String> = vals.iter().map(|v| v.to_string()).collect();
-                println!("{}", text.join(" "));
-            })
-            .map_err(Failure::from)
+        with_call_deadline(until, || {
+            instance.call_typed_with(&entry, &typed, &mut deadline)
+        })
+        .map(|vals| {
+            let text: Vec<String> = vals.iter().map(|v| v.to_string()).collect();
+            println!("{}", text.join(" "));
+        })
+        .map_err(Failure::from)
     };
     if args.report {
         report(&instance.last_usage(), started.elapsed());

@@ -146,7 +146,7 @@ impl StdFs {
             }
         }
         // Longest guest prefix first, so `/data/cache` wins over `/data`.
-        opened.sort_by(|a, b| b.mount.guest.len().cmp(&a.mount.guest.len()));
+        opened.sort_by_key(|o| std::cmp::Reverse(o.mount.guest.len()));
         Ok(StdFs { mounts: opened })
     }
 
@@ -240,20 +240,22 @@ impl Filesystem for StdFs {
             .dir
             .open_dir(rel_or_dot(parent_rel))
             .map_err(|e| code_of(&e))?;
-        match parent.symlink_metadata(name) {
+        let permissions = match parent.symlink_metadata(name) {
             Ok(meta) if meta.file_type().is_symlink() => return Err(Code::PermissionDenied),
             Ok(meta) if meta.is_dir() => return Err(Code::InvalidInput),
             Ok(meta) if meta.nlink() > 1 => return Err(Code::PermissionDenied),
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Ok(meta) => Some(meta.permissions()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => return Err(code_of(&e)),
-        }
+        };
         let tmp = temp_name(name);
         let mut file = parent
             .open_with(&tmp, OpenOptions::new().write(true).create_new(true))
             .map_err(|e| code_of(&e))?;
-        let written = file
-            .write_all(data)
+        // A replaced file keeps its permissions.
+        let written = permissions
+            .map_or(Ok(()), |p| file.set_permissions(p))
+            .and_then(|()| file.write_all(data))
             .and_then(|()| file.sync_all())
             .and_then(|()| parent.rename(&tmp, &parent, name));
         if let Err(e) = written {

@@ -25,6 +25,7 @@ pub mod fs;
 pub mod http;
 pub mod kv;
 pub mod platform;
+pub mod policy;
 pub mod secrets;
 
 pub use caplet_core as core;
