@@ -6,7 +6,7 @@ use std::sync::Arc;
 use caplet::platform::StdPlatform;
 use caplet_core::platform::testing::RecordingAudit;
 use caplet_core::platform::Platform;
-use caplet_core::{Code, Error, Grants, Instance, Limits, PluginConfig, Runtime};
+use caplet_core::{Code, Error, Grants, Instance, Limits, Manifest, PluginConfig, Runtime};
 
 /// A std platform from `settings`, with denials recorded in the returned audit.
 pub fn platform(settings: StdPlatform) -> (Platform, Arc<RecordingAudit>) {
@@ -18,10 +18,23 @@ pub fn platform(settings: StdPlatform) -> (Platform, Arc<RecordingAudit>) {
 
 /// An instance of fixture plugin `name` with `caps` granted on `platform`.
 pub fn instance(name: &str, caps: &[&str], limits: Limits, platform: Platform) -> Instance {
+    instance_with(name, None, caps, limits, platform)
+}
+
+/// Like [`instance`], with `manifest` standing in for the embedded one (to grant a
+/// narrower scope than the fixture's manifest asks for).
+pub fn instance_with(
+    name: &str,
+    manifest: Option<Manifest>,
+    caps: &[&str],
+    limits: Limits,
+    platform: Platform,
+) -> Instance {
     let plugin = Runtime::default()
         .load(
             &caplet_tests::plugin(name),
             PluginConfig {
+                manifest,
                 grants: Grants::from_strs(caps.iter().copied()).expect("valid grants"),
                 limits,
                 platform,
