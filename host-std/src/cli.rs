@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use caplet_core::inspect::{ItemKind, ModuleInfo};
 use caplet_core::platform::Level;
 use caplet_core::{
-    parse_size, Capability, Error, ErrorKind, Grants, LimitOverrides, Limits, Manifest,
+    parse_size, Capability, Code, Error, ErrorKind, Grants, LimitOverrides, Limits, Manifest,
     PluginConfig, Runtime, Usage, Value,
 };
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -497,7 +497,7 @@ fn run(args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
                 let _ = stdout.write_all(&out);
                 let _ = stdout.flush();
             })
-            .map_err(Failure::from)
+            .map_err(|e| deadline_failure(e, &deadline, timeout))
     } else {
         with_call_deadline(until, || {
             instance.call_typed_with(&entry, &typed, &mut deadline)
@@ -506,12 +506,36 @@ fn run(args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
             let text: Vec<String> = vals.iter().map(|v| v.to_string()).collect();
             println!("{}", text.join(" "));
         })
-        .map_err(Failure::from)
+        .map_err(|e| deadline_failure(e, &deadline, timeout))
     };
     if args.report {
         report(&instance.last_usage(), started.elapsed());
     }
     result
+}
+
+/// A guest that fails with `TIMEOUT` because a host call (HTTP) ran into the call's
+/// deadline has timed out as surely as one stopped between fuel slices: both are
+/// exit 4 with the time used.
+fn deadline_failure(e: Error, deadline: &Deadline, timeout: Option<Duration>) -> Failure {
+    let passed = deadline.until().is_some_and(|u| Instant::now() >= u);
+    match (&e, timeout) {
+        (
+            Error::Guest {
+                code: Some(Code::Timeout),
+                ..
+            },
+            Some(t),
+        ) if passed => Failure {
+            code: exit::BUDGET,
+            message: format!(
+                "budget: the {} ms timeout passed after {} ms, during a host call ({e})",
+                t.as_millis(),
+                deadline.elapsed().as_millis()
+            ),
+        },
+        _ => Failure::from(e),
+    }
 }
 
 fn report(u: &Usage, elapsed: Duration) {

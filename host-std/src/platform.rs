@@ -186,16 +186,20 @@ pub fn std_platform(min_level: Level) -> Platform {
     .unwrap_or_default()
 }
 
-/// Writes each capability denial to stderr as `[plugin] DENIED kind subject`.
+/// Writes each denial made during a call to stderr as
+/// `[plugin] DENIED <kind> <subject>`. A denial at load fails the load, and the
+/// load's error already names it, so it is not repeated.
 #[derive(Debug, Default)]
 pub struct StderrAudit;
 
 impl Audit for StderrAudit {
     fn denied(&self, d: &Denial<'_>) {
-        let when = if d.at_load { "at load" } else { "in call" };
+        if d.at_load {
+            return;
+        }
         let _ = writeln!(
             std::io::stderr().lock(),
-            "[{}] DENIED {} {} ({when})",
+            "[{}] DENIED {} {}",
             escape(d.plugin),
             d.kind.prefix(),
             escape(d.subject)

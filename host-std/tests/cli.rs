@@ -288,18 +288,20 @@ fn exit_6_capability_denied_at_load() {
         stderr(&o).trim(),
         "error: capability: capability `kv` is not granted (needed by import `caplet.kv_get`)"
     );
-    // A capability this build cannot provide yet.
+    // A grant narrower than what the manifest requires.
     let o = caplet(&[
         "run",
-        &p("echo"),
+        &p("fs_tool"),
         "--call",
-        "echo",
+        "list",
         "--allow",
-        "fs:read:/**",
+        "fs:read:/data/public/**",
+        "--allow",
+        "fs:write:/data/**",
     ]);
     assert_eq!(o.status.code(), Some(6));
     assert!(
-        stderr(&o).contains("cannot provide capability `fs:read:/**`"),
+        stderr(&o).contains("`fs:read:/data/**` is not granted (needed by the manifest)"),
         "{}",
         stderr(&o)
     );
@@ -336,4 +338,280 @@ fn inspect_lists_imports_exports_and_capabilities() {
         text.contains("add  func (i32, i32) -> (i32)  (typed)"),
         "{text}"
     );
+}
+
+/// Runs `caplet` in `dir` with `args` and the given extra environment.
+fn caplet_in(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_caplet"))
+        .current_dir(dir)
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn dir_mappings_from_flags() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join("data")).unwrap();
+    std::fs::write(tmp.path().join("data/in.txt"), "from the host").unwrap();
+    let fs_caps = [
+        "--allow",
+        "fs:read:/data/**",
+        "--allow",
+        "fs:write:/data/**",
+    ];
+    let mut args = vec!["run", &*p("fs_tool").leak(), "--call", "read"];
+    args.extend([
+        "--input",
+        r#"{"path":"/data/in.txt"}"#,
+        "--dir",
+        "data::/data",
+    ]);
+    args.extend(fs_caps);
+    let o = caplet_in(tmp.path(), &args, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.stdout, b"from the host");
+
+    // A read-only mapping: the write fails in the plugin (exit 1) and names the code.
+    let mut args = vec!["run", &*p("fs_tool").leak(), "--call", "write"];
+    args.extend([
+        "--input",
+        r#"{"path":"/data/out.txt","data":"x"}"#,
+        "--dir",
+        "data::/data:ro",
+    ]);
+    args.extend(fs_caps);
+    let o = caplet_in(tmp.path(), &args, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("PERMISSION_DENIED"), "{}", stderr(&o));
+    assert!(!tmp.path().join("data/out.txt").exists());
+
+    // A path outside every grant is denied and the denial shows on stderr.
+    let mut args = vec!["run", &*p("fs_tool").leak(), "--call", "read"];
+    args.extend([
+        "--input",
+        r#"{"path":"/etc/passwd"}"#,
+        "--dir",
+        "data::/data",
+    ]);
+    args.extend(fs_caps);
+    let o = caplet_in(tmp.path(), &args, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("[fs_tool] DENIED fs:read /etc/passwd"),
+        "{}",
+        stderr(&o)
+    );
+
+    // A mapping of a directory that does not exist is a bad command line.
+    let o = caplet_in(
+        tmp.path(),
+        &[
+            "run",
+            &p("fs_tool"),
+            "--call",
+            "read",
+            "--dir",
+            "nope::/data",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("nope"), "{}", stderr(&o));
+}
+
+#[test]
+fn env_allowlist_never_exposes_the_host_environment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let host_env = [
+        ("CAPLET_TEST_VISIBLE", "shown"),
+        ("CAPLET_TEST_HIDDEN", "hidden"),
+    ];
+    let run = |name: &str, extra: &[&str]| {
+        let mut args = vec!["run", &*p("env_reader").leak(), "--allow", "env:*"];
+        args.extend(["--input", &*name.to_string().leak()]);
+        args.extend(extra);
+        caplet_in(tmp.path(), &args, &host_env)
+    };
+    let o = run("CAPLET_TEST_VISIBLE", &["--env", "CAPLET_TEST_VISIBLE"]);
+    assert_eq!(
+        (o.status.code(), o.stdout.as_slice()),
+        (Some(0), &b"shown"[..])
+    );
+    let o = run("MODE", &["--env", "MODE=prod"]);
+    assert_eq!(o.stdout, b"prod");
+    // Set on the host, but not on the allowlist.
+    let o = run("CAPLET_TEST_HIDDEN", &["--env", "CAPLET_TEST_VISIBLE"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("NOT_FOUND"), "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+    let o = run("PATH", &[]);
+    assert_eq!(o.status.code(), Some(1));
+    // A grant narrower than the plugin's manifest asks for fails at load.
+    let mut args = vec!["run", &*p("env_reader").leak(), "--allow", "env:MODE"];
+    args.extend(["--input", "MODE", "--env", "MODE=prod"]);
+    let o = caplet_in(tmp.path(), &args, &[]);
+    assert_eq!(o.status.code(), Some(6));
+}
+
+#[test]
+fn secrets_file_must_be_private_and_values_never_leak() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("secrets.toml");
+    std::fs::write(&file, "api_token = \"tok-7f3a9c\"\n").unwrap();
+    let run = || {
+        caplet_in(
+            tmp.path(),
+            &[
+                "run",
+                &p("secret_reader"),
+                "--allow",
+                "secrets:read:*",
+                "--secrets",
+                "secrets.toml",
+                "--input",
+                "api_token",
+            ],
+            &[],
+        )
+    };
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let o = run();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("readable by group or others (mode 0644)"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let o = run();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The fixture returns the length and a digest, never the value.
+    let expected = {
+        use sha2::Digest;
+        let d = sha2::Sha256::digest(b"tok-7f3a9c");
+        let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
+        format!("10 {hex}")
+    };
+    assert_eq!(String::from_utf8_lossy(&o.stdout), expected);
+    assert!(!stderr(&o).contains("tok-7f3a9c"));
+    // A broken file is reported by line, without its text.
+    std::fs::write(&file, "ok = \"a\"\napi_token = tok-7f3a9c\n").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let o = run();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("line 2"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("tok-7f3a9c"), "{}", stderr(&o));
+}
+
+#[test]
+fn policy_file_grants_maps_and_limits_per_plugin() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join("data")).unwrap();
+    std::fs::write(tmp.path().join("data/in.txt"), "policy works").unwrap();
+    let policy = tmp.path().join("caplet.toml");
+    std::fs::write(
+        &policy,
+        r#"
+[defaults]
+fuel = 50_000_000
+
+[plugins.fs_tool]
+allow = ["fs:read:/data/**", "fs:write:/data/**"]
+dirs = ["data::/data:ro"]
+
+[plugins.compute]
+fuel = 1000
+"#,
+    )
+    .unwrap();
+    // Run from elsewhere: the policy's relative paths are relative to the policy.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let policy_arg = policy.display().to_string();
+    let o = caplet_in(
+        elsewhere.path(),
+        &[
+            "run",
+            &p("fs_tool"),
+            "--call",
+            "read",
+            "--policy",
+            &policy_arg,
+            "--input",
+            r#"{"path":"/data/in.txt"}"#,
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.stdout, b"policy works");
+    // The compute plugin's own section lowers its fuel: out of fuel, exit 4.
+    let run_compute = |extra: &[&str]| {
+        let mut args = vec!["run", &*p("compute").leak(), "--call", "count_primes"];
+        args.extend(["--i32", "10000", "--policy", &*policy_arg.clone().leak()]);
+        args.extend(extra);
+        caplet_in(elsewhere.path(), &args, &[])
+    };
+    let o = run_compute(&[]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    // A flag overrides the policy's single value.
+    let o = run_compute(&["--fuel", "100000000"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "1229");
+    // Without a grant in the policy, the fs plugin does not load.
+    std::fs::write(&policy, "[plugins.other]\nallow = [\"log\"]\n").unwrap();
+    let o = caplet_in(
+        elsewhere.path(),
+        &[
+            "run",
+            &p("fs_tool"),
+            "--call",
+            "read",
+            "--policy",
+            &policy_arg,
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
+    // A typo is a bad command line that names the key.
+    std::fs::write(&policy, "[plugins.fs_tool]\nalow = [\"log\"]\n").unwrap();
+    let o = caplet_in(
+        elsewhere.path(),
+        &["run", &p("fs_tool"), "--policy", &policy_arg],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("alow"), "{}", stderr(&o));
+}
+
+#[test]
+fn help_documents_every_run_option() {
+    let o = caplet(&["run", "--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&o.stdout);
+    for flag in [
+        "--policy",
+        "--allow",
+        "--dir",
+        "--env",
+        "--secrets",
+        "--kv-store",
+        "--config",
+        "--fuel",
+        "--memory",
+        "--timeout",
+        "--http-timeout",
+        "--http-rate",
+        "--trust-addr",
+        "--i32",
+        "--log-level",
+        "--report",
+        "Examples:",
+    ] {
+        assert!(text.contains(flag), "run --help lacks {flag}");
+    }
+    let o = caplet(&["--help"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("Exit codes: 0 ok"));
 }

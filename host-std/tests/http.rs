@@ -36,7 +36,11 @@ fn query(url: &str, key: &str) -> Option<String> {
     let q = url.split_once('?')?.1;
     q.split('&').find_map(|kv| {
         let (k, v) = kv.split_once('=')?;
-        (k == key).then(|| v.replace("%3A", ":").replace("%2F", "/").replace("%3F", "?"))
+        (k == key).then(|| {
+            v.replace("%3A", ":")
+                .replace("%2F", "/")
+                .replace("%3F", "?")
+        })
     })
 }
 
@@ -74,7 +78,9 @@ fn handle(mut req: tiny_http::Request) {
         }
         "/redirect" => {
             let to = query(&url, "to").unwrap_or_default();
-            let code: u16 = query(&url, "code").and_then(|c| c.parse().ok()).unwrap_or(302);
+            let code: u16 = query(&url, "code")
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(302);
             tiny_http::Response::empty(code)
                 .with_header(header("Location", &to))
                 .boxed()
@@ -155,7 +161,10 @@ fn fetcher(caps: &[&str], http: HttpConfig, limits: Limits) -> (Instance, Arc<Re
     // The fixture's manifest asks for `net:outbound:*`; these tests grant narrower
     // scopes, so they load it without its manifest (the link check still applies).
     let manifest = Some(Manifest::anonymous("http_fetch"));
-    (instance_with("http_fetch", manifest, caps, limits, p), audit)
+    (
+        instance_with("http_fetch", manifest, caps, limits, p),
+        audit,
+    )
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -168,7 +177,11 @@ fn fetch(i: &mut Instance, request: Value) -> Result<(u16, Value, Vec<u8>), capl
     let body = base64::engine::general_purpose::STANDARD
         .decode(v["body"].as_str().unwrap_or(""))
         .expect("base64 body");
-    Ok((v["status"].as_u64().unwrap() as u16, v["headers"].clone(), body))
+    Ok((
+        v["status"].as_u64().unwrap() as u16,
+        v["headers"].clone(),
+        body,
+    ))
 }
 
 fn get(i: &mut Instance, url: &str) -> Result<(u16, Value, Vec<u8>), caplet_core::Error> {
@@ -209,12 +222,22 @@ fn an_allowed_host_round_trips_binary_bodies_and_headers() {
 #[test]
 fn hosts_outside_the_allowlist_are_denied_before_any_connection() {
     let srv = Server::start();
-    let (mut i, audit) = fetcher(&["net:outbound:*.example.com"], trusting(), Limits::default());
-    assert_eq!(guest_code(get(&mut i, &srv.url("/hello"))), Code::PermissionDenied);
+    let (mut i, audit) = fetcher(
+        &["net:outbound:*.example.com"],
+        trusting(),
+        Limits::default(),
+    );
+    assert_eq!(
+        guest_code(get(&mut i, &srv.url("/hello"))),
+        Code::PermissionDenied
+    );
     // Right host, wrong port.
     let other_port = format!("net:outbound:127.0.0.1:{}", srv.port.wrapping_add(1).max(1));
     let (mut j, _) = fetcher(&[&other_port], trusting(), Limits::default());
-    assert_eq!(guest_code(get(&mut j, &srv.url("/hello"))), Code::PermissionDenied);
+    assert_eq!(
+        guest_code(get(&mut j, &srv.url("/hello"))),
+        Code::PermissionDenied
+    );
     assert!(srv.seen().is_empty(), "the server saw {:?}", srv.seen());
     let subject = format!("127.0.0.1:{}", srv.port);
     assert!(audit
@@ -232,14 +255,25 @@ fn loopback_needs_the_private_grant_or_an_operator_trust() {
         ..HttpConfig::default()
     };
     let (mut i, _) = fetcher(&[&grant], untrusted.clone(), Limits::default());
-    assert_eq!(guest_code(get(&mut i, &srv.url("/hello"))), Code::PermissionDenied);
+    assert_eq!(
+        guest_code(get(&mut i, &srv.url("/hello"))),
+        Code::PermissionDenied
+    );
     // `localhost` resolves to loopback addresses: refused the same way.
-    let (mut l, _) = fetcher(&["net:outbound:localhost:*"], untrusted.clone(), Limits::default());
+    let (mut l, _) = fetcher(
+        &["net:outbound:localhost:*"],
+        untrusted.clone(),
+        Limits::default(),
+    );
     let url = format!("http://localhost:{}/hello", srv.port);
     assert_eq!(guest_code(get(&mut l, &url)), Code::PermissionDenied);
     assert!(srv.seen().is_empty(), "the server saw {:?}", srv.seen());
 
-    let (mut p, _) = fetcher(&[&grant, "net:outbound:private"], untrusted, Limits::default());
+    let (mut p, _) = fetcher(
+        &[&grant, "net:outbound:private"],
+        untrusted,
+        Limits::default(),
+    );
     assert_eq!(get(&mut p, &srv.url("/hello")).unwrap().0, 200);
 }
 
@@ -262,8 +296,15 @@ fn redirects_are_followed_only_while_every_hop_is_allowed() {
         Code::PermissionDenied
     );
     let after = srv.seen();
-    assert_eq!(after.len(), before + 1, "only the redirect itself was served: {after:?}");
-    assert!(!after.iter().any(|p| p.starts_with("/hello?via")), "{after:?}");
+    assert_eq!(
+        after.len(),
+        before + 1,
+        "only the redirect itself was served: {after:?}"
+    );
+    assert!(
+        !after.iter().any(|p| p.starts_with("/hello?via")),
+        "{after:?}"
+    );
     let subject = format!("localhost:{}", srv.port);
     assert!(audit.denials().iter().any(|(_, _, s, _)| *s == subject));
 
@@ -312,11 +353,17 @@ fn credentials_do_not_follow_a_redirect_to_another_origin() {
                "body": b64(b"payload")})
     };
     let (_, h, body) = fetch(&mut i, req(&same)).unwrap();
-    assert_eq!((h["x-auth"].as_str(), body.as_slice()), (Some("Bearer t0k"), &b"payload"[..]));
+    assert_eq!(
+        (h["x-auth"].as_str(), body.as_slice()),
+        (Some("Bearer t0k"), &b"payload"[..])
+    );
     let (_, h, body) = fetch(&mut i, req(&cross)).unwrap();
     assert_eq!(h["x-method"], "POST", "307 keeps the method");
     assert_eq!(body, b"payload", "307 keeps the body");
-    assert_eq!(h["x-auth"], "", "Authorization dropped on the cross-origin hop");
+    assert_eq!(
+        h["x-auth"], "",
+        "Authorization dropped on the cross-origin hop"
+    );
     // 303 turns into a GET without a body.
     let see_other = a.url(&format!("/redirect?code=303&to={}", a.url("/echo")));
     let (_, h, body) = fetch(&mut i, req(&see_other)).unwrap();
@@ -333,10 +380,22 @@ fn oversized_bodies_hit_the_cap() {
     };
     let (mut i, _) = fetcher(&[&grant], trusting(), limits);
     assert_eq!(get(&mut i, &srv.url("/big?n=1024")).unwrap().2.len(), 1024);
-    assert_eq!(guest_code(get(&mut i, &srv.url("/big?n=1025"))), Code::Limit);
-    assert_eq!(guest_code(get(&mut i, &srv.url("/big?n=10000000"))), Code::Limit);
-    assert_eq!(guest_code(get(&mut i, &srv.url("/chunked?n=5000"))), Code::Limit);
-    assert_eq!(get(&mut i, &srv.url("/chunked?n=1000")).unwrap().2.len(), 1000);
+    assert_eq!(
+        guest_code(get(&mut i, &srv.url("/big?n=1025"))),
+        Code::Limit
+    );
+    assert_eq!(
+        guest_code(get(&mut i, &srv.url("/big?n=10000000"))),
+        Code::Limit
+    );
+    assert_eq!(
+        guest_code(get(&mut i, &srv.url("/chunked?n=5000"))),
+        Code::Limit
+    );
+    assert_eq!(
+        get(&mut i, &srv.url("/chunked?n=1000")).unwrap().2.len(),
+        1000
+    );
 }
 
 #[test]
@@ -349,7 +408,10 @@ fn a_slow_server_runs_into_the_call_deadline() {
     let r = with_call_deadline(until, || get(&mut i, &srv.url("/slow?ms=5000")));
     assert_eq!(guest_code(r), Code::Timeout);
     let took = started.elapsed();
-    assert!(took >= Duration::from_millis(250) && took < Duration::from_secs(3), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(250) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
 
     // The operator's own per-request timeout applies without a call deadline.
     let short = HttpConfig {
@@ -358,7 +420,10 @@ fn a_slow_server_runs_into_the_call_deadline() {
     };
     let (mut j, _) = fetcher(&[&grant], short, Limits::default());
     let started = Instant::now();
-    assert_eq!(guest_code(get(&mut j, &srv.url("/slow?ms=5000"))), Code::Timeout);
+    assert_eq!(
+        guest_code(get(&mut j, &srv.url("/slow?ms=5000"))),
+        Code::Timeout
+    );
     assert!(started.elapsed() < Duration::from_secs(3));
     // A request made after the deadline passed fails at once.
     let r = with_call_deadline(Some(Instant::now()), || get(&mut j, &srv.url("/hello")));
@@ -380,7 +445,11 @@ fn the_rate_limit_refuses_requests_beyond_the_burst() {
     assert_eq!(get(&mut i, &srv.url("/hello")).unwrap().0, 200);
     assert_eq!(get(&mut i, &srv.url("/hello")).unwrap().0, 200);
     assert_eq!(guest_code(get(&mut i, &srv.url("/hello"))), Code::Limit);
-    assert_eq!(srv.seen().len(), 2, "the refused request never left the host");
+    assert_eq!(
+        srv.seen().len(),
+        2,
+        "the refused request never left the host"
+    );
     // Another plugin has its own bucket.
     let (mut other, _) = fetcher(&[&grant], trusting(), Limits::default());
     assert_eq!(get(&mut other, &srv.url("/hello")).unwrap().0, 200);
