@@ -468,3 +468,29 @@ fn malformed_requests_are_invalid_input() {
         assert_eq!(code, Code::InvalidInput, "{bad}");
     }
 }
+
+#[test]
+fn the_cli_reports_a_host_call_timeout_as_exit_4() {
+    let srv = Server::start();
+    let request = json!({"method": "GET", "url": srv.url("/slow?ms=5000")}).to_string();
+    let started = Instant::now();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_caplet"))
+        .args([
+            "run",
+            &caplet_tests::plugin_path("http_fetch")
+                .display()
+                .to_string(),
+        ])
+        .args(["--allow", "net:outbound:*", "--trust-addr", "127.0.0.1"])
+        .args(["--timeout", "300", "--input", &request])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("the 300 ms timeout passed after"),
+        "{stderr}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(4));
+}

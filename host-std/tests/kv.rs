@@ -43,7 +43,12 @@ fn counts_persist_across_runs() {
     let store = tmp.path().join("kv.sqlite");
     for expected in ["1", "2", "3"] {
         let o = kv_counter(&store, "incr", "visits", &[]).output().unwrap();
-        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         assert_eq!(String::from_utf8_lossy(&o.stdout), expected);
     }
     // Without --kv-store the count starts over each run.
@@ -97,13 +102,24 @@ fn two_processes_share_a_store_without_breaking_its_caps() {
     let (a, b) = (spawn("a:300"), spawn("b:300"));
     let (a, b): (Output, Output) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
     for o in [&a, &b] {
-        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         assert_eq!(o.stdout, b"300");
     }
     let kv = SqliteKv::open(&store).unwrap();
     assert_eq!(kv.len("kv_counter").unwrap(), 600);
-    assert_eq!(kv.get("kv_counter", "a-299").unwrap().as_deref(), Some(&b"299"[..]));
-    assert_eq!(kv.get("kv_counter", "b-0").unwrap().as_deref(), Some(&b"0"[..]));
+    assert_eq!(
+        kv.get("kv_counter", "a-299").unwrap().as_deref(),
+        Some(&b"299"[..])
+    );
+    assert_eq!(
+        kv.get("kv_counter", "b-0").unwrap().as_deref(),
+        Some(&b"0"[..])
+    );
     drop(kv);
 
     // Now both race for the last free keys under the default cap of 1,024 keys: the
