@@ -314,7 +314,8 @@ impl Error {
         }
     }
 
-    pub(crate) fn usage(reason: impl Into<String>) -> Self {
+    /// A [`Error::Usage`]: the embedder asked for something invalid.
+    pub fn usage(reason: impl Into<String>) -> Self {
         Error::Usage {
             reason: reason.into(),
         }

@@ -57,5 +57,6 @@ pub use limits::{parse_size, EngineLimits, Limits};
 pub use manifest::Manifest;
 pub use platform::Platform;
 pub use runtime::{
-    Instance, LimitOverrides, NoHook, Plugin, PluginConfig, Runtime, SliceHook, Usage, Value,
+    Compiled, Instance, LimitOverrides, ModuleCache, NoHook, Plugin, PluginConfig, Runtime,
+    SliceHook, Usage, Value,
 };

@@ -140,6 +140,38 @@ pub struct PluginConfig {
     pub config: BTreeMap<String, String>,
     /// The services this host offers.
     pub platform: Platform,
+    /// Where compiled modules are shared between loads (by digest), if anywhere.
+    pub cache: Option<Arc<dyn ModuleCache>>,
+}
+
+/// A compiled module: validated, translated code. Cheap to clone and shareable
+/// across threads; tied to the [`Runtime`] that compiled it.
+#[derive(Clone)]
+pub struct Compiled {
+    module: Module,
+}
+
+impl fmt::Debug for Compiled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Compiled").finish_non_exhaustive()
+    }
+}
+
+/// A cache of compiled modules keyed by the module's digest, so a module loaded
+/// many times (with different grants, limits or config) is compiled once.
+///
+/// Every static check of [`Runtime::load`] (digest, scan, imports, grants,
+/// manifest) still runs on each load; only compilation is shared. A module compiled
+/// by another runtime's engine is never reused: it is compiled again instead.
+pub trait ModuleCache: Send + Sync {
+    /// The compiled module for `digest`. MUST call `compile` only when it holds no
+    /// module for `digest`, and SHOULD call it at most once per digest even under
+    /// concurrent loads. A failed compilation is returned and not cached.
+    fn get_or_compile(
+        &self,
+        digest: &Digest,
+        compile: &mut dyn FnMut() -> Result<Compiled, Error>,
+    ) -> Result<Compiled, Error>;
 }
 
 /// Shared, immutable state of a loaded plugin.
@@ -303,7 +335,19 @@ impl Runtime {
             }
         }
         check_exports(&info, &manifest)?;
-        let module = Module::new(&self.engine, wasm).map_err(map_compile_error)?;
+        let compile = || Module::new(&self.engine, wasm).map_err(map_compile_error);
+        let module = match &cfg.cache {
+            None => compile()?,
+            Some(cache) => {
+                let cached = cache
+                    .get_or_compile(&digest, &mut || compile().map(|module| Compiled { module }))?;
+                if Engine::same(cached.module.engine(), &self.engine) {
+                    cached.module
+                } else {
+                    compile()?
+                }
+            }
+        };
         let mut config = manifest.config.clone();
         for (k, v) in cfg.config {
             config.insert(k, v);

@@ -24,8 +24,10 @@ pub mod env;
 pub mod fs;
 pub mod http;
 pub mod kv;
+pub mod oci;
 pub mod platform;
 pub mod policy;
+pub mod registry;
 pub mod secrets;
 
 pub use caplet_core as core;
