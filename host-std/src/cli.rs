@@ -13,16 +13,21 @@ use std::time::{Duration, Instant};
 use caplet_core::inspect::{ItemKind, ModuleInfo};
 use caplet_core::platform::Level;
 use caplet_core::{
-    parse_size, Capability, Code, Error, ErrorKind, Grants, LimitOverrides, Limits, Manifest,
-    PluginConfig, Runtime, Usage, Value,
+    parse_size, Capability, Code, Digest, Error, ErrorKind, Grants, LimitOverrides, Limits,
+    Manifest, PluginConfig, Runtime, Usage, Value,
 };
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::deadline::{with_call_deadline, CancelHandle, Deadline};
 use crate::fs::Mount;
 use crate::http::{HttpConfig, RateLimit};
+use crate::oci::{
+    parse_layout_ref, Artifact, Client, ClientConfig, Credentials, Layout, OciError, OciLimits,
+    Reference, Store,
+};
 use crate::platform::StdPlatform;
 use crate::policy::{parse_level, parse_rate, parse_trusted, HttpSettings, Policy, Settings};
+use crate::registry::{parse_spec, Registry};
 
 /// Exit codes of the `caplet` command.
 pub mod exit {
@@ -60,11 +65,14 @@ enum Command {
     Run(Box<RunArgs>),
     /// Show a plugin's imports, exports, required capabilities, manifest and digest.
     Inspect {
-        /// A module (.wasm) or a sidecar manifest (.json).
-        target: PathBuf,
+        /// A module (.wasm), a sidecar manifest (.json), NAME@VERSION from
+        /// --plugin-dir, a registry reference or oci-layout:DIR:TAG.
+        target: String,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        source: SourceArgs,
     },
     /// Check a sidecar manifest: its module's digest, the manifest itself, and that
     /// the module compiles and imports nothing the manifest does not declare.
@@ -72,13 +80,69 @@ enum Command {
         /// The sidecar manifest.
         manifest: PathBuf,
     },
+    /// Push a plugin (sidecar manifest and its module) to a registry or an OCI
+    /// image layout, as a wasm artifact.
+    Push {
+        /// The sidecar manifest (its `module` names the wasm file).
+        manifest: PathBuf,
+        /// REGISTRY/REPOSITORY[:TAG], oci-layout:DIR:TAG, or with --layout just TAG.
+        reference: String,
+        /// Write into this OCI image layout directory instead of a registry.
+        #[arg(long, value_name = "DIR")]
+        layout: Option<PathBuf>,
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
+    /// Pull a plugin from a registry into the local store (nothing is fetched twice).
+    Pull {
+        /// REGISTRY/REPOSITORY[:TAG] or REGISTRY/REPOSITORY@sha256:….
+        reference: String,
+        #[command(flatten)]
+        source: SourceArgs,
+    },
+    /// List the plugins of a plugin directory, highest version first.
+    List {
+        /// The plugin directory.
+        #[arg(long, env = "CAPLET_PLUGIN_DIR", value_name = "DIR")]
+        plugin_dir: PathBuf,
+    },
+}
+
+/// Where plugins come from besides files.
+#[derive(clap::Args, Debug, Clone, Default)]
+struct SourceArgs {
+    /// Directory of plugins for NAME@VERSION targets.
+    #[arg(long, env = "CAPLET_PLUGIN_DIR", value_name = "DIR")]
+    plugin_dir: Option<PathBuf>,
+    /// Local content-addressed store for pulled artifacts (default: $CAPLET_STORE,
+    /// else ~/.cache/caplet/store).
+    #[arg(long, value_name = "DIR")]
+    store: Option<PathBuf>,
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+/// How to reach registries.
+#[derive(clap::Args, Debug, Clone, Default)]
+struct RegistryArgs {
+    /// Reach the reference's registry over plain HTTP (only for that registry).
+    #[arg(long)]
+    insecure: bool,
+    /// Registry credentials file (Docker config.json format). Without it:
+    /// CAPLET_REGISTRY_USER/CAPLET_REGISTRY_PASSWORD, $CAPLET_AUTH_FILE or
+    /// ~/.docker/config.json.
+    #[arg(long, value_name = "FILE")]
+    credentials: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = RUN_HELP)]
 struct RunArgs {
-    /// A module (.wasm) or a sidecar manifest (.json).
-    target: PathBuf,
+    /// A module (.wasm), a sidecar manifest (.json), NAME@VERSION from --plugin-dir,
+    /// a registry reference (REGISTRY/REPO:TAG or @sha256:…) or oci-layout:DIR:TAG.
+    target: String,
+    #[command(flatten)]
+    source: SourceArgs,
     /// Entry point or export to call (default: the only entry point).
     #[arg(long)]
     call: Option<String>,
@@ -246,8 +310,20 @@ pub fn main_with(args: impl IntoIterator<Item = String>) -> i32 {
                 .unwrap_or_default();
             run(*args, &sub)
         }
-        Command::Inspect { target, json } => inspect(&target, json),
+        Command::Inspect {
+            target,
+            json,
+            source,
+        } => inspect(&target, json, &source),
         Command::Verify { manifest } => verify(&manifest),
+        Command::Push {
+            manifest,
+            reference,
+            layout,
+            registry,
+        } => push(&manifest, &reference, layout.as_deref(), &registry),
+        Command::Pull { reference, source } => pull(&reference, &source),
+        Command::List { plugin_dir } => list(&plugin_dir),
     };
     match result {
         Ok(()) => exit::OK,
@@ -281,6 +357,189 @@ fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, Failure> {
         });
     }
     Ok(bytes)
+}
+
+impl From<OciError> for Failure {
+    fn from(e: OciError) -> Self {
+        if e.fetch {
+            Failure {
+                code: exit::USAGE,
+                message: format!("fetch: {e}"),
+            }
+        } else {
+            Failure {
+                code: exit::MODULE,
+                message: format!("module: {e}"),
+            }
+        }
+    }
+}
+
+fn oci_client(r: &RegistryArgs, registry: Option<&str>) -> Result<Client, Failure> {
+    let credentials = Credentials::load(r.credentials.as_deref())?;
+    Ok(Client::new(ClientConfig {
+        insecure: match (r.insecure, registry) {
+            (true, Some(reg)) => vec![reg.to_string()],
+            _ => Vec::new(),
+        },
+        credentials,
+        limits: OciLimits::default(),
+        progress: std::io::stderr().is_terminal(),
+    }))
+}
+
+fn open_store(source: &SourceArgs) -> Result<Store, Failure> {
+    let dir = source.store.clone().unwrap_or_else(Store::default_dir);
+    Ok(Store::open(&dir)?)
+}
+
+fn from_artifact(a: Artifact) -> Loaded {
+    Loaded {
+        name: a.caplet.name.clone(),
+        wasm: a.module,
+        manifest: Some(a.caplet),
+    }
+}
+
+/// Resolves a target: a file, NAME@VERSION in a plugin directory, an image layout
+/// or a registry reference (in that order).
+fn load_source(target: &str, source: &SourceArgs, max_module: u64) -> Result<Loaded, Failure> {
+    let path = Path::new(target);
+    if path.is_file() {
+        return load_target(path, max_module);
+    }
+    if let Some((dir, tag)) = parse_layout_ref(target) {
+        let limits = OciLimits {
+            max_blob_bytes: max_module,
+            ..OciLimits::default()
+        };
+        return Ok(from_artifact(Layout::new(&dir).read(&tag, &limits)?));
+    }
+    if Reference::looks_like(target) {
+        let r = Reference::parse(target)?;
+        let client = oci_client(&source.registry, Some(&r.registry))?;
+        let store = open_store(source)?;
+        return Ok(from_artifact(client.pull(&r, &store)?));
+    }
+    if let Some(dir) = &source.plugin_dir {
+        if parse_spec(target).is_ok() {
+            let reg = Registry::scan(dir).map_err(|e| {
+                Failure::usage(format!(
+                    "cannot read plugin directory {}: {e}",
+                    dir.display()
+                ))
+            })?;
+            let entry = reg
+                .resolve(target)
+                .map_err(|e| Failure::usage(format!("{e} in {}", dir.display())))?;
+            let wasm = read_capped(&entry.module, max_module)?;
+            return Ok(Loaded {
+                wasm,
+                name: entry.name.clone(),
+                manifest: Some(entry.manifest.clone()),
+            });
+        }
+    }
+    if path.extension().is_some_and(|e| e == "wasm" || e == "json") || target.contains('/') {
+        return load_target(path, max_module);
+    }
+    Err(Failure::usage(format!(
+        "`{target}` is not a file, a registry reference or an oci-layout: reference{}",
+        if source.plugin_dir.is_some() {
+            ", and no plugin of that name was found"
+        } else {
+            " (for NAME@VERSION, give --plugin-dir)"
+        }
+    )))
+}
+
+fn push(
+    manifest: &Path,
+    reference: &str,
+    layout: Option<&Path>,
+    registry: &RegistryArgs,
+) -> Result<(), Failure> {
+    let limits = Limits::default();
+    let text = read_capped(manifest, caplet_core::manifest::MAX_MANIFEST_BYTES as u64)?;
+    let loaded = load_target(manifest, limits.max_module_bytes as u64).map_err(|mut f| {
+        if f.code == exit::USAGE && manifest.extension().is_none_or(|e| e != "json") {
+            f.message = format!(
+                "usage: {} is not a sidecar manifest (.json)",
+                manifest.display()
+            );
+        }
+        f
+    })?;
+    if loaded.manifest.is_none() {
+        return Err(Failure::usage(format!(
+            "{} is not a sidecar manifest (.json)",
+            manifest.display()
+        )));
+    }
+    let artifact = Artifact::build(&text, loaded.wasm)?;
+    let layout_target = match (layout, parse_layout_ref(reference)) {
+        (Some(dir), _) => Some((dir.to_path_buf(), reference.to_string())),
+        (None, Some(l)) => Some(l),
+        (None, None) => None,
+    };
+    if let Some((dir, tag)) = layout_target {
+        Layout::new(&dir).write(&tag, &artifact)?;
+        println!(
+            "pushed {} {} to oci-layout:{}:{tag} ({})",
+            artifact.caplet.name,
+            artifact.caplet.version,
+            dir.display(),
+            artifact.manifest_digest
+        );
+        return Ok(());
+    }
+    let r = Reference::parse(reference)?;
+    let client = oci_client(registry, Some(&r.registry))?;
+    let digest = client.push(&r, &artifact)?;
+    println!(
+        "pushed {} {} to {r} ({digest})",
+        artifact.caplet.name, artifact.caplet.version
+    );
+    Ok(())
+}
+
+fn pull(reference: &str, source: &SourceArgs) -> Result<(), Failure> {
+    let r = Reference::parse(reference)?;
+    let client = oci_client(&source.registry, Some(&r.registry))?;
+    let store = open_store(source)?;
+    let a = client.pull(&r, &store)?;
+    println!(
+        "pulled {} {} from {r} ({}, module sha256:{}, {} bytes) into {}",
+        a.caplet.name,
+        a.caplet.version,
+        a.manifest_digest,
+        Digest::of(&a.module).to_hex(),
+        a.module.len(),
+        store.root().display()
+    );
+    Ok(())
+}
+
+fn list(dir: &Path) -> Result<(), Failure> {
+    let reg = Registry::scan(dir).map_err(|e| {
+        Failure::usage(format!(
+            "cannot read plugin directory {}: {e}",
+            dir.display()
+        ))
+    })?;
+    for e in reg.list() {
+        println!(
+            "{}@{}  sha256:{}  {}",
+            e.name,
+            e.version,
+            e.digest.to_hex(),
+            e.sidecar.as_ref().unwrap_or(&e.module).display()
+        );
+    }
+    for s in reg.skipped() {
+        eprintln!("skipped {}: {}", s.path.display(), s.reason);
+    }
+    Ok(())
 }
 
 fn load_target(path: &Path, max_module: u64) -> Result<Loaded, Failure> {
@@ -427,7 +686,7 @@ fn flag_settings(args: &RunArgs) -> Result<Settings, Failure> {
 
 fn run(args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
     let limits = Limits::default();
-    let loaded = load_target(&args.target, limits.max_module_bytes as u64)?;
+    let loaded = load_source(&args.target, &args.source, limits.max_module_bytes as u64)?;
     let name = plugin_name(&loaded);
     let mut settings = match &args.policy {
         Some(p) => Policy::load(p).map_err(Failure::usage)?.for_plugin(&name),
@@ -487,7 +746,7 @@ fn run(args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
     let result = if sig.is_none() {
         Err(Failure::usage(format!(
             "`{entry}` is not exported by {} (entry points: {})",
-            args.target.display(),
+            args.target,
             plugin.info().entry_points().collect::<Vec<_>>().join(", ")
         )))
     } else if is_entry {
@@ -575,12 +834,12 @@ fn describe(kind: &ItemKind) -> String {
     }
 }
 
-fn inspect(target: &Path, json: bool) -> Result<(), Failure> {
+fn inspect(target: &str, json: bool, source: &SourceArgs) -> Result<(), Failure> {
     let limits = Limits {
         memory_bytes: u64::MAX,
         ..Limits::default()
     };
-    let loaded = load_target(target, limits.max_module_bytes as u64)?;
+    let loaded = load_source(target, source, limits.max_module_bytes as u64)?;
     let digest = caplet_core::Digest::of(&loaded.wasm);
     let info = ModuleInfo::scan(&loaded.wasm, &limits)?;
     let manifest = match (&loaded.manifest, info.manifest_bytes(&loaded.wasm)) {

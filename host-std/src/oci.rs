@@ -61,11 +61,35 @@ pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
 /// An OCI error: what failed, in words an operator can act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OciError(pub String);
+pub struct OciError {
+    /// The message.
+    pub message: String,
+    /// `true` when the artifact could not be fetched or stored (network, auth, not
+    /// found, disk); `false` when what was fetched is wrong (digest, media type,
+    /// size, manifest).
+    pub fetch: bool,
+}
+
+#[allow(non_snake_case)]
+fn OciError(message: String) -> OciError {
+    OciError {
+        message,
+        fetch: false,
+    }
+}
+
+impl OciError {
+    fn fetch(message: String) -> OciError {
+        OciError {
+            message,
+            fetch: true,
+        }
+    }
+}
 
 impl std::fmt::Display for OciError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
@@ -73,6 +97,10 @@ impl std::error::Error for OciError {}
 
 fn err<T>(msg: impl Into<String>) -> Result<T, OciError> {
     Err(OciError(msg.into()))
+}
+
+fn fetch_err<T>(msg: impl Into<String>) -> Result<T, OciError> {
+    Err(OciError::fetch(msg.into()))
 }
 
 /// Caps on what is fetched.
@@ -508,7 +536,7 @@ impl Store {
     /// Opens (creating) a store at `root`.
     pub fn open(root: &Path) -> Result<Store, OciError> {
         std::fs::create_dir_all(root.join("blobs/sha256"))
-            .map_err(|e| OciError(format!("cannot create store {}: {e}", root.display())))?;
+            .map_err(|e| OciError::fetch(format!("cannot create store {}: {e}", root.display())))?;
         Ok(Store {
             root: root.to_path_buf(),
         })
@@ -615,7 +643,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OciError> {
         .and_then(|()| std::fs::rename(&tmp.0, path));
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp.0);
-        return err(format!("cannot write {}: {e}", path.display()));
+        return fetch_err(format!("cannot write {}: {e}", path.display()));
     }
     Ok(())
 }
@@ -728,7 +756,7 @@ impl Layout {
     pub fn read(&self, tag: &str, limits: &OciLimits) -> Result<Artifact, OciError> {
         let layout = self.root.join("oci-layout");
         if !layout.is_file() {
-            return err(format!(
+            return fetch_err(format!(
                 "{} is not an OCI image layout (no oci-layout file)",
                 self.root.display()
             ));
@@ -745,7 +773,7 @@ impl Layout {
                         .is_some_and(|t| t == tag)
             })
             .ok_or_else(|| {
-                OciError(format!(
+                OciError::fetch(format!(
                     "{} has no manifest named `{tag}`",
                     self.root.display()
                 ))
@@ -1004,7 +1032,7 @@ impl Client {
                         "the registry needs credentials: set CAPLET_REGISTRY_USER and \
                          CAPLET_REGISTRY_PASSWORD or give --credentials FILE"
                     };
-                    return err(format!("{}: unauthorized: {hint}", r.registry));
+                    return fetch_err(format!("{}: unauthorized: {hint}", r.registry));
                 }
                 return Ok(reply);
             }
@@ -1023,7 +1051,7 @@ impl Client {
             auth = Some(match challenge {
                 Some(Challenge::Basic) | None => {
                     let (u, p) = creds.ok_or_else(|| {
-                        OciError(format!(
+                        OciError::fetch(format!(
                             "{}: unauthorized: the registry needs credentials: set \
                              CAPLET_REGISTRY_USER and CAPLET_REGISTRY_PASSWORD or give --credentials FILE",
                             r.registry
@@ -1076,7 +1104,7 @@ impl Client {
             None,
         )?;
         if reply.status != 200 {
-            return err(format!(
+            return fetch_err(format!(
                 "the token service at {realm} answered {}: check the credentials",
                 reply.status
             ));
@@ -1119,10 +1147,17 @@ impl Client {
                 .ok()
                 .and_then(|u| u.host_str().map(str::to_string))
                 .unwrap_or_default();
-            OciError(format!("cannot reach the registry at {host} ({url}): {e}"))
+            OciError::fetch(format!("cannot reach the registry at {host} ({url}): {e}"))
         })?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
+        if method == "HEAD" {
+            return Ok(Reply {
+                status,
+                headers,
+                body: Vec::new(),
+            });
+        }
         let declared = headers
             .get("content-length")
             .and_then(|v| v.to_str().ok())
@@ -1182,7 +1217,7 @@ impl Client {
             404 => "not found".to_string(),
             s => format!("HTTP {s}"),
         };
-        err(format!("{r}: {what}: {why} {}", detail.trim()))
+        fetch_err(format!("{r}: {what}: {why} {}", detail.trim()))
     }
 
     fn blob_url(&self, r: &Reference, d: &str) -> String {
@@ -1485,18 +1520,18 @@ mod tests {
         m["config"]["mediaType"] = "application/vnd.oci.image.config.v1+json".into();
         let e = check_manifest(m.to_string().as_bytes(), &limits).unwrap_err();
         assert!(
-            e.0.contains("wrong media type") && e.0.contains("image.config"),
+            e.message.contains("wrong media type") && e.message.contains("image.config"),
             "{e}"
         );
         let mut m: serde_json::Value = serde_json::from_slice(&a.manifest).unwrap();
         m["layers"][0]["size"] = (limits.max_blob_bytes + 1).into();
         let e = check_manifest(m.to_string().as_bytes(), &limits).unwrap_err();
-        assert!(e.0.contains("over the"), "{e}");
+        assert!(e.message.contains("over the"), "{e}");
         let mut m: serde_json::Value = serde_json::from_slice(&a.manifest).unwrap();
         let layer = m["layers"][0].clone();
         m["layers"] = serde_json::json!([layer.clone(), layer]);
         let e = check_manifest(m.to_string().as_bytes(), &limits).unwrap_err();
-        assert!(e.0.contains("exactly one layer"), "{e}");
+        assert!(e.message.contains("exactly one layer"), "{e}");
         // A sidecar digest that does not match the module is refused at build.
         let wrong = format!(
             r#"{{"name":"echo","version":"1.0.0","sha256":"{}"}}"#,
