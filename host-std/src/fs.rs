@@ -2,28 +2,34 @@
 //!
 //! The operator maps directories with `--dir HOST::GUEST[:ro]`. Each mapping is opened
 //! once, as a [`cap_std::fs::Dir`], when the service is built; every guest path is then
-//! resolved *beneath* that directory handle by `cap-std`, never by joining strings onto
-//! a host path. So `..`, absolute symlinks, symlinks that climb out (with or without a
-//! trailing `/` in their target) and symlink loops fail, and nothing outside a mapping
-//! exists for a guest.
+//! walked *beneath* that directory handle one component at a time, never by joining
+//! strings onto a host path, and **no symlink is followed**, wherever it points:
+//!
+//! - the capability scopes (`fs:read:<glob>`, `fs:write:<glob>`) are checked by the core
+//!   on the guest path; a symlink inside a mapping would lead the host to a file
+//!   whose guest path the scope never saw (`/data/public/link -> ../secret/key`), so
+//!   a path through a symlink is refused with `PERMISSION_DENIED`, escaping or not;
+//! - each component is opened with `O_NOFOLLOW` semantics (`cap-fs-ext`), so the
+//!   refusal holds even if the tree changes between the check and the open;
+//! - `..`, absolute paths, loops and trailing-slash tricks never reach the host: the
+//!   core normalises the guest path and `cap-std` keeps every open beneath the handle.
 //!
 //! On top of that:
+//! - only regular files are read or replaced: a FIFO, socket or device is refused
+//!   (`INVALID_INPUT`) without blocking (files are opened with `O_NONBLOCK`);
 //! - a file with more than one hard link is refused (`PERMISSION_DENIED`) for reads
 //!   and writes: a hard link is the one way a file outside the mapping can appear
 //!   inside it, and beneath-only resolution cannot see it;
 //! - a write replaces the file atomically (a temporary file in the same directory,
-//!   `fsync`, `rename`, `fsync` of the directory); it never writes through a symlink
-//!   or a hard link, and a write whose target is a symlink is refused;
+//!   `fsync`, `rename`, `fsync` of the directory), keeping its permissions;
 //! - a read-only mapping (`:ro`) refuses every write (create, truncate, replace);
 //! - reads are capped by the caller's `max` before the file is read.
-//!
-//! The capability scopes (`fs:read:<glob>`, `fs:write:<glob>`) are checked by the core
-//! on the normalised guest path before this service is called.
 
 use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use cap_std::fs::{Dir, MetadataExt, OpenOptions};
+use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt};
+use cap_std::fs::{Dir, MetadataExt, OpenOptions, OpenOptionsExt};
 use caplet_core::abi::normalize_guest_path;
 use caplet_core::platform::{DirEntry, Filesystem};
 use caplet_core::Code;
@@ -188,11 +194,31 @@ pub(crate) fn code_of(e: &io::Error) -> Code {
     }
 }
 
-fn rel_or_dot(rel: &str) -> &Path {
-    if rel.is_empty() {
-        Path::new(".")
-    } else {
-        Path::new(rel)
+/// Refuses `name` in `dir` if it is a symlink.
+fn no_symlink(dir: &Dir, name: &str) -> Result<(), Code> {
+    match dir.symlink_metadata(name) {
+        Ok(m) if m.file_type().is_symlink() => Err(Code::PermissionDenied),
+        Ok(_) => Ok(()),
+        Err(e) => Err(code_of(&e)),
+    }
+}
+
+/// Opens directory `rel` beneath `root`, one component at a time, following no
+/// symlink.
+fn walk(root: &Dir, rel: &str) -> Result<Dir, Code> {
+    let mut cur = root.try_clone().map_err(|e| code_of(&e))?;
+    for comp in rel.split('/').filter(|c| !c.is_empty()) {
+        no_symlink(&cur, comp)?;
+        cur = cur.open_dir_nofollow(comp).map_err(|e| code_of(&e))?;
+    }
+    Ok(cur)
+}
+
+/// Splits `a/b/c` into (`a/b`, `c`).
+fn split(rel: &str) -> (&str, &str) {
+    match rel.rsplit_once('/') {
+        Some((p, n)) => (p, n),
+        None => ("", rel),
     }
 }
 
@@ -202,9 +228,21 @@ impl Filesystem for StdFs {
         if rel.is_empty() {
             return Err(Code::InvalidInput);
         }
-        let file = m.dir.open(rel).map_err(|e| code_of(&e))?;
+        let (parent_rel, name) = split(rel);
+        let parent = walk(&m.dir, parent_rel)?;
+        no_symlink(&parent, name)?;
+        let file = parent
+            .open_with(
+                name,
+                OpenOptions::new()
+                    .read(true)
+                    .follow(FollowSymlinks::No)
+                    .custom_flags(libc::O_NONBLOCK),
+            )
+            .map_err(|e| code_of(&e))?;
         let meta = file.metadata().map_err(|e| code_of(&e))?;
-        if meta.is_dir() {
+        if !meta.is_file() {
+            // A directory, FIFO, socket or device.
             return Err(Code::InvalidInput);
         }
         if meta.nlink() > 1 {
@@ -232,17 +270,11 @@ impl Filesystem for StdFs {
         if rel.is_empty() {
             return Err(Code::InvalidInput);
         }
-        let (parent_rel, name) = match rel.rsplit_once('/') {
-            Some((p, n)) => (p, n),
-            None => ("", rel),
-        };
-        let parent = m
-            .dir
-            .open_dir(rel_or_dot(parent_rel))
-            .map_err(|e| code_of(&e))?;
+        let (parent_rel, name) = split(rel);
+        let parent = walk(&m.dir, parent_rel)?;
         let permissions = match parent.symlink_metadata(name) {
             Ok(meta) if meta.file_type().is_symlink() => return Err(Code::PermissionDenied),
-            Ok(meta) if meta.is_dir() => return Err(Code::InvalidInput),
+            Ok(meta) if !meta.is_file() => return Err(Code::InvalidInput),
             Ok(meta) if meta.nlink() > 1 => return Err(Code::PermissionDenied),
             Ok(meta) => Some(meta.permissions()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
@@ -271,7 +303,18 @@ impl Filesystem for StdFs {
 
     fn list(&self, path: &str, max_entries: usize) -> Result<Vec<DirEntry>, Code> {
         let (m, rel) = self.resolve(path)?;
-        let entries = m.dir.read_dir(rel_or_dot(rel)).map_err(|e| code_of(&e))?;
+        let (parent_rel, name) = split(rel);
+        if !name.is_empty() {
+            let parent = walk(&m.dir, parent_rel)?;
+            match parent.symlink_metadata(name) {
+                Ok(meta) if meta.file_type().is_symlink() => return Err(Code::PermissionDenied),
+                Ok(meta) if !meta.is_dir() => return Err(Code::InvalidInput),
+                Ok(_) => {}
+                Err(e) => return Err(code_of(&e)),
+            }
+        }
+        let dir = walk(&m.dir, rel)?;
+        let entries = dir.entries().map_err(|e| code_of(&e))?;
         let mut out = Vec::new();
         for entry in entries {
             let entry = entry.map_err(|e| code_of(&e))?;

@@ -176,8 +176,12 @@ fn symlinks_out_of_the_mapping_fail() {
         std::fs::read(s.data.join("sub/inner.txt")).unwrap(),
         b"inner"
     );
-    // A symlink that stays inside is followed for reads.
-    assert_eq!(read(&mut i, "/data/inside_link").unwrap(), b"inner");
+    // A symlink that stays inside is not followed either: scopes are checked on
+    // guest paths, and the link's target has another one.
+    assert_eq!(
+        guest_code(read(&mut i, "/data/inside_link")),
+        Code::PermissionDenied
+    );
     assert_eq!(
         std::fs::read(s.outside.join("secret.txt")).unwrap(),
         b"top secret"
@@ -296,4 +300,68 @@ fn a_missing_host_directory_is_a_clear_setup_error() {
     .build()
     .unwrap_err();
     assert!(e.contains("/no/such/dir") && e.contains("/data"), "{e}");
+}
+
+#[test]
+fn symlinks_inside_the_mapping_cannot_widen_a_narrow_scope() {
+    let s = sandbox();
+    std::fs::create_dir_all(s.data.join("public")).unwrap();
+    std::fs::create_dir_all(s.data.join("private")).unwrap();
+    std::fs::write(s.data.join("private/key"), "PRIVATE").unwrap();
+    symlink("../private/key", s.data.join("public/link")).unwrap();
+    symlink("../private", s.data.join("public/dir")).unwrap();
+    let (p, _) = platform(StdPlatform {
+        mounts: vec![mount(&s.data, "/data", false)],
+        ..StdPlatform::default()
+    });
+    let caps = ["fs:read:/data/public/**", "fs:write:/data/public/**"];
+    let manifest = Some(caplet_core::Manifest::anonymous("fs_tool"));
+    let mut i = common::instance_with("fs_tool", manifest, &caps, Limits::default(), p);
+    assert_eq!(
+        guest_code(read(&mut i, "/data/public/link")),
+        Code::PermissionDenied
+    );
+    assert_eq!(
+        guest_code(read(&mut i, "/data/public/dir/key")),
+        Code::PermissionDenied
+    );
+    assert_eq!(
+        guest_code(write(&mut i, "/data/public/dir/key", "overwritten")),
+        Code::PermissionDenied
+    );
+    let code = guest_code(i.call("list", br#"{"path":"/data/public/dir"}"#));
+    assert_eq!(code, Code::PermissionDenied);
+    assert_eq!(
+        std::fs::read(s.data.join("private/key")).unwrap(),
+        b"PRIVATE"
+    );
+    // Outside the scope by guest path: denied by the core.
+    assert_eq!(
+        guest_code(read(&mut i, "/data/private/key")),
+        Code::PermissionDenied
+    );
+}
+
+#[test]
+fn fifos_and_other_special_files_are_refused_without_blocking() {
+    let s = sandbox();
+    let fifo = s.data.join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let (mut i, _) = fs_tool(vec![mount(&s.data, "/data", false)]);
+    let started = std::time::Instant::now();
+    assert_eq!(guest_code(read(&mut i, "/data/pipe")), Code::InvalidInput);
+    assert_eq!(
+        guest_code(write(&mut i, "/data/pipe", "x")),
+        Code::InvalidInput
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // Listing a file is a bad argument, not a missing directory.
+    assert_eq!(
+        guest_code(i.call("list", br#"{"path":"/data/hello.txt"}"#)),
+        Code::InvalidInput
+    );
 }
