@@ -20,7 +20,7 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::deadline::{with_call_deadline, CancelHandle, Deadline};
 use crate::fs::Mount;
-use crate::http::{HttpConfig, RateLimit};
+use crate::http::HttpConfig;
 use crate::oci::{
     parse_layout_ref, Artifact, Client, ClientConfig, Credentials, Layout, OciError, OciLimits,
     Reference, Store,
@@ -193,8 +193,8 @@ struct RunArgs {
     #[arg(long, value_name = "MS")]
     http_timeout: Option<u64>,
     /// HTTP requests per second and burst for the plugin, or `off` (default 10/20).
-    #[arg(long, value_name = "RATE[/BURST]", value_parser = parse_rate)]
-    http_rate: Option<Option<RateLimit>>,
+    #[arg(long, value_name = "RATE[/BURST]")]
+    http_rate: Option<String>,
     /// Exempt an address from the private-address guard (repeatable). The host
     /// allowlist still applies.
     #[arg(long = "trust-addr", value_name = "IP", value_parser = parse_trusted)]
@@ -678,7 +678,12 @@ fn flag_settings(args: &RunArgs) -> Result<Settings, Failure> {
     s.http = HttpSettings {
         timeout: args.http_timeout.map(Duration::from_millis),
         max_redirects: None,
-        rate: args.http_rate,
+        rate: args
+            .http_rate
+            .as_deref()
+            .map(parse_rate)
+            .transpose()
+            .map_err(|e| Failure::usage(format!("--http-rate: {e}")))?,
         trusted: args.trust_addr.clone(),
     };
     Ok(s)
@@ -693,6 +698,17 @@ fn run(args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
         None => Settings::default(),
     };
     settings.merge(flag_settings(&args)?);
+    if let Some(pinned) = settings.sha256 {
+        // The policy section is keyed by the plugin's own (author-chosen) name; a
+        // pinned digest binds it to one module.
+        pinned.verify(&loaded.wasm).map_err(|_| Failure {
+            code: exit::MODULE,
+            message: format!(
+                "digest: the policy section for `{name}` pins {pinned}, but this module is {}",
+                Digest::of(&loaded.wasm)
+            ),
+        })?;
+    }
     let mut grants = Grants::new();
     for cap in &settings.allow {
         grants.grant(cap.clone())?;

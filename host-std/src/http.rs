@@ -160,6 +160,21 @@ pub fn is_private(ip: IpAddr) -> bool {
             }
             let s = v6.segments();
             // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) carry an IPv4 address.
+            // Local-use NAT64 (64:ff9b:1::/48, RFC 8215): translated for a local
+            // network, never public.
+            if s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1 {
+                return true;
+            }
+            // SIIT IPv4-translated addresses (::ffff:0:a.b.c.d).
+            if s[..4] == [0, 0, 0, 0] && s[4] == 0xffff && s[5] == 0 {
+                let v4 = std::net::Ipv4Addr::new(
+                    (s[6] >> 8) as u8,
+                    s[6] as u8,
+                    (s[7] >> 8) as u8,
+                    s[7] as u8,
+                );
+                return is_private(IpAddr::V4(v4));
+            }
             if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
                 let v4 = std::net::Ipv4Addr::new(
                     (s[6] >> 8) as u8,
@@ -369,6 +384,9 @@ impl Http for StdHttp {
         policy: &dyn NetPolicy,
         max_body: usize,
     ) -> Result<HttpResponse, Code> {
+        if req.method == "HEAD" && !req.body.is_empty() {
+            return Err(Code::InvalidInput);
+        }
         self.take_token()?;
         let mut budget = self.config.timeout;
         if let Some(left) = crate::deadline::call_time_left() {
@@ -420,11 +438,21 @@ impl Http for StdHttp {
                 .get(http::header::LOCATION)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
-            if let (true, Some(location)) =
-                (matches!(status, 301 | 302 | 303 | 307 | 308), location)
-            {
+            if let (true, Some(location), true) = (
+                matches!(status, 301 | 302 | 303 | 307 | 308),
+                location,
+                self.config.max_redirects > 0,
+            ) {
                 if redirects == self.config.max_redirects {
                     return Err(Code::Limit);
+                }
+                // The `url` crate would decode a percent-encoded host; the first hop
+                // refuses those, so every hop does.
+                let authority = location
+                    .split_once("://")
+                    .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(""));
+                if authority.is_some_and(|a| a.contains('%') || a.contains('@')) {
+                    return Err(Code::InvalidInput);
                 }
                 redirects += 1;
                 let next = url::Url::parse(&hop.url())
@@ -460,7 +488,9 @@ impl Http for StdHttp {
                 .get(http::header::CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok());
-            if declared.is_some_and(|n| n > max_body as u64) {
+            // HEAD, 204 and 304 carry no body, whatever Content-Length says.
+            let bodiless = hop.method == "HEAD" || matches!(status, 204 | 304);
+            if !bodiless && declared.is_some_and(|n| n > max_body as u64) {
                 return Err(Code::Limit);
             }
             let headers = response
@@ -525,6 +555,8 @@ mod tests {
             "2002:c0a8:101::1",
             "2001:db8::1",
             "::127.0.0.1",
+            "64:ff9b:1::a00:1",
+            "::ffff:0:7f00:1",
         ] {
             assert!(is_private(ip(p)), "{p} should be private");
         }

@@ -7,7 +7,8 @@
 //! - **Several processes.** Each write is one `BEGIN IMMEDIATE` transaction, which
 //!   takes SQLite's write lock before reading the key count, so two processes sharing
 //!   a store never exceed a cap or corrupt it; a writer waits up to
-//!   [`BUSY_TIMEOUT`] for the lock, then the guest gets `-IO`.
+//!   [`BUSY_TIMEOUT`] (or less, when the call's deadline is nearer) for the lock,
+//!   then the guest gets `-TIMEOUT`.
 //! - **Caps.** Key count per namespace comes from the caller (`Limits::max_kv_keys`);
 //!   key and value sizes are checked by the core before the store is reached.
 
@@ -99,9 +100,15 @@ impl KvStore for SqliteKv {
 
     fn set(&self, namespace: &str, key: &str, value: &[u8], max_keys: usize) -> Result<(), Code> {
         let mut conn = self.conn.lock().map_err(|_| Code::Internal)?;
+        // Wait for another process's write lock no longer than the call has left.
+        let wait = crate::deadline::call_time_left().map_or(BUSY_TIMEOUT, |l| l.min(BUSY_TIMEOUT));
+        if wait.is_zero() {
+            return Err(Code::Timeout);
+        }
+        conn.busy_timeout(wait).map_err(|_| Code::Io)?;
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|_| Code::Io)?;
+            .map_err(|e| busy_or_io(&e))?;
         let exists = tx
             .query_row(
                 "SELECT 1 FROM kv WHERE namespace = ?1 AND key = ?2",
@@ -148,8 +155,38 @@ impl KvStore for SqliteKv {
     }
 }
 
+fn busy_or_io(e: &rusqlite::Error) -> Code {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => {
+            Code::Timeout
+        }
+        _ => Code::Io,
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn writes_are_synced_in_wal_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let kv = super::SqliteKv::open(&dir.path().join("kv.sqlite")).unwrap();
+        let conn = kv.conn.lock().unwrap();
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        let sync: i64 = conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            (mode.as_str(), sync),
+            ("wal", 2),
+            "WAL with synchronous = FULL"
+        );
+    }
+}
+
+#[cfg(test)]
+mod store_tests {
     use super::*;
 
     #[test]

@@ -17,6 +17,7 @@
 //! fuel = 5_000_000
 //! memory = "4MiB"
 //! timeout-ms = 500
+//! sha256 = "e6cd…"         # bind this section to one module
 //!
 //! [plugins.fs_tool.http]
 //! timeout-ms = 2000
@@ -24,6 +25,11 @@
 //! rate = "5/10"            # requests per second / burst, or "off"
 //! trust = ["10.0.0.7"]     # exempt from the private-address guard
 //! ```
+//!
+//! Sections are keyed by the plugin's manifest name, which the plugin's author
+//! chooses: a hostile module can claim any name. Pin `sha256` in every section that
+//! grants more than you would give any module; a module with another digest is then
+//! refused (exit 3).
 //!
 //! Relative paths (`dirs` host sides, `secrets`, `kv-store`) are relative to the
 //! policy file's directory. Unknown keys are errors, so a typo never silently drops a
@@ -37,7 +43,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use caplet_core::platform::Level;
-use caplet_core::{parse_size, Capability};
+use caplet_core::{parse_size, Capability, Digest};
 use serde::Deserialize;
 
 use crate::fs::Mount;
@@ -103,6 +109,7 @@ struct RawSection {
     timeout_ms: Option<u64>,
     log_level: Option<String>,
     http: Option<RawHttp>,
+    sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -168,6 +175,8 @@ pub struct Settings {
     pub log_level: Option<Level>,
     /// HTTP settings.
     pub http: HttpSettings,
+    /// The module digest this section is bound to (`sha256 = "…"`).
+    pub sha256: Option<Digest>,
 }
 
 impl Settings {
@@ -183,6 +192,7 @@ impl Settings {
         self.memory = over.memory.or(self.memory);
         self.timeout = over.timeout.or(self.timeout);
         self.log_level = over.log_level.or(self.log_level);
+        self.sha256 = over.sha256.or(self.sha256);
         let h = over.http;
         self.http.timeout = h.timeout.or(self.http.timeout);
         self.http.max_redirects = h.max_redirects.or(self.http.max_redirects);
@@ -268,6 +278,10 @@ fn section(raw: RawSection, base: &Path) -> Result<Settings, String> {
         })?),
     };
     s.timeout = raw.timeout_ms.map(Duration::from_millis);
+    s.sha256 = raw
+        .sha256
+        .map(|d| Digest::from_hex(&d).map_err(|e| format!("sha256: `{d}`: {e}")))
+        .transpose()?;
     s.log_level = raw
         .log_level
         .map(|l| parse_level(&l).map_err(|e| format!("log-level: {e}")))
@@ -310,7 +324,17 @@ impl Policy {
 
     /// Parses policy TOML; relative paths are taken from `base`.
     pub fn parse(text: &str, base: &Path) -> Result<Policy, String> {
-        let raw: RawPolicy = toml::from_str(text).map_err(|e| e.to_string())?;
+        // toml's Display quotes the offending source line, which may hold a value the
+        // operator considers secret (an `env = ["KEY=…"]`): report the line only.
+        let raw: RawPolicy = toml::from_str(text).map_err(|e: toml::de::Error| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            match line {
+                Some(l) => format!("line {l}: {}", e.message()),
+                None => e.message().to_string(),
+            }
+        })?;
         let defaults = section(raw.defaults, base).map_err(|e| format!("[defaults] {e}"))?;
         let mut plugins = BTreeMap::new();
         for (name, sec) in raw.plugins {
@@ -406,10 +430,24 @@ trust = ["10.0.0.7"]
             ("[plugins.a.http]\ntrust = [\"localhost\"]", "http.trust"),
             ("[plugins.a]\nlog-level = \"loud\"", "log-level"),
             ("[plugins.a]\nenv = [\"=x\"]", "env"),
+            ("[plugins.a]\nsha256 = \"abc\"", "sha256"),
         ];
         for (text, needle) in cases {
             let e = Policy::parse(text, base).unwrap_err();
             assert!(e.contains(needle), "{text}: {e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod echo_tests {
+    use super::*;
+
+    #[test]
+    fn syntax_errors_name_the_line_not_its_text() {
+        let text = "[plugins.a]\nenv = [\"API_KEY=sk-live-123\"]\nallow = [\"log\" \"kv\"]\n";
+        let e = Policy::parse(text, Path::new(".")).unwrap_err();
+        assert!(e.contains("line 3"), "{e}");
+        assert!(!e.contains("sk-live-123") && !e.contains('\n'), "{e}");
     }
 }

@@ -615,3 +615,77 @@ fn help_documents_every_run_option() {
     let o = caplet(&["--help"]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("Exit codes: 0 ok"));
 }
+
+#[test]
+fn a_policy_section_pinned_to_a_digest_refuses_other_modules() {
+    let tmp = tempfile::tempdir().unwrap();
+    let policy = tmp.path().join("caplet.toml");
+    let policy_arg = policy.display().to_string();
+    let echo = p("echo");
+    let pin = |digest: &str| {
+        std::fs::write(
+            &policy,
+            format!("[plugins.echo]\nallow = [\"log\"]\nsha256 = \"{digest}\"\n"),
+        )
+        .unwrap()
+    };
+    let run = || {
+        caplet_in(
+            tmp.path(),
+            &[
+                "run",
+                &echo,
+                "--call",
+                "upper",
+                "--input",
+                "ok",
+                "--policy",
+                &policy_arg,
+            ],
+            &[],
+        )
+    };
+    let hex: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(caplet_tests::plugin("echo"))
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    pin(&hex);
+    let o = run();
+    assert_eq!(
+        (o.status.code(), o.stdout.as_slice()),
+        (Some(0), &b"OK"[..]),
+        "{}",
+        stderr(&o)
+    );
+    pin(&"ab".repeat(32));
+    let o = run();
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("pins sha256:abab"), "{}", stderr(&o));
+}
+
+#[test]
+fn http_rate_flag_parses_or_fails_cleanly() {
+    for (rate, code) in [("5/10", 1), ("off", 1), ("0", 2), ("x/y", 2)] {
+        // No server listens: a valid rate gets as far as the request, which the
+        // guard refuses (loopback, no trust), so the plugin fails: exit 1.
+        let o = caplet(&[
+            "run",
+            &p("http_fetch"),
+            "--allow",
+            "net:outbound:*",
+            "--http-rate",
+            rate,
+            "--input",
+            r#"{"method":"GET","url":"http://127.0.0.1:9/"}"#,
+        ]);
+        assert_eq!(o.status.code(), Some(code), "{rate}: {}", stderr(&o));
+        if code == 2 {
+            assert!(stderr(&o).contains("--http-rate"), "{}", stderr(&o));
+        } else {
+            assert!(stderr(&o).contains("PERMISSION_DENIED"), "{}", stderr(&o));
+        }
+    }
+}

@@ -64,6 +64,12 @@ fn handle(mut req: tiny_http::Request) {
                 .find(|h| h.field.equiv("Authorization"))
                 .map(|h| h.value.to_string())
                 .unwrap_or_default();
+            let cookie = req
+                .headers()
+                .iter()
+                .find(|h| h.field.equiv("Cookie"))
+                .map(|h| h.value.to_string())
+                .unwrap_or_default();
             let host = req
                 .headers()
                 .iter()
@@ -74,6 +80,7 @@ fn handle(mut req: tiny_http::Request) {
                 .with_header(header("X-Method", req.method().as_str()))
                 .with_header(header("X-Auth", &auth))
                 .with_header(header("X-Host", &host))
+                .with_header(header("X-Cookie", &cookie))
                 .boxed()
         }
         "/redirect" => {
@@ -396,6 +403,40 @@ fn oversized_bodies_hit_the_cap() {
         get(&mut i, &srv.url("/chunked?n=1000")).unwrap().2.len(),
         1000
     );
+    // HEAD carries no body, whatever Content-Length announces.
+    let (status, _, body) = fetch(
+        &mut i,
+        json!({"method": "HEAD", "url": srv.url("/big?n=5000")}),
+    )
+    .unwrap();
+    assert_eq!((status, body.len()), (200, 0));
+}
+
+#[test]
+fn a_302_after_post_becomes_a_get_and_cookies_stay_home() {
+    let a = Server::start();
+    let b = Server::start();
+    let caps = [
+        format!("net:outbound:127.0.0.1:{}", a.port),
+        format!("net:outbound:127.0.0.1:{}", b.port),
+    ];
+    let caps: Vec<&str> = caps.iter().map(String::as_str).collect();
+    let (mut i, _) = fetcher(&caps, trusting(), Limits::default());
+    let req = |url: String| {
+        json!({"method": "POST", "url": url, "headers": {"Cookie": "session=abc"},
+               "body": b64(b"form")})
+    };
+    let same = a.url(&format!("/redirect?code=302&to={}", a.url("/echo")));
+    let (status, h, body) = fetch(&mut i, req(same)).unwrap();
+    assert_eq!(
+        (status, h["x-method"].as_str(), body.len()),
+        (200, Some("GET"), 0)
+    );
+    assert_eq!(h["x-cookie"], "session=abc", "same origin keeps the cookie");
+    let cross = a.url(&format!("/redirect?code=302&to={}", b.url("/echo")));
+    let (status, h, _) = fetch(&mut i, req(cross)).unwrap();
+    assert_eq!((status, h["x-method"].as_str()), (200, Some("GET")));
+    assert_eq!(h["x-cookie"], "", "the cookie does not cross origins");
 }
 
 #[test]
@@ -450,9 +491,17 @@ fn the_rate_limit_refuses_requests_beyond_the_burst() {
         2,
         "the refused request never left the host"
     );
-    // Another plugin has its own bucket.
-    let (mut other, _) = fetcher(&[&grant], trusting(), Limits::default());
+    // Another plugin, with the same settings, has its own full bucket.
+    let same = HttpConfig {
+        rate: Some(RateLimit {
+            per_second: 0.5,
+            burst: 2,
+        }),
+        ..trusting()
+    };
+    let (mut other, _) = fetcher(&[&grant], same, Limits::default());
     assert_eq!(get(&mut other, &srv.url("/hello")).unwrap().0, 200);
+    assert_eq!(srv.seen().len(), 3);
 }
 
 #[test]
