@@ -1006,6 +1006,7 @@ impl Client {
 
     /// One request with auth: a cached token first; on 401, answer the challenge
     /// and retry once.
+    #[allow(clippy::too_many_arguments)]
     fn send(
         &self,
         r: &Reference,

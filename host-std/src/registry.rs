@@ -370,12 +370,16 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// One digest's slot: loads of that digest wait on it for the one compilation.
+type Slot = Arc<Mutex<Option<Compiled>>>;
+
 /// The std [`ModuleCache`]: compiled modules by digest, shared across threads, each
 /// compiled once even when many threads load it at the same moment. Holds at most
 /// `capacity` modules; beyond that the oldest is dropped (instances and plugins
 /// that use it keep it alive).
 pub struct CompileCache {
-    slots: Mutex<HashMap<Digest, (u64, Arc<Mutex<Option<Compiled>>>)>>,
+    /// Slots by digest, with the tick of their last use (for eviction).
+    slots: Mutex<HashMap<Digest, (u64, Slot)>>,
     capacity: usize,
     clock: AtomicU64,
     compiles: AtomicU64,

@@ -338,7 +338,7 @@ fn an_unreachable_registry_is_a_clear_error() {
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
-        err.contains(&format!("cannot reach the registry at 127.0.0.1")),
+        err.contains("cannot reach the registry at 127.0.0.1"),
         "{err}"
     );
     assert!(err.contains("Connection refused"), "{err}");
