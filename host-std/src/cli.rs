@@ -342,21 +342,16 @@ struct Loaded {
 }
 
 fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, Failure> {
-    let file = std::fs::File::open(path).map_err(|e| Failure::io(path, e))?;
-    let mut bytes = Vec::new();
-    file.take(max + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Failure::io(path, e))?;
-    if bytes.len() as u64 > max {
-        return Err(Failure {
-            code: exit::MODULE,
-            message: format!(
-                "module: {} is larger than the {max}-byte limit",
-                path.display()
-            ),
-        });
-    }
-    Ok(bytes)
+    crate::files::read_capped(path, max).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::FileTooLarge {
+            Failure {
+                code: exit::MODULE,
+                message: format!("module: {} is {e}", path.display()),
+            }
+        } else {
+            Failure::io(path, e)
+        }
+    })
 }
 
 impl From<OciError> for Failure {

@@ -280,7 +280,7 @@ impl Filesystem for StdFs {
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => return Err(code_of(&e)),
         };
-        let tmp = temp_name(name);
+        let tmp = crate::files::temp_name(name);
         let mut file = parent
             .open_with(&tmp, OpenOptions::new().write(true).create_new(true))
             .map_err(|e| code_of(&e))?;
@@ -340,15 +340,6 @@ impl Filesystem for StdFs {
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
     }
-}
-
-fn temp_name(name: &str) -> String {
-    let mut r = [0u8; 8];
-    let _ = getrandom::fill(&mut r);
-    let tag: String = r.iter().map(|b| format!("{b:02x}")).collect();
-    // Keep within NAME_MAX for long names.
-    let short: String = name.chars().take(160).collect();
-    format!(".{short}.caplet-tmp-{tag}")
 }
 
 #[cfg(test)]

@@ -159,39 +159,27 @@ pub fn is_private(ip: IpAddr) -> bool {
                 return is_private(IpAddr::V4(v4));
             }
             let s = v6.segments();
-            // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) carry an IPv4 address.
+            // The IPv4 address carried in two 16-bit segments.
+            let v4 = |hi: u16, lo: u16| {
+                let [a, b] = hi.to_be_bytes();
+                let [c, d] = lo.to_be_bytes();
+                IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, d))
+            };
             // Local-use NAT64 (64:ff9b:1::/48, RFC 8215): translated for a local
             // network, never public.
             if s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1 {
                 return true;
             }
-            // SIIT IPv4-translated addresses (::ffff:0:a.b.c.d).
-            if s[..4] == [0, 0, 0, 0] && s[4] == 0xffff && s[5] == 0 {
-                let v4 = std::net::Ipv4Addr::new(
-                    (s[6] >> 8) as u8,
-                    s[6] as u8,
-                    (s[7] >> 8) as u8,
-                    s[7] as u8,
-                );
-                return is_private(IpAddr::V4(v4));
-            }
-            if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
-                let v4 = std::net::Ipv4Addr::new(
-                    (s[6] >> 8) as u8,
-                    s[6] as u8,
-                    (s[7] >> 8) as u8,
-                    s[7] as u8,
-                );
-                return is_private(IpAddr::V4(v4));
+            // SIIT IPv4-translated (::ffff:0:a.b.c.d) and well-known NAT64
+            // (64:ff9b::/96) carry the address in the last 32 bits, 6to4 (2002::/16)
+            // right after the prefix.
+            let siit = s[..4] == [0, 0, 0, 0] && s[4] == 0xffff && s[5] == 0;
+            let nat64 = s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0];
+            if siit || nat64 {
+                return is_private(v4(s[6], s[7]));
             }
             if s[0] == 0x2002 {
-                let v4 = std::net::Ipv4Addr::new(
-                    (s[1] >> 8) as u8,
-                    s[1] as u8,
-                    (s[2] >> 8) as u8,
-                    s[2] as u8,
-                );
-                return is_private(IpAddr::V4(v4));
+                return is_private(v4(s[1], s[2]));
             }
             v6.is_loopback()
                 || v6.is_unspecified()

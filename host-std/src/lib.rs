@@ -21,6 +21,7 @@
 pub mod cli;
 pub mod deadline;
 pub mod env;
+mod files;
 pub mod fs;
 pub mod http;
 pub mod kv;

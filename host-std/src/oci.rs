@@ -373,9 +373,10 @@ impl Artifact {
         })
     }
 
-    fn descriptors(&self) -> (Descriptor, Descriptor) {
-        let m: ImageManifest = serde_json::from_slice(&self.manifest).expect("built by us");
-        (m.config.expect("built with a config"), m.layers[0].clone())
+    /// The config and layer descriptors, checked like a fetched manifest (the fields
+    /// are public, so an `Artifact` need not come from [`Artifact::build`]).
+    fn descriptors(&self) -> Result<(Descriptor, Descriptor), OciError> {
+        check_manifest(&self.manifest, &OciLimits::default()).map(|(c, l, _)| (c, l))
     }
 }
 
@@ -553,7 +554,7 @@ impl Store {
 
     /// The blob `d`, if present and intact (a corrupt blob is removed).
     pub fn get(&self, d: &Digest, max: u64) -> Option<Vec<u8>> {
-        let bytes = read_file_capped(&self.blob_path(d), max).ok()?;
+        let bytes = crate::files::read_capped(&self.blob_path(d), max).ok()?;
         if Digest::of(&bytes) == *d {
             Some(bytes)
         } else {
@@ -617,20 +618,6 @@ impl Store {
     }
 }
 
-fn read_file_capped(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    std::fs::File::open(path)?
-        .take(max + 1)
-        .read_to_end(&mut buf)?;
-    if buf.len() as u64 > max {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("larger than {max} bytes"),
-        ));
-    }
-    Ok(buf)
-}
-
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OciError> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -649,10 +636,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OciError> {
 }
 
 fn tempfile_in(dir: &Path) -> Result<(PathBuf, std::fs::File), OciError> {
-    let mut r = [0u8; 8];
-    let _ = getrandom::fill(&mut r);
-    let name: String = r.iter().map(|b| format!("{b:02x}")).collect();
-    let path = dir.join(format!(".tmp-{name}"));
+    let path = dir.join(crate::files::temp_name("blob"));
     let f = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -700,7 +684,7 @@ impl Layout {
 
     fn index(&self, limits: &OciLimits) -> Result<ImageIndex, OciError> {
         let path = self.root.join("index.json");
-        let bytes = read_file_capped(&path, limits.max_manifest_bytes)
+        let bytes = crate::files::read_capped(&path, limits.max_manifest_bytes)
             .map_err(|e| OciError(format!("{}: {e}", path.display())))?;
         serde_json::from_slice(&bytes)
             .map_err(|e| OciError(format!("{} is not an OCI index: {e}", path.display())))
@@ -711,7 +695,7 @@ impl Layout {
         if !valid_tag(tag) {
             return err(format!("`{tag}` is not a valid tag"));
         }
-        let (config, layer) = a.descriptors();
+        let (config, layer) = a.descriptors()?;
         for (d, bytes) in [
             (a.manifest_digest, &a.manifest),
             (parse_digest(&config.digest)?, &a.config),
@@ -786,7 +770,7 @@ impl Layout {
         }
         let read = |d: &Descriptor, max: u64, what: &str| -> Result<Vec<u8>, OciError> {
             let digest = parse_digest(&d.digest)?;
-            let bytes = read_file_capped(&self.blob(&digest), max)
+            let bytes = crate::files::read_capped(&self.blob(&digest), max)
                 .map_err(|e| OciError(format!("{what} {}: {e}", d.digest)))?;
             verify_blob(what, &bytes, d)?;
             Ok(bytes)
@@ -844,7 +828,7 @@ impl Credentials {
                     .filter(|p| p.is_file())
             });
         if let Some(path) = path {
-            let bytes = read_file_capped(&path, 1 << 20)
+            let bytes = crate::files::read_capped(&path, 1 << 20)
                 .map_err(|e| OciError(format!("credentials file {}: {e}", path.display())))?;
             c.file = parse_auth_file(&bytes)
                 .map_err(|e| OciError(format!("credentials file {}: {e}", path.display())))?;

@@ -157,7 +157,18 @@ impl StdPlatform {
             Some(p) => Arc::new(SqliteKv::open(p)?),
             None => Arc::new(MemoryKv::default()),
         };
-        Ok(Platform {
+        Ok(self.assemble(fs, env, secrets, kv))
+    }
+
+    /// The platform around services already opened.
+    fn assemble(
+        &self,
+        fs: StdFs,
+        env: StdEnv,
+        secrets: StdSecrets,
+        kv: Arc<dyn KvStore>,
+    ) -> Platform {
+        Platform {
             clock: Some(Arc::new(SystemClock::default())),
             entropy: Some(Arc::new(OsEntropy)),
             log: Some(Arc::new(StderrLog {
@@ -170,7 +181,7 @@ impl StdPlatform {
             env: Some(Arc::new(env)),
             secrets: Some(Arc::new(secrets)),
             audit: Some(Arc::new(StderrAudit)),
-        })
+        }
     }
 }
 
@@ -178,12 +189,17 @@ impl StdPlatform {
 /// logs and events, in-memory KV, HTTP with default settings, and no directories,
 /// environment or secrets.
 pub fn std_platform(min_level: Level) -> Platform {
+    // Nothing to open: no directories, environment, secrets file or store.
     StdPlatform {
         log_level: min_level,
         ..StdPlatform::default()
     }
-    .build()
-    .unwrap_or_default()
+    .assemble(
+        StdFs::empty(),
+        StdEnv::default(),
+        StdSecrets::empty(),
+        Arc::new(MemoryKv::default()),
+    )
 }
 
 /// Writes each denial made during a call to stderr as

@@ -305,19 +305,10 @@ fn section(raw: RawSection, base: &Path) -> Result<Settings, String> {
 impl Policy {
     /// Reads and checks the policy file at `path`.
     pub fn load(path: &Path) -> Result<Policy, String> {
-        use std::io::Read;
         let shown = path.display();
-        let file = std::fs::File::open(path)
+        let text = std::fs::File::open(path)
+            .and_then(|f| crate::files::read_text_capped_from(f, MAX_POLICY_BYTES))
             .map_err(|e| format!("cannot read policy file {shown}: {e}"))?;
-        let mut text = String::new();
-        file.take(MAX_POLICY_BYTES + 1)
-            .read_to_string(&mut text)
-            .map_err(|e| format!("cannot read policy file {shown}: {e}"))?;
-        if text.len() as u64 > MAX_POLICY_BYTES {
-            return Err(format!(
-                "policy file {shown} is larger than {MAX_POLICY_BYTES} bytes"
-            ));
-        }
         let base = path.parent().unwrap_or(Path::new("."));
         Policy::parse(&text, base).map_err(|e| format!("policy file {shown}: {e}"))
     }

@@ -160,16 +160,7 @@ fn scan_limits() -> Limits {
 }
 
 fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut buf = Vec::new();
-    f.take(max + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| e.to_string())?;
-    if buf.len() as u64 > max {
-        return Err(format!("larger than the {max}-byte limit"));
-    }
-    Ok(buf)
+    crate::files::read_capped(path, max).map_err(|e| e.to_string())
 }
 
 impl Registry {

@@ -12,7 +12,6 @@
 //! logs, `Debug` output or error messages; a parse error reports only the line.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
 
 use caplet_core::platform::Secrets;
@@ -63,15 +62,10 @@ impl StdSecrets {
                 ));
             }
         }
-        let mut text = String::new();
-        file.take(MAX_SECRETS_FILE_BYTES + 1)
-            .read_to_string(&mut text)
-            .map_err(|e| format!("cannot read secrets file {shown}: {}", e.kind()))?;
-        if text.len() as u64 > MAX_SECRETS_FILE_BYTES {
-            return Err(format!(
-                "secrets file {shown} is larger than {MAX_SECRETS_FILE_BYTES} bytes"
-            ));
-        }
+        // From the descriptor that was checked, never the path again. The io
+        // error's text is generic ("larger than…", "not UTF-8"): no secret in it.
+        let text = crate::files::read_text_capped_from(file, MAX_SECRETS_FILE_BYTES)
+            .map_err(|e| format!("cannot read secrets file {shown}: {e}"))?;
         Self::parse(&text).map_err(|e| format!("secrets file {shown}: {e}"))
     }
 
@@ -135,6 +129,19 @@ mod tests {
             shown.contains("api") && !shown.contains("tok-123"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn oversized_files_are_refused_without_their_text() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.toml");
+        let big = format!("k = \"{}\"\n", "hunter2".repeat(200_000));
+        std::fs::write(&path, big).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let e = StdSecrets::from_file(&path).unwrap_err();
+        assert!(e.contains("1048576-byte limit"), "{e}");
+        assert!(!e.contains("hunter2"), "{e}");
     }
 
     #[test]

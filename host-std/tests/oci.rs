@@ -124,6 +124,28 @@ fn caplet(args: &[&str], env: &[(&str, &str)]) -> Output {
         .unwrap()
 }
 
+/// `caplet run TARGET --call upper --input INPUT`, through the registry's plain HTTP
+/// and the given store when `store` is set.
+fn upper(target: &str, store: Option<&str>, input: &str) -> Output {
+    let mut args = vec!["run", target, "--call", "upper", "--input", input];
+    if let Some(s) = store {
+        args.extend(["--insecure", "--store", s]);
+    }
+    caplet(&args, &[])
+}
+
+/// `a` with its OCI manifest edited by `edit` (and its digest recomputed).
+fn with_manifest(a: &Artifact, edit: impl FnOnce(&mut serde_json::Value)) -> Artifact {
+    let mut m: serde_json::Value = serde_json::from_slice(&a.manifest).unwrap();
+    edit(&mut m);
+    let manifest = serde_json::to_vec(&m).unwrap();
+    Artifact {
+        manifest_digest: Digest::of(&manifest),
+        manifest,
+        ..a.clone()
+    }
+}
+
 fn text(o: &Output) -> (String, String) {
     (
         String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -170,20 +192,7 @@ fn push_pull_run_and_never_fetch_twice() {
     let module = Digest::of(&caplet_tests::plugin("echo"));
     assert!(store.join("blobs/sha256").join(module.to_hex()).is_file());
 
-    let o = caplet(
-        &[
-            "run",
-            &r,
-            "--insecure",
-            "--store",
-            &store_arg,
-            "--call",
-            "upper",
-            "--input",
-            "from the registry",
-        ],
-        &[],
-    );
+    let o = upper(&r, Some(&store_arg), "from the registry");
     assert_eq!(
         (o.status.code(), text(&o).0.as_str()),
         (Some(0), "FROM THE REGISTRY"),
@@ -194,20 +203,7 @@ fn push_pull_run_and_never_fetch_twice() {
     // Pinned by digest, the artifact comes from the store: stop the registry first.
     drop(reg);
     let pinned = format!("{}@{digest}", r.rsplit_once(':').unwrap().0);
-    let o = caplet(
-        &[
-            "run",
-            &pinned,
-            "--insecure",
-            "--store",
-            &store_arg,
-            "--call",
-            "upper",
-            "--input",
-            "offline",
-        ],
-        &[],
-    );
+    let o = upper(&pinned, Some(&store_arg), "offline");
     assert_eq!(
         (o.status.code(), text(&o).0.as_str()),
         (Some(0), "OFFLINE"),
@@ -239,18 +235,7 @@ fn a_tampered_blob_is_refused() {
     bytes[last] ^= 0xff;
     std::fs::write(&path, bytes).unwrap();
     let store = tmp.path().join("fresh-store");
-    let o = caplet(
-        &[
-            "run",
-            &r,
-            "--insecure",
-            "--store",
-            &store.display().to_string(),
-            "--call",
-            "upper",
-        ],
-        &[],
-    );
+    let o = upper(&r, Some(&store.display().to_string()), "");
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(3), "{err}");
     assert!(
@@ -269,14 +254,9 @@ fn wrong_media_types_and_oversized_blobs_are_refused() {
     let good = Artifact::build(caplet_manifest, caplet_tests::plugin("echo")).unwrap();
 
     // An image config instead of the wasm config.
-    let mut m: serde_json::Value = serde_json::from_slice(&good.manifest).unwrap();
-    m["config"]["mediaType"] = "application/vnd.oci.image.config.v1+json".into();
-    let manifest = serde_json::to_vec(&m).unwrap();
-    let image = Artifact {
-        manifest_digest: Digest::of(&manifest),
-        manifest,
-        ..good.clone()
-    };
+    let image = with_manifest(&good, |m| {
+        m["config"]["mediaType"] = "application/vnd.oci.image.config.v1+json".into()
+    });
     let r = Reference::parse(&format!("{host}/plugins/not-wasm:1")).unwrap();
     client.push(&r, &image).unwrap();
     let tmp = tempfile::tempdir().unwrap();
@@ -308,14 +288,9 @@ fn wrong_media_types_and_oversized_blobs_are_refused() {
     assert!(!store.has(&Digest::of(&good.module)));
 
     // A registry sending more than the descriptor's size is cut off at the size.
-    let mut m: serde_json::Value = serde_json::from_slice(&good.manifest).unwrap();
-    m["layers"][0]["size"] = (good.module.len() as u64 - 100).into();
-    let manifest = serde_json::to_vec(&m).unwrap();
-    let lying = Artifact {
-        manifest_digest: Digest::of(&manifest),
-        manifest,
-        ..good.clone()
-    };
+    let lying = with_manifest(&good, |m| {
+        m["layers"][0]["size"] = (good.module.len() as u64 - 100).into()
+    });
     let r = Reference::parse(&format!("{host}/plugins/echo:lying")).unwrap();
     client.push(&r, &lying).unwrap();
     let e = client.pull(&r, &store).unwrap_err();
@@ -458,6 +433,13 @@ fn layouts_round_trip_and_refuse_tampering() {
     let o = caplet(&["run", &target, "--call", "upper"], &[]);
     assert_eq!(o.status.code(), Some(3));
     assert!(text(&o).1.contains("refused"), "{}", text(&o).1);
+    // The index and manifests are capped too.
+    let tiny = OciLimits {
+        max_manifest_bytes: 64,
+        ..OciLimits::default()
+    };
+    let e = Layout::new(&layout).read("v2", &tiny).unwrap_err();
+    assert!(e.message.contains("64-byte limit"), "{e}");
     let o = caplet(
         &["run", &format!("oci-layout:{}:nope", layout.display())],
         &[],
@@ -515,16 +497,10 @@ fn skopeo_reads_what_caplet_writes_and_caplet_runs_what_skopeo_writes() {
         &format!("docker://{r}"),
         &format!("oci:{}:v3", from_skopeo.display()),
     ]);
-    let o = caplet(
-        &[
-            "run",
-            &format!("oci-layout:{}:v3", from_skopeo.display()),
-            "--call",
-            "upper",
-            "--input",
-            "via skopeo",
-        ],
-        &[],
+    let o = upper(
+        &format!("oci-layout:{}:v3", from_skopeo.display()),
+        None,
+        "via skopeo",
     );
     assert_eq!(text(&o).0, "VIA SKOPEO", "{}", text(&o).1);
 
@@ -551,19 +527,6 @@ fn skopeo_reads_what_caplet_writes_and_caplet_runs_what_skopeo_writes() {
         &format!("docker://{r2}"),
     ]);
     let store = tmp.path().join("store").display().to_string();
-    let o = caplet(
-        &[
-            "run",
-            &r2,
-            "--insecure",
-            "--store",
-            &store,
-            "--call",
-            "upper",
-            "--input",
-            "round trip",
-        ],
-        &[],
-    );
+    let o = upper(&r2, Some(&store), "round trip");
     assert_eq!(text(&o).0, "ROUND TRIP", "{}", text(&o).1);
 }

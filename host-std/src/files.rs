@@ -1,0 +1,56 @@
+//! Small file helpers shared by the std adapter: capped reads and temporary names.
+
+use std::io::{self, Read};
+use std::path::Path;
+
+/// Reads at most `max` bytes from `source`; more is an error (`FileTooLarge`), never
+/// a silent truncation. One byte past the cap is read to tell the two apart.
+pub(crate) fn read_capped_from(source: impl Read, max: u64) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    source.take(max.saturating_add(1)).read_to_end(&mut buf)?;
+    if buf.len() as u64 > max {
+        return Err(io::Error::new(
+            io::ErrorKind::FileTooLarge,
+            format!("larger than the {max}-byte limit"),
+        ));
+    }
+    Ok(buf)
+}
+
+/// Opens `path` and reads it with [`read_capped_from`].
+pub(crate) fn read_capped(path: &Path, max: u64) -> io::Result<Vec<u8>> {
+    read_capped_from(std::fs::File::open(path)?, max)
+}
+
+/// Like [`read_capped_from`], as UTF-8 text.
+pub(crate) fn read_text_capped_from(source: impl Read, max: u64) -> io::Result<String> {
+    String::from_utf8(read_capped_from(source, max)?)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "not UTF-8"))
+}
+
+/// A hidden temporary name next to `name`, unique enough for `create_new`: a
+/// collision (or an entropy failure, which leaves the tag zero) makes the create fail
+/// with `AlreadyExists` rather than touch another file.
+pub(crate) fn temp_name(name: &str) -> String {
+    let mut r = [0u8; 8];
+    let _ = getrandom::fill(&mut r);
+    let tag: String = r.iter().map(|b| format!("{b:02x}")).collect();
+    // Keep within NAME_MAX for long names.
+    let short: String = name.chars().take(160).collect();
+    format!(".{short}.caplet-tmp-{tag}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_are_capped_not_truncated() {
+        assert_eq!(read_capped_from(&b"abcd"[..], 4).unwrap(), b"abcd");
+        let e = read_capped_from(&b"abcde"[..], 4).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::FileTooLarge);
+        assert!(e.to_string().contains("4-byte limit"), "{e}");
+        assert!(read_text_capped_from(&[0xffu8][..], 4).is_err());
+        assert_ne!(temp_name("a"), temp_name("a"));
+    }
+}
