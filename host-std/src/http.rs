@@ -326,18 +326,19 @@ impl StdHttp {
     }
 }
 
-/// One hop: where to go and what to send.
-struct Hop {
+/// One hop: where to go and what to send. The body is the guest's, borrowed (never
+/// copied per hop), until a redirect drops it.
+struct Hop<'r> {
     scheme: String,
     host: String,
     port: u16,
     path: String,
     method: String,
     headers: Vec<(String, String)>,
-    body: Vec<u8>,
+    body: &'r [u8],
 }
 
-impl Hop {
+impl Hop<'_> {
     fn url(&self) -> String {
         let host = if self.host.contains(':') {
             format!("[{}]", self.host)
@@ -395,10 +396,10 @@ impl Http for StdHttp {
             headers: req
                 .headers
                 .iter()
-                .filter(|(k, _)| !CLIENT_HEADERS.contains(&k.to_ascii_lowercase().as_str()))
+                .filter(|(k, _)| !CLIENT_HEADERS.iter().any(|h| k.eq_ignore_ascii_case(h)))
                 .cloned()
                 .collect(),
-            body: req.body.clone(),
+            body: &req.body,
         };
         let mut redirects = 0;
         loop {
@@ -412,9 +413,7 @@ impl Http for StdHttp {
             for (k, v) in &hop.headers {
                 builder = builder.header(k.as_str(), v.as_str());
             }
-            let request = builder
-                .body(hop.body.clone())
-                .map_err(|_| Code::InvalidInput)?;
+            let request = builder.body(hop.body).map_err(|_| Code::InvalidInput)?;
             let request = agent
                 .configure_request(request)
                 .timeout_global(Some(left))
@@ -461,7 +460,7 @@ impl Http for StdHttp {
                     if hop.method != "HEAD" {
                         hop.method = "GET".to_string();
                     }
-                    hop.body.clear();
+                    hop.body = &[];
                     hop.headers
                         .retain(|(k, _)| !k.eq_ignore_ascii_case("content-type"));
                 }
