@@ -1,0 +1,374 @@
+//! The table. Expected outputs are literal: a host passes only if it produces
+//! these exact bytes and values.
+
+use caplet_core::{Code, Error, Value};
+
+use crate::{guest_code, Call, Case, Expect, Pin, Source, Step};
+
+const fn entry(name: &'static str, input: &'static [u8], expect: Expect) -> Step {
+    Step {
+        call: Call::Entry(name, input),
+        expect,
+    }
+}
+
+const fn typed(name: &'static str, args: &'static [Value], expect: Expect) -> Step {
+    Step {
+        call: Call::Typed(name, args),
+        expect,
+    }
+}
+
+const fn bytes(b: &'static [u8]) -> Expect {
+    Expect::Bytes(b)
+}
+
+const fn values(v: &'static [Value]) -> Expect {
+    Expect::Values(v)
+}
+
+/// Every byte value once: binary data must cross the boundary untouched.
+const ALL_BYTES: [u8; 256] = {
+    let mut b = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        b[i] = i as u8;
+        i += 1;
+    }
+    b
+};
+
+/// 4 KiB of text: the largest input the echo case sends (a quarter of the cap).
+const FOUR_KIB: [u8; 4096] = [b'x'; 4096];
+
+fn is_hex(out: &[u8], len: usize) -> bool {
+    out.len() == len
+        && out
+            .iter()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+}
+
+fn is_now_json(out: &[u8]) -> bool {
+    // {"wall":N,"mono":N}: both clocks answered with numbers.
+    let Ok(text) = core::str::from_utf8(out) else {
+        return false;
+    };
+    let Some(rest) = text.strip_prefix("{\"wall\":") else {
+        return false;
+    };
+    let Some((wall, rest)) = rest.split_once(",\"mono\":") else {
+        return false;
+    };
+    let Some(mono) = rest.strip_suffix('}') else {
+        return false;
+    };
+    wall.parse::<u64>().is_ok_and(|w| w > 0) && mono.parse::<u64>().is_ok()
+}
+
+fn is_trap(e: &Error) -> bool {
+    matches!(e, Error::Trap { .. })
+}
+
+fn is_stack_overflow(e: &Error) -> bool {
+    matches!(e, Error::Trap { message, .. } if message.contains("call stack exhausted"))
+}
+
+fn is_out_of_fuel(e: &Error) -> bool {
+    matches!(e, Error::OutOfFuel { .. })
+}
+
+fn is_bad_module(e: &Error) -> bool {
+    matches!(e, Error::BadModule { .. })
+}
+
+fn is_too_large(e: &Error) -> bool {
+    matches!(e, Error::ModuleTooLarge { .. })
+}
+
+fn is_compile_budget(e: &Error) -> bool {
+    matches!(e, Error::ModuleTooLarge { reason } if reason.contains("compile budget"))
+}
+
+fn is_digest_mismatch(e: &Error) -> bool {
+    matches!(e, Error::DigestMismatch { .. })
+}
+
+fn is_kv_denied(e: &Error) -> bool {
+    matches!(e, Error::CapabilityDenied { capability, .. } if capability == "kv")
+}
+
+fn is_fs_unsupported(e: &Error) -> bool {
+    matches!(e, Error::CapabilityUnsupported { capability } if capability.starts_with("fs:read"))
+}
+
+fn is_contract_violation(e: &Error) -> bool {
+    matches!(e, Error::ContractViolation { .. })
+}
+
+/// The conformance cases, in the order hosts run them.
+pub static CASES: &[Case] = &[
+    // ---- the contract on well-behaved plugins ----
+    Case {
+        name: "echo",
+        source: Source::Module("echo"),
+        steps: &[
+            entry("echo", b"hello", bytes(b"hello")),
+            entry("upper", b"hello, caplet", bytes(b"HELLO, CAPLET")),
+            entry("echo", &ALL_BYTES, bytes(&ALL_BYTES)),
+            entry("echo", &FOUR_KIB, bytes(&FOUR_KIB)),
+            entry("echo", b"", bytes(b"")),
+            entry("empty", b"ignored", bytes(b"")),
+            typed(
+                "add",
+                &[Value::I32(2), Value::I32(3)],
+                values(&[Value::I32(5)]),
+            ),
+        ],
+        ..Case::BASE
+    },
+    Case {
+        name: "json_transform",
+        source: Source::Module("json_transform"),
+        steps: &[
+            entry(
+                "transform",
+                br#"{"name":"Ada","values":[1,2,39]}"#,
+                bytes(br#"{"greeting":"hello, Ada","sum":42,"count":3}"#),
+            ),
+            entry(
+                "transform",
+                b"{not json",
+                Expect::Fails(
+                    |e| guest_code(e, Code::InvalidInput),
+                    "a guest INVALID_INPUT error",
+                ),
+            ),
+        ],
+        ..Case::BASE
+    },
+    Case {
+        name: "compute",
+        source: Source::Module("compute"),
+        steps: &[
+            entry("primes", b"1000", bytes(b"168")),
+            entry(
+                "sha256",
+                b"abc",
+                bytes(b"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+            ),
+            entry(
+                "primes",
+                b"many",
+                Expect::Fails(
+                    |e| guest_code(e, Code::InvalidInput),
+                    "a guest INVALID_INPUT error",
+                ),
+            ),
+            typed(
+                "count_primes",
+                &[Value::I32(10_000)],
+                values(&[Value::I32(1229)]),
+            ),
+            typed(
+                "fib",
+                &[Value::I32(50)],
+                values(&[Value::I64(12_586_269_025)]),
+            ),
+        ],
+        ..Case::BASE
+    },
+    Case {
+        name: "kv_counter",
+        source: Source::Module("kv_counter"),
+        grants: &["kv"],
+        steps: &[
+            entry("incr", b"", bytes(b"1")),
+            entry("incr", b"", bytes(b"2")),
+            entry("incr", b"other", bytes(b"1")),
+            entry("get", b"", bytes(b"2")),
+            entry("reset", b"", bytes(b"ok")),
+            entry("get", b"", bytes(b"0")),
+            // One key ("other") exists; the profile allows 64.
+            entry("fill", b"k:63", bytes(b"63")),
+            entry(
+                "incr",
+                b"one-too-many",
+                Expect::Fails(
+                    |e| guest_code(e, Code::Limit),
+                    "a guest LIMIT error (key cap)",
+                ),
+            ),
+            entry("get", b"k-62", bytes(b"62")),
+        ],
+        ..Case::BASE
+    },
+    Case {
+        name: "logger",
+        source: Source::Module("logger"),
+        grants: &["log"],
+        config: &[("prefix", "conformance: ")],
+        steps: &[entry("log", b"five levels", bytes(b"5"))],
+        ..Case::BASE
+    },
+    Case {
+        name: "host_tour",
+        source: Source::Module("host_tour"),
+        grants: &["clock", "random", "emit:events.*"],
+        steps: &[
+            entry(
+                "now",
+                b"",
+                Expect::Check(is_now_json, "{\"wall\":N,\"mono\":N} with wall > 0"),
+            ),
+            entry(
+                "random",
+                b"",
+                Expect::Check(|o| is_hex(o, 64), "64 lower-case hex digits"),
+            ),
+            entry(
+                "emit",
+                br#"{"topic":"events.conformance","data":"hi"}"#,
+                bytes(b"ok"),
+            ),
+            entry(
+                "emit",
+                br#"{"topic":"audit.log","data":"hi"}"#,
+                Expect::Fails(
+                    |e| guest_code(e, Code::PermissionDenied),
+                    "a guest PERMISSION_DENIED error (topic outside the grant)",
+                ),
+            ),
+            entry("config", b"greeting", bytes(b"hello")),
+            entry(
+                "config",
+                b"absent",
+                Expect::Fails(|e| guest_code(e, Code::NotFound), "a guest NOT_FOUND error"),
+            ),
+        ],
+        ..Case::BASE
+    },
+    // ---- hostile plugins: every limit holds, the host survives ----
+    Case {
+        name: "hostile",
+        source: Source::Module("hostile"),
+        fuel: Some(1_000_000),
+        steps: &[
+            entry("spin", b"", Expect::Fails(is_out_of_fuel, "out of fuel")),
+            entry("recurse", b"", Expect::Fails(is_trap, "a trap")),
+            // Growth by 16 pages (1 MiB) never fits the 256 KiB budget: the guest
+            // sees -1 and reports the pages it started with.
+            entry("grow", b"", bytes(b"2")),
+            entry(
+                "bad_output",
+                b"",
+                Expect::Fails(is_contract_violation, "a contract violation"),
+            ),
+            entry("panic", b"", Expect::Fails(is_trap, "a trap")),
+            // A trapped instance is re-instantiated: the next call works.
+            entry("grow", b"", bytes(b"2")),
+        ],
+        ..Case::BASE
+    },
+    Case {
+        name: "grow_bomb",
+        source: Source::Module("grow_bomb.wat"),
+        steps: &[
+            // One page at a time until memory.grow returns -1: 256 KiB = 4 pages.
+            typed("bomb", &[], values(&[Value::I32(4)])),
+            typed("grow_huge", &[], values(&[Value::I32(-1)])),
+        ],
+        ..Case::BASE
+    },
+    Case {
+        name: "spin",
+        source: Source::Module("spin.wat"),
+        fuel: Some(2_000_000),
+        steps: &[typed(
+            "spin",
+            &[],
+            Expect::Fails(is_out_of_fuel, "out of fuel"),
+        )],
+        ..Case::BASE
+    },
+    Case {
+        name: "deep_recursion",
+        source: Source::Module("deep_recursion.wat"),
+        steps: &[typed(
+            "recurse",
+            &[Value::I32(0)],
+            Expect::Fails(is_stack_overflow, "a call-stack-exhausted trap"),
+        )],
+        ..Case::BASE
+    },
+    // ---- refused at load, before anything is compiled ----
+    Case {
+        name: "ungranted_capability",
+        source: Source::Module("kv_counter"),
+        load_error: Some(Expect::Fails(is_kv_denied, "kv denied at load")),
+        ..Case::BASE
+    },
+    Case {
+        name: "unsupported_capability",
+        source: Source::Module("echo"),
+        grants: &["fs:read:/data"],
+        load_error: Some(Expect::Fails(
+            is_fs_unsupported,
+            "fs:read unsupported by this host",
+        )),
+        ..Case::BASE
+    },
+    Case {
+        name: "unsupported_http",
+        source: Source::Module("http_fetch"),
+        grants: &["net:outbound:example.com:443"],
+        load_error: Some(Expect::Fails(
+            |e| matches!(e, Error::CapabilityUnsupported { capability } if capability.starts_with("net:outbound")),
+            "net:outbound unsupported by this host",
+        )),
+        ..Case::BASE
+    },
+    Case {
+        name: "malformed",
+        source: Source::Bytes(b"\0asm\x01\0\0\0\x01\x05\x01\x60\x01"),
+        load_error: Some(Expect::Fails(is_bad_module, "a bad-module error")),
+        ..Case::BASE
+    },
+    Case {
+        name: "not_wasm",
+        source: Source::Bytes(b"#!/bin/sh\necho not a module\n"),
+        load_error: Some(Expect::Fails(is_bad_module, "a bad-module error")),
+        ..Case::BASE
+    },
+    Case {
+        name: "truncated",
+        source: Source::Truncated("echo", 1000),
+        load_error: Some(Expect::Fails(is_bad_module, "a bad-module error")),
+        ..Case::BASE
+    },
+    Case {
+        name: "wrong_digest",
+        source: Source::Module("echo"),
+        pin: Pin::Wrong,
+        load_error: Some(Expect::Fails(is_digest_mismatch, "a digest mismatch")),
+        ..Case::BASE
+    },
+    Case {
+        name: "memory_minimum_too_large",
+        source: Source::Module("big_memory.wat"),
+        load_error: Some(Expect::Fails(
+            is_too_large,
+            "refused: minimum memory over the budget",
+        )),
+        ..Case::BASE
+    },
+    Case {
+        name: "compile_budget",
+        source: Source::Module("json_transform"),
+        compile_budget: Some(32 * 1024),
+        load_error: Some(Expect::Fails(
+            is_compile_budget,
+            "refused: over the compile budget",
+        )),
+        ..Case::BASE
+    },
+];
