@@ -186,6 +186,14 @@ pub(crate) struct Shared {
 /// The wasmi engine and the contract's linker, shared by every plugin it loads.
 ///
 /// One `Runtime` per process (or per board) is the usual pattern.
+///
+/// **Compiled code lives as long as the engine.** wasmi 2.0 keeps the code of every
+/// module an engine compiled in an append-only map, freed only when the engine (this
+/// `Runtime`, its clones and every [`Plugin`] it loaded) is dropped; dropping a
+/// `Plugin` frees its instances and linear memories, not its code. A host that
+/// loads a bounded set of plugins once is unaffected. A host that replaces plugins
+/// over time (a board receiving updates, a server reloading) loads them on a fresh
+/// `Runtime` and drops the old one with its plugins to reclaim the code memory.
 #[derive(Clone)]
 pub struct Runtime {
     engine: Engine,
@@ -232,10 +240,11 @@ impl Runtime {
 
     /// Verifies, scans, checks capabilities and compiles a module.
     ///
-    /// Order of checks: pinned/sidecar digest, size and declared counts, memory
-    /// minimum and compile estimate, manifest, grants the host cannot provide,
-    /// imports against grants, manifest requirements against grants, exports,
-    /// then compilation. Nothing is compiled before every static check passed.
+    /// Order of checks: pinned/sidecar digest, size and declared counts, manifest,
+    /// grants the host cannot provide, imports against grants, manifest
+    /// requirements against grants, memory minimum and compile estimate (against
+    /// the effective limits), exports, then compilation. Nothing is compiled
+    /// before every static check passed.
     pub fn load(&self, wasm: &[u8], cfg: PluginConfig) -> Result<Plugin, Error> {
         let digest = Digest::of(wasm);
         for expected in cfg
@@ -250,9 +259,13 @@ impl Runtime {
                 });
             }
         }
-        // Scan with the largest memory the plugin could get, then re-check below
-        // with the effective limits once the manifest is known.
-        let info = ModuleInfo::scan(wasm, &cfg.limits.with_memory(u64::MAX))?;
+        // Scan with the largest memory and compile budget the plugin could get, then
+        // re-check with the effective limits once the manifest is known and the
+        // capabilities passed: a module this host cannot serve is refused for that
+        // reason, the same on every host, whatever memory the host has left.
+        let mut lenient = cfg.limits.with_memory(u64::MAX);
+        lenient.compile_memory_bytes = u64::MAX;
+        let info = ModuleInfo::scan(wasm, &lenient)?;
         let manifest = match (cfg.manifest, info.manifest_bytes(wasm)) {
             (Some(m), _) => m,
             (None, Some(bytes)) => Manifest::parse_embedded(bytes)?,
@@ -265,7 +278,6 @@ impl Runtime {
         if let Some(memory) = cfg.overrides.memory.or(manifest.limits.memory) {
             limits.memory_bytes = memory;
         }
-        let info = ModuleInfo::scan(wasm, &limits)?;
         let audit = |kind, subject: &str| {
             cfg.platform.audit(&Denial {
                 plugin: &manifest.name,
@@ -334,6 +346,7 @@ impl Runtime {
                 });
             }
         }
+        let info = ModuleInfo::scan(wasm, &limits)?;
         check_exports(&info, &manifest)?;
         let compile = || Module::new(&self.engine, wasm).map_err(map_compile_error);
         let module = match &cfg.cache {

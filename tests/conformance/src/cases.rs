@@ -321,6 +321,8 @@ pub static CASES: &[Case] = &[
         name: "unsupported_http",
         source: Source::Module("http_fetch"),
         grants: &["net:outbound:example.com:443"],
+        // Far below what compiling it needs: the capability is refused first.
+        compile_budget: Some(16 * 1024),
         load_error: Some(Expect::Fails(
             |e| matches!(e, Error::CapabilityUnsupported { capability } if capability.starts_with("net:outbound")),
             "net:outbound unsupported by this host",

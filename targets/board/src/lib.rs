@@ -1,0 +1,30 @@
+//! # caplet-board
+//!
+//! What a microcontroller firmware needs around `caplet-core`, independent of the
+//! chip: the arena allocator (measured), the board's platform services, the
+//! embedded conformance modules and the on-device conformance run.
+//!
+//! - [`arena`]: the global allocator over one fixed static arena of
+//!   [`ARENA_BYTES`] bytes, counting current and peak use.
+//! - [`platform`]: `defmt` log and event sinks, a clock over any tick counter,
+//!   non-cryptographic entropy, a bounded in-RAM KV store, and [`board_platform`]
+//!   which offers exactly those (no filesystem, HTTP, environment or secrets:
+//!   granting them fails the load with `CapabilityUnsupported`).
+//! - [`modules`]: the conformance modules in flash, with build-time digests.
+//! - [`conformance`]: runs `caplet-conformance` on the device and reports figures.
+//!
+//! A chip crate (for example `targets/mps2-an386`) supplies the entry point, the
+//! tick source, the exit path and the panic handler.
+#![no_std]
+#![deny(unsafe_code)]
+#![deny(missing_docs)]
+
+extern crate alloc;
+
+pub mod arena;
+pub mod conformance;
+pub mod modules;
+pub mod platform;
+
+pub use arena::{ARENA, ARENA_BYTES};
+pub use platform::board_platform;

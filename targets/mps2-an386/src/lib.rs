@@ -1,0 +1,123 @@
+//! Caplet on the Arm MPS2 AN386 board (Cortex-M4F) as QEMU models it: the pieces a
+//! firmware needs from the chip — a SysTick tick source for the clock, the exit
+//! path (semihosting), the panic handler, and stack measurement.
+//!
+//! The images are `src/bin/conformance.rs` (the on-device conformance run) and
+//! `src/bin/minimal.rs` (the smallest useful host: one plugin, one call — the
+//! size reference and the integration example of `targets/README.md`).
+#![no_std]
+#![deny(missing_docs)]
+
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use caplet_board::platform::Ticks;
+use cortex_m::peripheral::syst::SystClkSource;
+use cortex_m::peripheral::SYST;
+use cortex_m_rt::exception;
+// The defmt transport: frames go to the host over semihosting (decoded there by
+// `defmt-print`).
+use defmt_semihosting as _;
+
+/// The core clock QEMU gives the AN386 (and SysTick's processor clock source).
+pub const CORE_HZ: u64 = 25_000_000;
+const RELOAD: u32 = 0x00FF_FFFF;
+
+static WRAPS: AtomicU32 = AtomicU32::new(0);
+
+#[exception]
+fn SysTick() {
+    WRAPS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// SysTick as a 64-bit tick counter: the 24-bit down-counter plus an interrupt
+/// counting its wraps.
+pub struct SysTicks(());
+
+impl SysTicks {
+    /// Starts SysTick from the processor clock, wrapping every 2^24 ticks.
+    pub fn start(mut syst: SYST) -> Self {
+        syst.set_clock_source(SystClkSource::Core);
+        syst.set_reload(RELOAD);
+        syst.clear_current();
+        syst.enable_interrupt();
+        syst.enable_counter();
+        SysTicks(())
+    }
+}
+
+impl Ticks for SysTicks {
+    fn ticks(&self) -> u64 {
+        loop {
+            let before = WRAPS.load(Ordering::Acquire);
+            let current = SYST::get_current();
+            // A wrap between the two reads is seen here (the SysTick interrupt runs
+            // at once in thread mode): read again.
+            if WRAPS.load(Ordering::Acquire) == before {
+                return (u64::from(before) << 24) | u64::from(RELOAD - current);
+            }
+        }
+    }
+
+    fn hz(&self) -> u64 {
+        CORE_HZ
+    }
+}
+
+/// A seed that differs between boots on hardware (the SysTick phase); under
+/// `-icount` it is the same every run, which keeps runs reproducible.
+pub fn boot_seed() -> u64 {
+    0x5EED_CA97_1E70_0000 ^ u64::from(SYST::get_current())
+}
+
+/// Ends the QEMU run: exit code 0 when `ok`, 1 otherwise.
+pub fn exit(ok: bool) -> ! {
+    semihosting::process::exit(if ok { 0 } else { 1 })
+}
+
+mod stack {
+    //! Deepest stack use, from the pattern cortex-m-rt paints at reset.
+    #![allow(unsafe_code)]
+
+    extern "C" {
+        static _stack_end: u32;
+        static _stack_start: u32;
+    }
+
+    /// Bytes of stack used so far at the deepest point.
+    pub fn peak_bytes() -> usize {
+        // Only the symbols' addresses are taken (the linker script defines them),
+        // never their values.
+        let low = core::ptr::addr_of!(_stack_end) as usize;
+        let high = core::ptr::addr_of!(_stack_start) as usize;
+        let mut addr = low;
+        while addr < high {
+            // SAFETY: `addr` is word-aligned (both bounds are) and inside the stack
+            // region, which is RAM; a volatile read of memory below the live stack
+            // pointer neither changes it nor lets the compiler assume its value.
+            let word = unsafe { core::ptr::read_volatile(addr as *const u32) };
+            if word != cortex_m_rt::STACK_PAINT_VALUE {
+                break;
+            }
+            addr += 4;
+        }
+        high - addr
+    }
+}
+
+pub use stack::peak_bytes as stack_peak_bytes;
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    // No `core::fmt` here: the location is printed through defmt, the message is not
+    // (it would pull in the formatting machinery).
+    match info.location() {
+        Some(l) => defmt::error!("panic at {=str}:{=u32}", l.file(), l.line()),
+        None => defmt::error!("panic"),
+    }
+    defmt::error!(
+        "arena: {=usize} B used, {=usize} B free",
+        caplet_board::ARENA.used(),
+        caplet_board::ARENA.free()
+    );
+    exit(false)
+}
