@@ -30,11 +30,12 @@ fn main() -> ! {
     let static_used = ARENA.used();
     let summary = conformance::run(&platform);
     defmt::println!(
-        "figures: arena_bytes={=usize} arena_peak={=usize} arena_at_start={=usize} stack_peak={=usize}",
+        "figures: arena_bytes={=usize} arena_peak={=usize} arena_at_start={=usize} stack_peak={=usize} embedded_modules={=usize}",
         ARENA_BYTES,
         summary.arena_peak,
         static_used,
-        stack_peak_bytes()
+        stack_peak_bytes(),
+        caplet_board::modules::ALL.iter().map(|m| m.bytes.len()).sum::<usize>()
     );
     defmt::println!("conformance: {=u32} passed, {=u32} failed", summary.passed, summary.failed);
     exit(summary.ok())

@@ -57,10 +57,11 @@ fn main() -> ! {
         }
     };
     defmt::println!(
-        "figures: arena_bytes={=usize} arena_peak={=usize} arena_at_start=0 stack_peak={=usize}",
+        "figures: arena_bytes={=usize} arena_peak={=usize} arena_at_start=0 stack_peak={=usize} embedded_modules={=usize}",
         ARENA_BYTES,
         ARENA.peak(),
-        stack_peak_bytes()
+        stack_peak_bytes(),
+        ECHO.bytes.len()
     );
     exit(ok)
 }
