@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Installs what Caplet builds and tests need. Safe to run again.
-# - Rust targets: wasm32-unknown-unknown (plugins), thumbv7em-none-eabihf (no_std core).
-# - Debian packages for the OCI tests: docker-registry (a real registry process) and
-#   skopeo (an independent OCI client). Installed only when missing, with apt-get,
-#   one package per call.
+# - Rust targets: wasm32-unknown-unknown (plugins), thumbv7em-none-eabihf (no_std core
+#   and firmware); the llvm-tools component (firmware sizes).
+# - Debian packages: docker-registry (a real registry process) and skopeo (an
+#   independent OCI client) for the OCI tests, qemu-system-arm for the firmware.
+#   Installed only when missing, with apt-get, one package per call.
+# - defmt-print (decodes the firmware's defmt log), with cargo install when missing.
 set -euo pipefail
 rustup target add wasm32-unknown-unknown thumbv7em-none-eabihf >/dev/null
+rustup component add llvm-tools >/dev/null 2>&1
 
 need=()
 command -v docker-registry >/dev/null || need+=(docker-registry)
 command -v skopeo >/dev/null || need+=(skopeo)
 command -v cc >/dev/null || need+=(gcc)
+command -v qemu-system-arm >/dev/null || need+=(qemu-system-arm)
 if [ ${#need[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null; then
     echo "setup: please install: ${need[*]} (needed by the tests)" >&2
@@ -23,4 +27,9 @@ if [ ${#need[@]} -gt 0 ]; then
   for pkg in "${need[@]}"; do
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$pkg" >/dev/null
   done
+fi
+
+if ! command -v defmt-print >/dev/null; then
+  echo "setup: installing defmt-print" >&2
+  cargo install defmt-print --locked --quiet
 fi
