@@ -62,7 +62,10 @@ fn main() {
 
 fn emit(src: &mut String, all: &mut Vec<String>, name: &str, path: &Path, bytes: &[u8]) {
     let ident = name.replace(".wat", "_wat").to_uppercase();
-    let digest: Vec<String> = Sha256::digest(bytes).iter().map(|b| format!("{b}")).collect();
+    let digest: Vec<String> = Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b}"))
+        .collect();
     writeln!(
         src,
         "/// `{name}` ({} bytes).\npub static {ident}: Embedded = Embedded {{ name: {name:?}, \
@@ -79,7 +82,13 @@ fn build_plugins(plugins: &Path, target: &Path) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(plugins)
-        .args(["build", "--release", "--locked", "--target", "wasm32-unknown-unknown"])
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
         .arg("--target-dir")
         .arg(target);
     // Do not leak the firmware build's settings (target, rustflags, profile) into
@@ -93,7 +102,9 @@ fn build_plugins(plugins: &Path, target: &Path) {
             cmd.env_remove(&key);
         }
     }
-    let status = cmd.status().expect("cannot run cargo to build the fixture plugins");
+    let status = cmd
+        .status()
+        .expect("cannot run cargo to build the fixture plugins");
     assert!(
         status.success(),
         "building the fixture plugins failed (is wasm32-unknown-unknown installed?)"

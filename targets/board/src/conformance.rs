@@ -92,7 +92,11 @@ pub fn run(platform: &Platform) -> Summary {
                 }
                 None => {
                     summary.passed += 1;
-                    defmt::info!("ok   {=str}: refused at load as expected; arena peak {=usize} B", case.name, run_peak);
+                    defmt::info!(
+                        "ok   {=str}: refused at load as expected; arena peak {=usize} B",
+                        case.name,
+                        run_peak
+                    );
                 }
             },
             Err(failure) => {
@@ -155,7 +159,11 @@ fn arena_exhausted(platform: &Platform, runtime: &Runtime) -> bool {
     drop(hog);
     match refused {
         Err(Error::ModuleTooLarge { reason }) => {
-            defmt::info!("arena_exhausted: refused with {=usize} B free: {=str}", free_then, reason.as_str());
+            defmt::info!(
+                "arena_exhausted: refused with {=usize} B free: {=str}",
+                free_then,
+                reason.as_str()
+            );
         }
         Err(e) => {
             defmt::error!("arena_exhausted: wrong error {}", e);

@@ -190,7 +190,8 @@ impl KvStore for BoardKv {
             return Ok(None);
         };
         let mut out = Vec::new();
-        out.try_reserve_exact(value.len()).map_err(|_| Code::Limit)?;
+        out.try_reserve_exact(value.len())
+            .map_err(|_| Code::Limit)?;
         out.extend_from_slice(value);
         Ok(Some(out))
     }
@@ -215,7 +216,9 @@ impl KvStore for BoardKv {
             return Err(Code::Limit);
         }
         let mut stored = Vec::new();
-        stored.try_reserve_exact(value.len()).map_err(|_| Code::Limit)?;
+        stored
+            .try_reserve_exact(value.len())
+            .map_err(|_| Code::Limit)?;
         stored.extend_from_slice(value);
         match space.get_mut(key) {
             Some(slot) => *slot = stored,

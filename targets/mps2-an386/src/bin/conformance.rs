@@ -37,6 +37,10 @@ fn main() -> ! {
         stack_peak_bytes(),
         caplet_board::modules::ALL.iter().map(|m| m.bytes.len()).sum::<usize>()
     );
-    defmt::println!("conformance: {=u32} passed, {=u32} failed", summary.passed, summary.failed);
+    defmt::println!(
+        "conformance: {=u32} passed, {=u32} failed",
+        summary.passed,
+        summary.failed
+    );
     exit(summary.ok())
 }
