@@ -12,6 +12,8 @@
 //!   granting them fails the load with `CapabilityUnsupported`).
 //! - [`modules`]: the conformance modules in flash, with build-time digests.
 //! - [`conformance`]: runs `caplet-conformance` on the device and reports figures.
+//! - [`images`]: the bodies of the `conformance` and `minimal` images.
+//! - [`stack`]: stack measurement by painting.
 //!
 //! A chip crate (for example `targets/mps2-an386`) supplies the entry point, the
 //! tick source, the exit path and the panic handler.
@@ -23,8 +25,10 @@ extern crate alloc;
 
 pub mod arena;
 pub mod conformance;
+pub mod images;
 pub mod modules;
 pub mod platform;
+pub mod stack;
 
 pub use arena::{ARENA, ARENA_BYTES};
 pub use platform::board_platform;

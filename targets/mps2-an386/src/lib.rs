@@ -7,6 +7,7 @@
 //! size reference and the integration example of `targets/README.md`).
 #![no_std]
 #![deny(missing_docs)]
+#![deny(unsafe_code)]
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -74,37 +75,20 @@ pub fn exit(ok: bool) -> ! {
     semihosting::process::exit(if ok { 0 } else { 1 })
 }
 
-mod stack {
-    //! Deepest stack use, from the pattern cortex-m-rt paints at reset.
-    #![allow(unsafe_code)]
-
-    extern "C" {
-        static _stack_end: u32;
-        static _stack_start: u32;
-    }
-
-    /// Bytes of stack used so far at the deepest point.
-    pub fn peak_bytes() -> usize {
-        // Only the symbols' addresses are taken (the linker script defines them),
-        // never their values.
-        let low = core::ptr::addr_of!(_stack_end) as usize;
-        let high = core::ptr::addr_of!(_stack_start) as usize;
-        let mut addr = low;
-        while addr < high {
-            // SAFETY: `addr` is word-aligned (both bounds are) and inside the stack
-            // region, which is RAM; a volatile read of memory below the live stack
-            // pointer neither changes it nor lets the compiler assume its value.
-            let word = unsafe { core::ptr::read_volatile(addr as *const u32) };
-            if word != cortex_m_rt::STACK_PAINT_VALUE {
-                break;
-            }
-            addr += 4;
-        }
-        high - addr
-    }
+extern "C" {
+    static _stack_end: u32;
+    static _stack_start: u32;
 }
 
-pub use stack::peak_bytes as stack_peak_bytes;
+/// Bytes of stack used at the deepest point so far (cortex-m-rt painted the stack
+/// at reset with the same pattern `caplet_board::stack` looks for).
+pub fn stack_peak_bytes() -> usize {
+    const _: () = assert!(cortex_m_rt::STACK_PAINT_VALUE == caplet_board::stack::PAINT);
+    // Only the symbols' addresses are taken (the linker script defines them).
+    let low = core::ptr::addr_of!(_stack_end) as usize;
+    let high = core::ptr::addr_of!(_stack_start) as usize;
+    caplet_board::stack::peak(low, high)
+}
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {

@@ -1,0 +1,93 @@
+//! The bodies of the firmware images, shared by every chip crate: a chip sets up its
+//! clock, entropy seed and exit path, then calls one of these and exits with the
+//! result. Each prints a `figures:` line that `qemu-test.sh` reads.
+
+use alloc::sync::Arc;
+
+use caplet_core::{Digest, Grants, Limits, Platform, PluginConfig, Runtime};
+
+use crate::arena::{ARENA, ARENA_BYTES};
+use crate::modules::{ALL, ECHO};
+use crate::platform::{board_platform, BoardEntropy, BoardKv, DefmtLog, TickClock, Ticks};
+
+/// The board has no RTC: the wall clock starts at a fixed date (2026-01-01), standing
+/// in for one. A real board sets it from its RTC or the network.
+pub const WALL_AT_BOOT_NS: u64 = 1_767_225_600_000_000_000;
+
+/// The conformance image: every case on the board platform built from `ticks` and
+/// `seed`. Returns whether everything passed.
+pub fn conformance<T: Ticks + 'static>(ticks: T, seed: u64, stack_peak: fn() -> usize) -> bool {
+    let platform = board_platform(
+        Arc::new(TickClock::new(ticks).with_wall(WALL_AT_BOOT_NS)),
+        Arc::new(BoardEntropy::new(seed)),
+        Arc::new(BoardKv::new(4, 16 * 1024)),
+    );
+    let at_start = ARENA.used();
+    let summary = crate::conformance::run(&platform);
+    defmt::println!(
+        "figures: arena_bytes={=usize} arena_peak={=usize} arena_at_start={=usize} stack_peak={=usize} embedded_modules={=usize}",
+        ARENA_BYTES,
+        summary.arena_peak,
+        at_start,
+        stack_peak(),
+        ALL.iter().map(|m| m.bytes.len()).sum::<usize>()
+    );
+    defmt::println!(
+        "conformance: {=u32} passed, {=u32} failed",
+        summary.passed,
+        summary.failed
+    );
+    summary.ok()
+}
+
+/// The smallest useful host: one plugin from flash (digest pinned), granted nothing
+/// but `log`, one call, checked. The size reference for the flash budget and the
+/// integration example of `targets/README.md`.
+pub fn minimal(stack_peak: fn() -> usize) -> bool {
+    let platform = Platform {
+        log: Some(Arc::new(DefmtLog)),
+        ..Platform::new()
+    };
+    let limits = Limits {
+        memory_bytes: 128 * 1024,
+        compile_memory_bytes: ARENA.free() as u64,
+        max_input_bytes: 4096,
+        max_output_bytes: 4096,
+        ..Limits::default()
+    };
+    let runtime = Runtime::default();
+    let loaded = runtime.load(
+        ECHO.bytes,
+        PluginConfig {
+            expected_digest: Some(Digest(ECHO.digest)),
+            grants: Grants::new(),
+            limits,
+            platform,
+            ..Default::default()
+        },
+    );
+    let ok = match loaded.and_then(|p| p.instantiate()) {
+        Ok(mut instance) => match instance.call("upper", b"hello from the board") {
+            Ok(out) => {
+                defmt::info!("echo.upper -> {=[u8]:a}", &out[..]);
+                out == b"HELLO FROM THE BOARD"
+            }
+            Err(e) => {
+                defmt::error!("call failed: {}", e);
+                false
+            }
+        },
+        Err(e) => {
+            defmt::error!("load failed: {}", e);
+            false
+        }
+    };
+    defmt::println!(
+        "figures: arena_bytes={=usize} arena_peak={=usize} arena_at_start=0 stack_peak={=usize} embedded_modules={=usize}",
+        ARENA_BYTES,
+        ARENA.peak(),
+        stack_peak(),
+        ECHO.bytes.len()
+    );
+    ok
+}
