@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what Caplet builds and tests need. Safe to run again.
 # - Rust targets: wasm32-unknown-unknown (plugins), thumbv7em-none-eabihf (no_std core
-#   and firmware); the llvm-tools component (firmware sizes).
+#   and Cortex-M firmware), riscv32imac-unknown-none-elf (RISC-V firmware); the
+#   llvm-tools component (firmware sizes).
 # - Debian packages: docker-registry (a real registry process) and skopeo (an
-#   independent OCI client) for the OCI tests, qemu-system-arm for the firmware.
+#   independent OCI client) for the OCI tests, qemu-system-arm and qemu-system-misc
+#   (qemu-system-riscv32) for the firmware.
 #   Installed only when missing, with apt-get, one package per call.
 # - defmt-print (decodes the firmware's defmt log), with cargo install when missing.
 set -euo pipefail
-rustup target add wasm32-unknown-unknown thumbv7em-none-eabihf >/dev/null
+rustup target add wasm32-unknown-unknown thumbv7em-none-eabihf riscv32imac-unknown-none-elf >/dev/null
 rustup component add llvm-tools >/dev/null 2>&1
 
 need=()
@@ -15,6 +17,7 @@ command -v docker-registry >/dev/null || need+=(docker-registry)
 command -v skopeo >/dev/null || need+=(skopeo)
 command -v cc >/dev/null || need+=(gcc)
 command -v qemu-system-arm >/dev/null || need+=(qemu-system-arm)
+command -v qemu-system-riscv32 >/dev/null || need+=(qemu-system-misc)
 if [ ${#need[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null; then
     echo "setup: please install: ${need[*]} (needed by the tests)" >&2

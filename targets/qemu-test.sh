@@ -12,9 +12,10 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 need() { command -v "$1" >/dev/null || { echo "error: $1 not found; $2" >&2; exit 1; }; }
-rustup target add thumbv7em-none-eabihf wasm32-unknown-unknown >/dev/null
+rustup target add thumbv7em-none-eabihf riscv32imac-unknown-none-elf wasm32-unknown-unknown >/dev/null
 rustup component add llvm-tools >/dev/null 2>&1
 need qemu-system-arm "install it with scripts/setup.sh (apt-get install qemu-system-arm)"
+need qemu-system-riscv32 "install it with scripts/setup.sh (apt-get install qemu-system-misc)"
 if ! command -v defmt-print >/dev/null; then
   echo "installing defmt-print (decodes the firmware's defmt log)..."
   cargo install defmt-print --locked --quiet
@@ -22,41 +23,52 @@ fi
 bin=$(rustc --print sysroot)/lib/rustlib/$(rustc -vV | sed -n 's/^host: //p')/bin
 size_tool=$bin/llvm-size
 
-cargo build --release --locked --bins
-elf_dir=target/thumbv7em-none-eabihf/release
+# board, Rust target, package
+boards=(
+  "mps2-an386 thumbv7em-none-eabihf caplet-mps2-an386"
+  "riscv-virt riscv32imac-unknown-none-elf caplet-riscv-virt"
+)
+for entry in "${boards[@]}"; do
+  read -r board target package <<<"$entry"
+  cargo build --release --locked -p "$package" --target "$target" --bins
+done
+
 figures=target/firmware-figures.md
 {
-  echo "Firmware on mps2-an386 (Cortex-M4F, thumbv7em-none-eabihf), opt-level z, fat LTO,"
-  echo "panic = abort, module validation on, wasmi portable-dispatch. Measured by"
-  echo "\`targets/qemu-test.sh\` on $(date -u +%Y-%m-%d); arena and stack peaks measured on the device."
+  echo "Firmware under QEMU: mps2-an386 (Cortex-M4F, thumbv7em-none-eabihf) and riscv-virt"
+  echo "(riscv32imac-unknown-none-elf); opt-level z, fat LTO, panic = abort, module validation"
+  echo "on, wasmi portable-dispatch. Measured by \`targets/qemu-test.sh\` on $(date -u +%Y-%m-%d);"
+  echo "flash = vector table + text + rodata + data; arena and stack peaks measured on the device."
   echo
-  echo "| image | result | flash | of which embedded modules | runtime flash | RAM (data+bss) | arena | arena peak | static RAM beside arena | stack peak |"
-  echo "|---|---|---|---|---|---|---|---|---|---|"
+  echo "| board | image | result | flash | of which embedded modules | runtime flash | RAM (data+bss) | arena | arena peak | static RAM beside arena | stack peak |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
 } > "$figures"
 
+kib() { awk -v b="$1" 'BEGIN { printf "%.1f KiB", b / 1024 }'; }
 failed=0
-for image in minimal conformance; do
-  elf=$elf_dir/$image
-  log=target/$image.log
-  echo "== $image"
-  set +e
-  ./run-qemu.sh mps2-an386 "$elf" 2>&1 | tee "$log"
-  status=${PIPESTATUS[0]}
-  set -e
-  if [ "$status" -eq 0 ]; then result=pass; else result="FAIL ($status)"; failed=1; fi
-  sect() { "$size_tool" -A "$elf" | awk -v s="$1" '$1 == s { print $2 }'; }
-  flash=$(( $(sect .vector_table) + $(sect .text) + $(sect .rodata) + $(sect .data) ))
-  ram=$(( $(sect .data) + $(sect .bss) ))
-  modules=$(sed -n 's/.*embedded_modules=\([0-9]*\).*/\1/p' "$log" | tail -1)
-  read -r arena arena_peak stack_peak < <(sed -n \
-    's/.*figures: arena_bytes=\([0-9]*\) arena_peak=\([0-9]*\) .*stack_peak=\([0-9]*\).*/\1 \2 \3/p' "$log" | tail -1)
-  arena=${arena:-0}; arena_peak=${arena_peak:-0}; stack_peak=${stack_peak:-0}; modules=${modules:-0}
-  kib() { awk -v b="$1" 'BEGIN { printf "%.1f KiB", b / 1024 }'; }
-  static_ram=$(( ram - arena ))
-  printf '%s: %s; flash %s (runtime %s + modules %s); RAM %s (arena %s, peak %s; static beside arena %s); stack peak %s\n' \
-    "$image" "$result" "$(kib $flash)" "$(kib $((flash - modules)))" "$(kib $modules)" "$(kib $ram)" \
-    "$(kib $arena)" "$(kib $arena_peak)" "$(kib $static_ram)" "$(kib $stack_peak)"
-  echo "| $image | $result | $(kib $flash) | $(kib $modules) | $(kib $((flash - modules))) | $(kib $ram) | $(kib $arena) | $(kib $arena_peak) | $(kib $static_ram) | $(kib $stack_peak) |" >> "$figures"
+for entry in "${boards[@]}"; do
+  read -r board target package <<<"$entry"
+  for image in minimal conformance; do
+    elf=target/$target/release/$image
+    log=target/$board-$image.log
+    echo "== $board $image"
+    set +e
+    ./run-qemu.sh "$board" "$elf" 2>&1 | tee "$log"
+    status=${PIPESTATUS[0]}
+    set -e
+    if [ "$status" -eq 0 ]; then result=pass; else result="FAIL ($status)"; failed=1; fi
+    sect() { "$size_tool" -A "$elf" | awk -v s="$1" '$1 == s { n = $2 } END { print n + 0 }'; }
+    flash=$(( $(sect .vector_table) + $(sect .init) + $(sect .init.rust) + $(sect .trap) + $(sect .text) + $(sect .rodata) + $(sect .srodata) + $(sect .eh_frame) + $(sect .data) + $(sect .sdata) ))
+    ram=$(( $(sect .data) + $(sect .sdata) + $(sect .bss) + $(sect .sbss) ))
+    read -r arena arena_peak stack_peak modules < <(sed -n \
+      's/.*figures: arena_bytes=\([0-9]*\) arena_peak=\([0-9]*\) .*stack_peak=\([0-9]*\) embedded_modules=\([0-9]*\).*/\1 \2 \3 \4/p' "$log" | tail -1) || true
+    arena=${arena:-0}; arena_peak=${arena_peak:-0}; stack_peak=${stack_peak:-0}; modules=${modules:-0}
+    static_ram=$(( ram - arena ))
+    printf '%s %s: %s; flash %s (runtime %s + modules %s); RAM %s (arena %s, peak %s; static beside arena %s); stack peak %s\n' \
+      "$board" "$image" "$result" "$(kib $flash)" "$(kib $((flash - modules)))" "$(kib $modules)" "$(kib $ram)" \
+      "$(kib $arena)" "$(kib $arena_peak)" "$(kib $static_ram)" "$(kib $stack_peak)"
+    echo "| $board | $image | $result | $(kib $flash) | $(kib $modules) | $(kib $((flash - modules))) | $(kib $ram) | $(kib $arena) | $(kib $arena_peak) | $(kib $static_ram) | $(kib $stack_peak) |" >> "$figures"
+  done
 done
 echo
 cat "$figures"

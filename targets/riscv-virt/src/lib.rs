@@ -1,0 +1,109 @@
+//! Caplet on QEMU's RISC-V `virt` machine (riscv32imac, one hart): the pieces a
+//! firmware needs from the chip — the CLINT's `mtime` as the tick source, the exit
+//! path (semihosting), the panic handler, and stack measurement. The images are the
+//! same as on the Cortex-M board (`caplet_board::images`).
+//!
+//! wasmi's `portable-dispatch` (always on in `caplet-core`) matters most here: the
+//! tail-call dispatcher overflows the native stack on riscv32 even at `opt-level = 3`.
+#![no_std]
+#![deny(missing_docs)]
+#![deny(unsafe_code)]
+
+use caplet_board::platform::Ticks;
+// The defmt transport: frames go to the host over semihosting.
+use defmt_semihosting as _;
+
+mod mtime {
+    //! The CLINT's 64-bit machine timer, memory-mapped.
+    #![allow(unsafe_code)]
+
+    /// `mtime` of QEMU `virt`'s CLINT (SiFive layout: base 0x0200_0000 + 0xBFF8).
+    const MTIME_LO: usize = 0x0200_BFF8;
+    const MTIME_HI: usize = MTIME_LO + 4;
+
+    /// Reads the 64-bit counter with 32-bit accesses (hi, lo, hi until stable).
+    pub fn read() -> u64 {
+        loop {
+            // SAFETY: on the `virt` machine these addresses are the CLINT's `mtime`
+            // register, always mapped and readable in machine mode; reads have no
+            // side effects. Volatile keeps every read.
+            let (hi, lo, hi2) = unsafe {
+                (
+                    core::ptr::read_volatile(MTIME_HI as *const u32),
+                    core::ptr::read_volatile(MTIME_LO as *const u32),
+                    core::ptr::read_volatile(MTIME_HI as *const u32),
+                )
+            };
+            if hi == hi2 {
+                return (u64::from(hi) << 32) | u64::from(lo);
+            }
+        }
+    }
+}
+
+/// The frequency of `mtime` on QEMU `virt`.
+pub const MTIME_HZ: u64 = 10_000_000;
+
+/// `mtime` as the tick source: 64 bits, free-running, never wraps in practice.
+pub struct MachineTimer;
+
+impl Ticks for MachineTimer {
+    fn ticks(&self) -> u64 {
+        mtime::read()
+    }
+
+    fn hz(&self) -> u64 {
+        MTIME_HZ
+    }
+}
+
+/// A seed that differs between boots on hardware (the timer at boot); under
+/// `-icount` it is the same every run, which keeps runs reproducible.
+pub fn boot_seed() -> u64 {
+    0x5EED_CA97_1E70_0000 ^ mtime::read()
+}
+
+/// Ends the QEMU run: exit code 0 when `ok`, 1 otherwise.
+pub fn exit(ok: bool) -> ! {
+    semihosting::process::exit(if ok { 0 } else { 1 })
+}
+
+extern "C" {
+    static __eheap: u32;
+    static _stack_start: u32;
+}
+
+fn stack_bounds() -> (usize, usize) {
+    // Only the symbols' addresses are taken (riscv-rt's linker script defines them):
+    // the stack spans from the end of the (empty) heap section to `_stack_start`.
+    (
+        core::ptr::addr_of!(__eheap) as usize,
+        core::ptr::addr_of!(_stack_start) as usize,
+    )
+}
+
+/// Paints the unused stack (riscv-rt does not); call first thing in `main`.
+pub fn paint_stack() {
+    caplet_board::stack::paint(stack_bounds().0);
+}
+
+/// Bytes of stack used at the deepest point since [`paint_stack`].
+pub fn stack_peak_bytes() -> usize {
+    let (low, high) = stack_bounds();
+    caplet_board::stack::peak(low, high)
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    // No `core::fmt` here: the location is printed through defmt, the message is not.
+    match info.location() {
+        Some(l) => defmt::error!("panic at {=str}:{=u32}", l.file(), l.line()),
+        None => defmt::error!("panic"),
+    }
+    defmt::error!(
+        "arena: {=usize} B used, {=usize} B free",
+        caplet_board::ARENA.used(),
+        caplet_board::ARENA.free()
+    );
+    exit(false)
+}
