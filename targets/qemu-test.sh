@@ -70,6 +70,20 @@ for entry in "${boards[@]}"; do
     echo "| $board | $image | $result | $(kib $flash) | $(kib $modules) | $(kib $((flash - modules))) | $(kib $ram) | $(kib $arena) | $(kib $arena_peak) | $(kib $static_ram) | $(kib $stack_peak) |" >> "$figures"
   done
 done
+{
+  echo
+  echo "Instructions (\`minimal\` image, echo plugin; under \`-icount shift=0\` one instruction is one virtual ns):"
+  echo
+  echo "| board | load (sha256 + scan + compile) | instantiate | first call | next call |"
+  echo "|---|---|---|---|---|"
+  for entry in "${boards[@]}"; do
+    read -r board _ _ <<<"$entry"
+    sed -n 's/.*timing.*load=\([0-9]*\) instantiate=\([0-9]*\) first_call=\([0-9]*\) call=\([0-9]*\).*/\1 \2 \3 \4/p' \
+      "target/$board-minimal.log" | tail -1 | while read -r load inst first call; do
+      echo "| $board | $load | $inst | $first | $call |"
+    done
+  done
+} >> "$figures"
 echo
 cat "$figures"
 if [ "$failed" -ne 0 ]; then

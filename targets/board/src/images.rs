@@ -43,7 +43,12 @@ pub fn conformance<T: Ticks + 'static>(ticks: T, seed: u64, stack_peak: fn() -> 
 /// The smallest useful host: one plugin from flash (digest pinned), granted nothing
 /// but `log`, one call, checked. The size reference for the flash budget and the
 /// integration example of `targets/README.md`.
-pub fn minimal(stack_peak: fn() -> usize) -> bool {
+///
+/// Under QEMU's `-icount shift=0` one instruction takes one virtual nanosecond, so the
+/// times printed here (from `ticks`) are instruction counts: load (hash, scan,
+/// compile), instantiate, and a first and second call.
+pub fn minimal<T: Ticks>(ticks: T, stack_peak: fn() -> usize) -> bool {
+    let ns = |t: u64| t.saturating_mul(1_000_000_000) / ticks.hz().max(1);
     let platform = Platform {
         log: Some(Arc::new(DefmtLog)),
         ..Platform::new()
@@ -56,6 +61,7 @@ pub fn minimal(stack_peak: fn() -> usize) -> bool {
         ..Limits::default()
     };
     let runtime = Runtime::default();
+    let t0 = ticks.ticks();
     let loaded = runtime.load(
         ECHO.bytes,
         PluginConfig {
@@ -66,17 +72,32 @@ pub fn minimal(stack_peak: fn() -> usize) -> bool {
             ..Default::default()
         },
     );
+    let t1 = ticks.ticks();
     let ok = match loaded.and_then(|p| p.instantiate()) {
-        Ok(mut instance) => match instance.call("upper", b"hello from the board") {
-            Ok(out) => {
-                defmt::info!("echo.upper -> {=[u8]:a}", &out[..]);
-                out == b"HELLO FROM THE BOARD"
+        Ok(mut instance) => {
+            let t2 = ticks.ticks();
+            let first = instance.call("upper", b"hello from the board");
+            let t3 = ticks.ticks();
+            let second = instance.call("upper", b"hello from the board");
+            let t4 = ticks.ticks();
+            match (first, second) {
+                (Ok(out), Ok(again)) => {
+                    defmt::info!("echo.upper -> {=[u8]:a}", &out[..]);
+                    defmt::println!(
+                        "timing (ns; = instructions under -icount shift=0): load={=u64} instantiate={=u64} first_call={=u64} call={=u64}",
+                        ns(t1 - t0),
+                        ns(t2 - t1),
+                        ns(t3 - t2),
+                        ns(t4 - t3)
+                    );
+                    out == b"HELLO FROM THE BOARD" && again == out
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    defmt::error!("call failed: {}", e);
+                    false
+                }
             }
-            Err(e) => {
-                defmt::error!("call failed: {}", e);
-                false
-            }
-        },
+        }
         Err(e) => {
             defmt::error!("load failed: {}", e);
             false

@@ -330,6 +330,26 @@ pub static CASES: &[Case] = &[
         ..Case::BASE
     },
     Case {
+        name: "unsupported_env_and_secrets",
+        source: Source::Module("echo"),
+        grants: &["env:HOME", "secrets:read:token"],
+        load_error: Some(Expect::Fails(
+            |e| matches!(e, Error::CapabilityUnsupported { capability } if capability.starts_with("env:")),
+            "env unsupported by this host (the first grant it cannot serve)",
+        )),
+        ..Case::BASE
+    },
+    Case {
+        name: "unsupported_secrets",
+        source: Source::Module("echo"),
+        grants: &["secrets:read:token"],
+        load_error: Some(Expect::Fails(
+            |e| matches!(e, Error::CapabilityUnsupported { capability } if capability.starts_with("secrets:read")),
+            "secrets:read unsupported by this host",
+        )),
+        ..Case::BASE
+    },
+    Case {
         name: "malformed",
         source: Source::Bytes(b"\0asm\x01\0\0\0\x01\x05\x01\x60\x01"),
         load_error: Some(Expect::Fails(is_bad_module, "a bad-module error")),

@@ -10,5 +10,9 @@ use caplet_riscv_virt::{boot_seed, exit, paint_stack, stack_peak_bytes, MachineT
 fn main() -> ! {
     paint_stack();
     ARENA.init();
-    exit(images::conformance(MachineTimer, boot_seed(), stack_peak_bytes))
+    exit(images::conformance(
+        MachineTimer,
+        boot_seed(),
+        stack_peak_bytes,
+    ))
 }
