@@ -202,6 +202,12 @@ def main():
         cap, raw, ext = (get("echo", f, size) for f in ("caplet", "raw_wasmi", "extism"))
         w(f"| {label} | {fmt_time(cap)} | {fmt_time(raw)} | {fmt_time(ext)} |"
           f" {fmt_ratio(ratio(cap, raw))} | {fmt_ratio(ratio(ext, cap))} |")
+    raw_fuel = get("echo", "raw_wasmi_fuel", "64")
+    if raw_fuel is not None:
+        w("")
+        w(f"Diagnostic: raw wasmi with fuel metering on (`echo/raw_wasmi_fuel/64`):"
+          f" {fmt_time(raw_fuel)}, {fmt_ratio(ratio(raw_fuel, get('echo', 'raw_wasmi', '64')))}"
+          f" of raw wasmi without fuel.")
     w("")
 
     w("### Cold start: read + SHA-256 + compile + instantiate + first call (`cold_start/*`)")
@@ -211,6 +217,8 @@ def main():
     cap = get("cold_start", "caplet")
     wasm_dirs = {
         "compute": os.path.join(a.target, "plugins", "wasm32-unknown-unknown", "release"),
+        "json_transform": os.path.join(a.target, "plugins", "wasm32-unknown-unknown",
+                                       "release"),
         "extism_compute": os.path.join(a.target, "bench-plugins", "wasm32-unknown-unknown",
                                        "release"),
     }
@@ -223,6 +231,8 @@ def main():
     for fid, label, module in (
         ("caplet", "Caplet (new runtime, compile)", "compute"),
         ("caplet_warm_cache", "Caplet, warm compile cache (no compile)", "compute"),
+        ("caplet_json_transform", "Caplet (new runtime, compile), larger module",
+         "json_transform"),
         ("extism", "Extism (wasmtime cache off)", "extism_compute"),
     ):
         v = get("cold_start", fid)
@@ -280,7 +290,8 @@ def main():
     w("| runtime | growth for 1,000 | per instance | vs Caplet |")
     w("| --- | --- | --- | --- |")
     cap_mem = memory.get("caplet", {}).get("bytes_per_instance")
-    for rid, label in (("caplet", "Caplet"), ("extism", "Extism")):
+    for rid, label in (("caplet", "Caplet"), ("raw_wasmi", "raw wasmi (same module)"),
+                       ("extism", "Extism")):
         e = memory.get(rid, {})
         per = e.get("bytes_per_instance")
         growth = None

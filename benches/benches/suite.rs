@@ -15,7 +15,7 @@
 //! of measuring nothing.
 //!
 //! Besides criterion's arguments, `--idle-memory` measures resident memory per idle
-//! instance (1,000 instances of Caplet, then of Extism, each in a child process of
+//! instance (1,000 instances of Caplet, raw wasmi and Extism, each in a child process of
 //! this binary) and prints one JSON object; it is a measurement, not a timing. It
 //! lives in this binary so that wasmtime is linked (and LTO-optimised) once.
 
@@ -57,6 +57,15 @@ fn echo(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("raw_wasmi", size), &input, |b, input| {
             b.iter(|| raw.call(black_box(input)))
         });
+        if size == 64 {
+            // Diagnostic: the floor with fuel metering on, to split Caplet's overhead
+            // into metering and the rest of its call path.
+            let mut raw_fuel = RawEcho::with_fuel(&wasm, "echo", true);
+            assert_eq!(raw_fuel.call(&input), input);
+            group.bench_with_input(BenchmarkId::new("raw_wasmi_fuel", size), &input, |b, input| {
+                b.iter(|| raw_fuel.call(black_box(input)))
+            });
+        }
 
         // Extism: `Plugin::call` of the extism-pdk twin, output copied to a Vec.
         let mut ext = extism_host::plugin(&extism_wasm);
@@ -104,6 +113,25 @@ fn cold_start(c: &mut Criterion) {
     assert_eq!(caplet_cached(&path), b"168");
     group.bench_function("caplet_warm_cache", |b| {
         b.iter(|| caplet_cached(black_box(&path)))
+    });
+
+    // Caplet on a module of about the Extism twin's size (the extism-pdk pulls in
+    // serde and serde_json, so `extism_compute` is larger than `compute`): the
+    // `json_transform` fixture, first call one small JSON transform.
+    let json_path = caplet_tests::plugin_path("json_transform");
+    let json_input = br#"{"name":"a","values":[1,2]}"#;
+    let json_expected = br#"{"greeting":"hello, a","sum":3,"count":2}"#;
+    let caplet_json = |path: &std::path::Path| {
+        let wasm = std::fs::read(path).expect("read module");
+        let plugin = Runtime::default()
+            .load(&wasm, config(&[], Limits::default(), full(), None))
+            .expect("loads");
+        let mut instance = plugin.instantiate().expect("instantiates");
+        instance.call("transform", json_input).expect("transform runs")
+    };
+    assert_eq!(caplet_json(&json_path), json_expected);
+    group.bench_function("caplet_json_transform", |b| {
+        b.iter(|| caplet_json(black_box(&json_path)))
     });
 
     // Extism: the digest computed by the host (Extism only checks one given in a
@@ -258,7 +286,7 @@ mod idle_memory {
     pub fn parent() {
         let exe = std::env::current_exe().expect("own path");
         let mut parts = Vec::new();
-        for runtime in ["caplet", "extism"] {
+        for runtime in ["caplet", "raw_wasmi", "extism"] {
             let out = std::process::Command::new(&exe)
                 .args(["--idle-memory-child", runtime])
                 .output()
@@ -293,6 +321,20 @@ mod idle_memory {
                 }
                 let after = rss();
                 assert_eq!(all[INSTANCES - 1].call("echo", b"hi").unwrap(), b"hi");
+                (before, after)
+            }
+            "raw_wasmi" => {
+                // The floor: the same module instantiated on raw wasmi (a store each).
+                let raw = RawModule::new(&caplet_tests::plugin("echo"));
+                drop(raw.instantiate());
+                let before = rss();
+                let mut all = Vec::with_capacity(INSTANCES);
+                for _ in 0..INSTANCES {
+                    all.push(raw.instantiate());
+                }
+                let after = rss();
+                let (store, instance) = &all[INSTANCES - 1];
+                assert!(instance.get_memory(store, "memory").is_some());
                 (before, after)
             }
             "extism" => {

@@ -47,14 +47,29 @@ pub struct RawEcho {
     memory: Memory,
     alloc: TypedFunc<i32, i32>,
     entry: TypedFunc<(i32, i32), i64>,
+    fuel: bool,
 }
+
+/// Fuel given to a raw-wasmi store before each call when metering is on: more than
+/// any call of the benches uses.
+const RAW_FUEL: u64 = u64::MAX / 2;
 
 impl RawEcho {
     /// Compiles and instantiates `wasm` (fuel metering off) and looks up `entry`.
     pub fn new(wasm: &[u8], entry: &str) -> Self {
-        let engine = raw_engine(false);
+        Self::with_fuel(wasm, entry, false)
+    }
+
+    /// Like [`RawEcho::new`]; `fuel` turns wasmi's fuel metering on (a plain
+    /// `set_fuel` before each call, no slices): separates the cost of metering the
+    /// guest's code from the rest of Caplet's call path.
+    pub fn with_fuel(wasm: &[u8], entry: &str, fuel: bool) -> Self {
+        let engine = raw_engine(fuel);
         let module = Module::new(&engine, wasm).expect("module compiles");
         let mut store = Store::new(&engine, ());
+        if fuel {
+            store.set_fuel(RAW_FUEL).expect("fuel is on");
+        }
         let linker = raw_linker(&engine);
         let instance = linker
             .instantiate_and_start(&mut store, &module)
@@ -69,11 +84,15 @@ impl RawEcho {
             memory,
             alloc,
             entry,
+            fuel,
         }
     }
 
     /// One call: returns the output bytes.
     pub fn call(&mut self, input: &[u8]) -> Vec<u8> {
+        if self.fuel {
+            self.store.set_fuel(RAW_FUEL).expect("fuel is on");
+        }
         let len = input.len() as i32;
         let ptr = self.alloc.call(&mut self.store, len).expect("alloc");
         self.memory
@@ -87,7 +106,7 @@ impl RawEcho {
 
 /// A linker defining the one import the echo and compute fixtures have
 /// (`caplet.set_error`, a no-op here: the benches never fail).
-fn raw_linker<T>(engine: &Engine) -> Linker<T> {
+fn raw_linker<T: 'static>(engine: &Engine) -> Linker<T> {
     let mut linker = Linker::<T>::new(engine);
     linker
         .func_wrap("caplet", "set_error", |_: Caller<'_, T>, _: i32, _: i32| {})
@@ -144,7 +163,7 @@ impl RawPrimes {
         let module = Module::new(&engine, wasm).expect("module compiles");
         let mut store = Store::new(&engine, ());
         if fuel {
-            store.set_fuel(u64::MAX / 2).expect("fuel is on");
+            store.set_fuel(RAW_FUEL).expect("fuel is on");
         }
         let instance = raw_linker(&engine)
             .instantiate_and_start(&mut store, &module)
@@ -158,7 +177,7 @@ impl RawPrimes {
     /// `count_primes(n)`.
     pub fn call(&mut self, n: i32) -> i32 {
         if self.fuel {
-            self.store.set_fuel(u64::MAX / 2).expect("fuel is on");
+            self.store.set_fuel(RAW_FUEL).expect("fuel is on");
         }
         self.func.call(&mut self.store, n).expect("count_primes runs")
     }
