@@ -5,7 +5,7 @@ Reads every `<criterion dir>/**/new/benchmark.json` (ids) and the `estimates.jso
 beside it (median point estimate, nanoseconds), the idle-memory JSON printed by
 `suite --idle-memory`, and static notes; prints nothing but errors.
 
-Usage: report.py --criterion DIR --memory FILE --root REPO --target DIR --out FILE
+Usage: report.py --criterion DIR --memory FILE (the JSON of `suite --measure`) --root REPO --target DIR --out FILE
                  [--build-seconds N] [--build-note TEXT] [--args TEXT]
 """
 
@@ -126,9 +126,11 @@ def main():
 
     try:
         with open(a.memory) as f:
-            memory = json.load(f)
+            measured = json.load(f)
     except (OSError, ValueError):
-        memory = {}
+        measured = {}
+    memory = measured.get("idle_memory", {})
+    fuel = measured.get("fuel", {})
 
     out = []
     w = out.append
@@ -281,7 +283,7 @@ def main():
         w(f"| {label} | {fmt_time(v)} | {fmt_time(per)} | {fmt_ratio(ratio(v, raw))} |")
     w("")
 
-    w("### Memory per idle instance (`suite --idle-memory`)")
+    w("### Memory per idle instance (`suite --measure`)")
     w("")
     w("Resident-set growth (`/proc/self/statm`) while 1,000 instances of the echo plugin")
     w("are created and kept alive, each runtime in its own process, after one warm-up")
@@ -299,6 +301,20 @@ def main():
             growth = max(0, e["rss_after"] - e["rss_before"])
         w(f"| {label} | {fmt_bytes(growth)} | {fmt_bytes(per)} | {fmt_ratio(ratio(per, cap_mem))} |")
     w("")
+
+    if fuel:
+        w("### Guest work per call (fuel, about one unit per wasm instruction; `suite --measure`)")
+        w("")
+        w("| call | fuel |")
+        w("| --- | --- |")
+        w(f"| echo 64 B | {fuel.get('echo_64', '—')} |")
+        w(f"| echo 64 KiB | {fuel.get('echo_65536', '—')} |")
+        w(f"| primes below 20,000 | {fuel.get('primes_20000', '—')} |")
+        calls = fuel.get("kv_get_10000_host_calls")
+        kv = fuel.get("kv_get_10000")
+        per = f" ({kv / calls:.0f} per host call)" if kv and calls else ""
+        w(f"| 10,000 `kv_get` ({calls} host calls) | {kv}{per} |")
+        w("")
 
     # ---- Notes and firmware --------------------------------------------------------
     notes = os.path.join(a.root, "benches", "notes.md")

@@ -54,14 +54,14 @@ criterion_args=(--warm-up-time "$warm_up" --measurement-time "$measure" --noplot
 echo "== criterion groups" >&2
 "$exe" --bench "${criterion_args[@]}" "$@"
 
-echo "== memory per idle instance" >&2
+echo "== measurements that are not timings: idle memory, fuel counts" >&2
 mkdir -p "$criterion_dir"
-"$exe" --idle-memory > "$criterion_dir/idle_memory.json"
-cat "$criterion_dir/idle_memory.json" >&2
+"$exe" --measure > "$criterion_dir/measure.json"
+cat "$criterion_dir/measure.json" >&2
 
 python3 "$root/benches/report.py" \
   --criterion "$criterion_dir" \
-  --memory "$criterion_dir/idle_memory.json" \
+  --memory "$criterion_dir/measure.json" \
   --root "$root" \
   --target "$CARGO_TARGET_DIR" \
   --out "$root/BENCHMARKS.md" \

@@ -14,9 +14,10 @@
 //! Every bench checks its output once before timing, so a broken bench fails instead
 //! of measuring nothing.
 //!
-//! Besides criterion's arguments, `--idle-memory` measures resident memory per idle
-//! instance (1,000 instances of Caplet, raw wasmi and Extism, each in a child process of
-//! this binary) and prints one JSON object; it is a measurement, not a timing. It
+//! Besides criterion's arguments, `--measure` prints one JSON object of measurements
+//! that are not timings: resident memory per idle instance (1,000 instances of Caplet,
+//! raw wasmi and Extism, each in a child process of this binary) and the fuel (about
+//! one unit per wasm instruction) the guest code of the timed calls consumes. It
 //! lives in this binary so that wasmtime is linked (and LTO-optimised) once.
 
 use std::sync::Arc;
@@ -282,8 +283,8 @@ mod idle_memory {
 
     pub const INSTANCES: usize = 1_000;
 
-    /// Runs one child per runtime and prints `{"caplet": {...}, "extism": {...}}`.
-    pub fn parent() {
+    /// Runs one child per runtime and returns `{"caplet": {...}, ...}`.
+    pub fn parent() -> String {
         let exe = std::env::current_exe().expect("own path");
         let mut parts = Vec::new();
         for runtime in ["caplet", "raw_wasmi", "extism"] {
@@ -299,7 +300,7 @@ mod idle_memory {
             let line = String::from_utf8(out.stdout).expect("utf-8");
             parts.push(format!("\"{runtime}\": {}", line.trim()));
         }
-        println!("{{{}}}", parts.join(", "));
+        format!("{{{}}}", parts.join(", "))
     }
 
     /// Instantiates the echo plugin (or its Extism twin) `INSTANCES` times, keeps
@@ -364,14 +365,46 @@ mod idle_memory {
     }
 }
 
+/// Fuel consumed by the guest code of the timed Caplet calls, as a JSON object.
+fn fuel_counts() -> String {
+    let fuel = |wasm: &[u8], caps: &[&str], platform, entry: &str, input: &[u8]| {
+        let limits = Limits::default().with_fuel(100_000_000_000);
+        let plugin = load(wasm, config(caps, limits, platform, None));
+        let mut instance = plugin.instantiate().unwrap();
+        instance.call(entry, input).unwrap();
+        instance.call(entry, input).unwrap();
+        instance.last_usage()
+    };
+    let echo = caplet_tests::plugin("echo");
+    let echo_64 = fuel(&echo, &[], full(), "echo", &[b'a'; 64]);
+    let echo_64k = fuel(&echo, &[], full(), "echo", &[b'a'; 65536]);
+    let compute = fuel(&caplet_tests::plugin("compute"), &[], full(), "primes", b"20000");
+    let kv = fuel(
+        &bench_plugin("kv_loop"),
+        &["kv"],
+        kv_platform("kv_loop", "k", b"0123456789abcdef"),
+        "get_many",
+        b"k:10000",
+    );
+    format!(
+        "{{\"echo_64\": {}, \"echo_65536\": {}, \"primes_20000\": {}, \
+         \"kv_get_10000\": {}, \"kv_get_10000_host_calls\": {}}}",
+        echo_64.fuel_used, echo_64k.fuel_used, compute.fuel_used, kv.fuel_used, kv.host_calls
+    )
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--idle-memory-child") {
         idle_memory::child(args.get(i + 1).map(String::as_str).unwrap_or(""));
         return;
     }
-    if args.iter().any(|a| a == "--idle-memory") {
-        idle_memory::parent();
+    if args.iter().any(|a| a == "--measure") {
+        println!(
+            "{{\"idle_memory\": {}, \"fuel\": {}}}",
+            idle_memory::parent(),
+            fuel_counts()
+        );
         return;
     }
     benches();
