@@ -58,8 +58,8 @@ def ratio(a, b):
     return a / b
 
 
-def fmt_ratio(r):
-    return "—" if r is None else f"{r:.2f}×"
+def fmt_ratio(r, digits=2):
+    return "—" if r is None else f"{r:.{digits}f}×"
 
 
 def cpu_model():
@@ -130,7 +130,7 @@ def main():
     except (OSError, ValueError):
         measured = {}
     memory = measured.get("idle_memory", {})
-    fuel = measured.get("fuel", {})
+    fuel_counts = measured.get("fuel", {})
 
     out = []
     w = out.append
@@ -147,13 +147,14 @@ def main():
     w(f"- Date: {now}")
     w(f"- Commit: `{command('git', '-C', a.root, 'rev-parse', '--short', 'HEAD')}`")
     w(f"- Machine: {cpu_model()}, {os.cpu_count()} logical cores, {mem_total()} RAM,"
-      f" {platform.system()} {platform.release()}")
+      f" {platform.system()} {platform.machine()}")
     w(f"- Toolchain: {command('rustc', '-V')}")
     w(f"- Crates (Cargo.lock): wasmi {versions['wasmi']}; extism {versions['extism']};"
       f" wasmtime {versions['wasmtime']}; criterion {versions['criterion']}")
     w(f"- Criterion options: `{a.args}`")
-    if a.build_seconds is not None:
-        w(f"- Build of the bench binary: {a.build_seconds:.0f} s {a.build_note}".rstrip())
+    if a.build_seconds is not None and a.build_seconds >= 30:
+        w(f"- Build of the bench binary in this run: {a.build_seconds:.0f} s"
+          f" {a.build_note}".rstrip())
     w("")
     w("Build settings: the `bench` profile is the workspace's `release` profile (fat LTO,")
     w("`codegen-units = 1`, `panic = \"abort\"`), the settings Caplet ships with; Extism")
@@ -178,15 +179,15 @@ def main():
     w("")
     w("| target | measured | |")
     w("| --- | --- | --- |")
-    w(f"| small call (echo 64 B) ≤ 1.25× raw wasmi | {fmt_ratio(small_raw)} |"
+    w(f"| small call (echo 64 B) ≤ 1.25× raw wasmi | {fmt_ratio(small_raw, 3)} |"
       f" {verdict(small_raw, lambda r: r <= 1.25)} |")
-    w(f"| small call ≥ 4× faster than Extism | {fmt_ratio(small_ext)} faster |"
+    w(f"| small call ≥ 4× faster than Extism | {fmt_ratio(small_ext, 3)} faster |"
       f" {verdict(small_ext, lambda r: r >= 4)} |")
-    w(f"| echo 64 KiB no slower than Extism (Caplet/Extism ≤ 1) | {fmt_ratio(bulk)} |"
+    w(f"| echo 64 KiB no slower than Extism (Caplet/Extism ≤ 1) | {fmt_ratio(bulk, 3)} |"
       f" {verdict(bulk, lambda r: r <= 1)} |")
-    w(f"| compute with fuel ≤ 1.05× raw wasmi without fuel | {fmt_ratio(fuel)} |"
+    w(f"| compute with fuel ≤ 1.05× raw wasmi without fuel | {fmt_ratio(fuel, 3)} |"
       f" {verdict(fuel, lambda r: r <= 1.05)} |")
-    cold_txt = f"{fmt_ratio(cold)} (1/{1 / cold:.0f})" if cold else "—"
+    cold_txt = f"{fmt_ratio(cold, 4)} (1/{1 / cold:.0f})" if cold else "—"
     w(f"| cold start ≤ 1/20 of Extism's (Caplet/Extism ≤ 0.05) | {cold_txt} |"
       f" {verdict(cold, lambda r: r <= 0.05)} |")
     w("")
@@ -302,16 +303,16 @@ def main():
         w(f"| {label} | {fmt_bytes(growth)} | {fmt_bytes(per)} | {fmt_ratio(ratio(per, cap_mem))} |")
     w("")
 
-    if fuel:
+    if fuel_counts:
         w("### Guest work per call (fuel, about one unit per wasm instruction; `suite --measure`)")
         w("")
         w("| call | fuel |")
         w("| --- | --- |")
-        w(f"| echo 64 B | {fuel.get('echo_64', '—')} |")
-        w(f"| echo 64 KiB | {fuel.get('echo_65536', '—')} |")
-        w(f"| primes below 20,000 | {fuel.get('primes_20000', '—')} |")
-        calls = fuel.get("kv_get_10000_host_calls")
-        kv = fuel.get("kv_get_10000")
+        w(f"| echo 64 B | {fuel_counts.get('echo_64', '—')} |")
+        w(f"| echo 64 KiB | {fuel_counts.get('echo_65536', '—')} |")
+        w(f"| primes below 20,000 | {fuel_counts.get('primes_20000', '—')} |")
+        calls = fuel_counts.get("kv_get_10000_host_calls")
+        kv = fuel_counts.get("kv_get_10000")
         per = f" ({kv / calls:.0f} per host call)" if kv and calls else ""
         w(f"| 10,000 `kv_get` ({calls} host calls) | {kv}{per} |")
         w("")

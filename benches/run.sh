@@ -30,7 +30,7 @@ cargo bench -p caplet-benches --locked --bench suite --no-run
 build_seconds=$(( $(date +%s) - start ))
 # A build under ~30 s was incremental (or a no-op): report it as such.
 if [ "$build_seconds" -lt 30 ]; then
-  build_note="(already built; a clean build takes much longer)"
+  build_note="(already built)"
 else
   build_note="(from this run, dependencies included if they were not built yet)"
 fi
