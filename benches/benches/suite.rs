@@ -23,8 +23,8 @@
 use std::sync::Arc;
 
 use caplet_benches::{
-    bench_plugin, bench_plugin_path, config, extism_host, kv_platform, load, native, rss,
-    MapCache, RawEcho, RawKv, RawModule, RawPrimes,
+    bench_plugin, bench_plugin_path, config, extism_host, kv_platform, load, native, rss, MapCache,
+    RawEcho, RawKv, RawModule, RawPrimes,
 };
 use caplet_core::platform::testing::full;
 use caplet_core::{Limits, ModuleCache, Runtime, Value};
@@ -63,9 +63,11 @@ fn echo(c: &mut Criterion) {
             // into metering and the rest of its call path.
             let mut raw_fuel = RawEcho::with_fuel(&wasm, "echo", true);
             assert_eq!(raw_fuel.call(&input), input);
-            group.bench_with_input(BenchmarkId::new("raw_wasmi_fuel", size), &input, |b, input| {
-                b.iter(|| raw_fuel.call(black_box(input)))
-            });
+            group.bench_with_input(
+                BenchmarkId::new("raw_wasmi_fuel", size),
+                &input,
+                |b, input| b.iter(|| raw_fuel.call(black_box(input))),
+            );
         }
 
         // Extism: `Plugin::call` of the extism-pdk twin, output copied to a Vec.
@@ -128,7 +130,9 @@ fn cold_start(c: &mut Criterion) {
             .load(&wasm, config(&[], Limits::default(), full(), None))
             .expect("loads");
         let mut instance = plugin.instantiate().expect("instantiates");
-        instance.call("transform", json_input).expect("transform runs")
+        instance
+            .call("transform", json_input)
+            .expect("transform runs")
     };
     assert_eq!(caplet_json(&json_path), json_expected);
     group.bench_function("caplet_json_transform", |b| {
@@ -143,10 +147,14 @@ fn cold_start(c: &mut Criterion) {
         let wasm = std::fs::read(path).expect("read module");
         black_box(Sha256::digest(&wasm));
         let mut plugin = extism_host::plugin(&wasm);
-        plugin.call::<&str, String>("primes", "1000").expect("primes runs")
+        plugin
+            .call::<&str, String>("primes", "1000")
+            .expect("primes runs")
     };
     assert_eq!(extism_cold(&extism_path), "168");
-    group.bench_function("extism", |b| b.iter(|| extism_cold(black_box(&extism_path))));
+    group.bench_function("extism", |b| {
+        b.iter(|| extism_cold(black_box(&extism_path)))
+    });
     group.finish();
 }
 
@@ -161,7 +169,10 @@ fn instantiate(c: &mut Criterion) {
     let batch = BatchSize::NumIterations(16);
 
     let plugin = load(&wasm, config(&[], Limits::default(), full(), None));
-    assert_eq!(plugin.instantiate().unwrap().call("echo", b"hi").unwrap(), b"hi");
+    assert_eq!(
+        plugin.instantiate().unwrap().call("echo", b"hi").unwrap(),
+        b"hi"
+    );
     group.bench_function("caplet", |b| {
         b.iter_batched(|| (), |()| plugin.instantiate().unwrap(), batch)
     });
@@ -227,9 +238,7 @@ fn compute(c: &mut Criterion) {
 
     let mut raw_fuel = RawPrimes::new(&wasm, true);
     assert_eq!(raw_fuel.call(N) as u32, expected);
-    group.bench_function("raw_wasmi_fuel", |b| {
-        b.iter(|| raw_fuel.call(black_box(N)))
-    });
+    group.bench_function("raw_wasmi_fuel", |b| b.iter(|| raw_fuel.call(black_box(N))));
 
     group.bench_function("native", |b| {
         b.iter(|| native::count_primes_below(black_box(N as u32)))
@@ -268,14 +277,7 @@ fn host_calls(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(
-    benches,
-    echo,
-    cold_start,
-    instantiate,
-    compute,
-    host_calls
-);
+criterion_group!(benches, echo, cold_start, instantiate, compute, host_calls);
 
 /// Resident memory of idle instances, measured in child processes of this binary.
 mod idle_memory {
@@ -378,7 +380,13 @@ fn fuel_counts() -> String {
     let echo = caplet_tests::plugin("echo");
     let echo_64 = fuel(&echo, &[], full(), "echo", &[b'a'; 64]);
     let echo_64k = fuel(&echo, &[], full(), "echo", &[b'a'; 65536]);
-    let compute = fuel(&caplet_tests::plugin("compute"), &[], full(), "primes", b"20000");
+    let compute = fuel(
+        &caplet_tests::plugin("compute"),
+        &[],
+        full(),
+        "primes",
+        b"20000",
+    );
     let kv = fuel(
         &bench_plugin("kv_loop"),
         &["kv"],

@@ -179,7 +179,9 @@ impl RawPrimes {
         if self.fuel {
             self.store.set_fuel(RAW_FUEL).expect("fuel is on");
         }
-        self.func.call(&mut self.store, n).expect("count_primes runs")
+        self.func
+            .call(&mut self.store, n)
+            .expect("count_primes runs")
     }
 }
 

@@ -43,9 +43,11 @@ fn hex(bytes: &[u8]) -> String {
 #[plugin_fn]
 pub fn primes(input: String) -> FnResult<String> {
     let text = input.trim();
-    let n: u32 = text
-        .parse()
-        .map_err(|_| Error::msg(format!("expected a decimal number below 2^32, got {text:?}")))?;
+    let n: u32 = text.parse().map_err(|_| {
+        Error::msg(format!(
+            "expected a decimal number below 2^32, got {text:?}"
+        ))
+    })?;
     Ok(count_primes_below(n).to_string())
 }
 

@@ -25,7 +25,8 @@ fn get_many(input: &[u8]) -> Result<String, Error> {
     let count: u32 = count.trim().parse()?;
     let mut total = 0u64;
     for _ in 0..count {
-        let value = kv::get(key)?.ok_or_else(|| Error::not_found(format!("no value under {key:?}")))?;
+        let value =
+            kv::get(key)?.ok_or_else(|| Error::not_found(format!("no value under {key:?}")))?;
         total += value.len() as u64;
     }
     Ok(total.to_string())
