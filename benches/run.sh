@@ -32,7 +32,7 @@ build_seconds=$(( $(date +%s) - start ))
 if [ "$build_seconds" -lt 30 ]; then
   build_note="(already built)"
 else
-  build_note="(from this run, dependencies included if they were not built yet)"
+  build_note="(incremental unless the dependencies were not built yet)"
 fi
 
 exe=$(cargo bench -p caplet-benches --locked --bench suite --no-run --message-format=json 2>/dev/null |
