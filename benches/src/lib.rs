@@ -1,8 +1,44 @@
-//! Baselines for Caplet's benchmarks: the same work done on raw wasmi, without the
-//! Caplet layer (no fuel, no limiter, no capability checks), so each Caplet figure is
-//! reported as a ratio against its floor measured in the same run.
+//! Baselines and helpers of Caplet's benchmarks.
+//!
+//! Every Caplet figure is reported as a ratio against a baseline measured in the same
+//! run: the same module driven directly on wasmi without the Caplet layer (no fuel, no
+//! limiter, no capability checks), the same Rust function compiled natively, or the
+//! same plugin written for Extism (the `extism` crate, on wasmtime).
+//!
+//! Caplet enables wasmi's `portable-dispatch` feature; cargo unifies features, so the
+//! raw-wasmi baselines in this crate run with the same dispatcher as Caplet.
 
-use wasmi::{Engine, Linker, Memory, Module, Store, TypedFunc};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use caplet_core::platform::{MemoryKv, Platform};
+use caplet_core::{Compiled, Digest, Error, Grants, Limits, ModuleCache, PluginConfig, Runtime};
+use wasmi::{Caller, Config, Engine, Linker, Memory, Module, Store, TypedFunc};
+
+pub mod native;
+pub mod rss;
+
+/// Directory holding the bench-only plugins (`kv_loop`, `extism_echo`,
+/// `extism_compute`), built by this crate's build script.
+pub fn bench_plugin_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CAPLET_BENCH_PLUGIN_DIR")).join(format!("{name}.wasm"))
+}
+
+/// Bytes of bench-only plugin `name`.
+pub fn bench_plugin(name: &str) -> Vec<u8> {
+    let p = bench_plugin_path(name);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("bench plugin {}: {e}", p.display()))
+}
+
+/// A raw wasmi engine: fuel metering as asked, eager compilation like Caplet's.
+fn raw_engine(fuel: bool) -> Engine {
+    let mut config = Config::default();
+    config
+        .consume_fuel(fuel)
+        .compilation_mode(wasmi::CompilationMode::Eager);
+    Engine::new(&config)
+}
 
 /// The echo entry of a module driven directly through wasmi: `caplet_alloc`, a copy
 /// in, a typed call, a copy out — the same memory traffic as a Caplet call.
@@ -11,22 +47,30 @@ pub struct RawEcho {
     memory: Memory,
     alloc: TypedFunc<i32, i32>,
     entry: TypedFunc<(i32, i32), i64>,
+    fuel: bool,
 }
+
+/// Fuel given to a raw-wasmi store before each call when metering is on: more than
+/// any call of the benches uses.
+const RAW_FUEL: u64 = u64::MAX / 2;
 
 impl RawEcho {
     /// Compiles and instantiates `wasm` (fuel metering off) and looks up `entry`.
     pub fn new(wasm: &[u8], entry: &str) -> Self {
-        let engine = Engine::default();
+        Self::with_fuel(wasm, entry, false)
+    }
+
+    /// Like [`RawEcho::new`]; `fuel` turns wasmi's fuel metering on (a plain
+    /// `set_fuel` before each call, no slices): separates the cost of metering the
+    /// guest's code from the rest of Caplet's call path.
+    pub fn with_fuel(wasm: &[u8], entry: &str, fuel: bool) -> Self {
+        let engine = raw_engine(fuel);
         let module = Module::new(&engine, wasm).expect("module compiles");
         let mut store = Store::new(&engine, ());
-        let mut linker = Linker::<()>::new(&engine);
-        linker
-            .func_wrap(
-                "caplet",
-                "set_error",
-                |_: wasmi::Caller<'_, ()>, _: i32, _: i32| {},
-            )
-            .expect("define set_error");
+        if fuel {
+            store.set_fuel(RAW_FUEL).expect("fuel is on");
+        }
+        let linker = raw_linker(&engine);
         let instance = linker
             .instantiate_and_start(&mut store, &module)
             .expect("instantiates");
@@ -40,11 +84,15 @@ impl RawEcho {
             memory,
             alloc,
             entry,
+            fuel,
         }
     }
 
     /// One call: returns the output bytes.
     pub fn call(&mut self, input: &[u8]) -> Vec<u8> {
+        if self.fuel {
+            self.store.set_fuel(RAW_FUEL).expect("fuel is on");
+        }
         let len = input.len() as i32;
         let ptr = self.alloc.call(&mut self.store, len).expect("alloc");
         self.memory
@@ -53,5 +101,253 @@ impl RawEcho {
         let packed = self.entry.call(&mut self.store, (ptr, len)).expect("call");
         let (out_ptr, out_len) = ((packed as u64 >> 32) as usize, packed as u32 as usize);
         self.memory.data(&self.store)[out_ptr..out_ptr + out_len].to_vec()
+    }
+}
+
+/// A linker defining the one import the echo and compute fixtures have
+/// (`caplet.set_error`, a no-op here: the benches never fail).
+fn raw_linker<T: 'static>(engine: &Engine) -> Linker<T> {
+    let mut linker = Linker::<T>::new(engine);
+    linker
+        .func_wrap("caplet", "set_error", |_: Caller<'_, T>, _: i32, _: i32| {})
+        .expect("define set_error");
+    linker
+}
+
+/// Compiles `wasm` on a raw wasmi engine and instantiates it with the `set_error`
+/// stub: the floor of [`caplet_core::Plugin::instantiate`] (which also runs
+/// `_initialize`, absent from the Rust fixtures).
+pub struct RawModule {
+    engine: Engine,
+    module: Module,
+    linker: Linker<()>,
+}
+
+impl RawModule {
+    /// Compiles `wasm` (fuel metering off).
+    pub fn new(wasm: &[u8]) -> Self {
+        let engine = raw_engine(false);
+        let module = Module::new(&engine, wasm).expect("module compiles");
+        let linker = raw_linker(&engine);
+        RawModule {
+            engine,
+            module,
+            linker,
+        }
+    }
+
+    /// A new store holding a new instance of the module.
+    pub fn instantiate(&self) -> (Store<()>, wasmi::Instance) {
+        let mut store = Store::new(&self.engine, ());
+        let instance = self
+            .linker
+            .instantiate_and_start(&mut store, &self.module)
+            .expect("instantiates");
+        (store, instance)
+    }
+}
+
+/// The typed `count_primes(n: i32) -> i32` export of the `compute` fixture on raw
+/// wasmi, with or without fuel metering.
+pub struct RawPrimes {
+    store: Store<()>,
+    func: TypedFunc<i32, i32>,
+    fuel: bool,
+}
+
+impl RawPrimes {
+    /// Compiles and instantiates `wasm`; `fuel` turns wasmi's fuel metering on (the
+    /// store then gets enough fuel for any call of the benches before each call).
+    pub fn new(wasm: &[u8], fuel: bool) -> Self {
+        let engine = raw_engine(fuel);
+        let module = Module::new(&engine, wasm).expect("module compiles");
+        let mut store = Store::new(&engine, ());
+        if fuel {
+            store.set_fuel(RAW_FUEL).expect("fuel is on");
+        }
+        let instance = raw_linker(&engine)
+            .instantiate_and_start(&mut store, &module)
+            .expect("instantiates");
+        let func = instance
+            .get_typed_func(&store, "count_primes")
+            .expect("count_primes");
+        RawPrimes { store, func, fuel }
+    }
+
+    /// `count_primes(n)`.
+    pub fn call(&mut self, n: i32) -> i32 {
+        if self.fuel {
+            self.store.set_fuel(RAW_FUEL).expect("fuel is on");
+        }
+        self.func
+            .call(&mut self.store, n)
+            .expect("count_primes runs")
+    }
+}
+
+/// State of [`RawKv`]'s store: a map and what the host function needs to hand a
+/// value back through the guest's allocator.
+struct KvState {
+    map: HashMap<String, Vec<u8>>,
+    memory: Option<Memory>,
+    alloc: Option<TypedFunc<i32, i32>>,
+}
+
+/// The `kv_loop` plugin on raw wasmi with a trivial `caplet.kv_get`: read the key
+/// from guest memory, look it up in a `HashMap`, hand the value back through
+/// `caplet_alloc` — what Caplet's `kv_get` does, without counting, capability and
+/// size checks, fuel bookkeeping around the nested `caplet_alloc`, the platform's
+/// namespace and lock, or the copy out of the store. The floor of a host call.
+pub struct RawKv {
+    store: Store<KvState>,
+    memory: Memory,
+    alloc: TypedFunc<i32, i32>,
+    entry: TypedFunc<(i32, i32), i64>,
+}
+
+impl RawKv {
+    /// Compiles and instantiates `wasm` (fuel off) with `key` set to `value`.
+    pub fn new(wasm: &[u8], key: &str, value: &[u8]) -> Self {
+        let engine = raw_engine(false);
+        let module = Module::new(&engine, wasm).expect("module compiles");
+        let mut map = HashMap::new();
+        map.insert(key.to_string(), value.to_vec());
+        let mut store = Store::new(
+            &engine,
+            KvState {
+                map,
+                memory: None,
+                alloc: None,
+            },
+        );
+        let mut linker = raw_linker::<KvState>(&engine);
+        linker
+            .func_wrap(
+                "caplet",
+                "kv_get",
+                |mut c: Caller<'_, KvState>, ptr: i32, len: i32| -> Result<i64, wasmi::Error> {
+                    let memory = c.data().memory.expect("memory is set");
+                    let alloc = c.data().alloc.expect("caplet_alloc is set");
+                    let (mem, state) = memory.data_and_store_mut(&mut c);
+                    let key = std::str::from_utf8(&mem[ptr as usize..(ptr + len) as usize])
+                        .expect("utf-8 key");
+                    let Some(value) = state.map.get(key) else {
+                        return Ok(-1);
+                    };
+                    // Cloned so the nested call into the guest can borrow the store.
+                    let value = value.clone();
+                    let out = alloc.call(&mut c, value.len() as i32)?;
+                    memory.write(&mut c, out as u32 as usize, &value)?;
+                    Ok(((out as u32 as i64) << 32) | value.len() as i64)
+                },
+            )
+            .expect("define kv_get");
+        let instance = linker
+            .instantiate_and_start(&mut store, &module)
+            .expect("instantiates");
+        let memory = instance.get_memory(&store, "memory").expect("memory");
+        let alloc: TypedFunc<i32, i32> = instance
+            .get_typed_func(&store, "caplet_alloc")
+            .expect("caplet_alloc");
+        let entry = instance
+            .get_typed_func(&store, "get_many")
+            .expect("get_many");
+        store.data_mut().memory = Some(memory);
+        store.data_mut().alloc = Some(alloc);
+        RawKv {
+            store,
+            memory,
+            alloc,
+            entry,
+        }
+    }
+
+    /// One `get_many` call with `input` (`KEY:N`); returns the output bytes.
+    pub fn call(&mut self, input: &[u8]) -> Vec<u8> {
+        let len = input.len() as i32;
+        let ptr = self.alloc.call(&mut self.store, len).expect("alloc");
+        self.memory
+            .write(&mut self.store, ptr as u32 as usize, input)
+            .expect("write");
+        let packed = self.entry.call(&mut self.store, (ptr, len)).expect("call");
+        assert!(packed >= 0, "get_many failed with code {}", -packed);
+        let (out_ptr, out_len) = ((packed as u64 >> 32) as usize, packed as u32 as usize);
+        self.memory.data(&self.store)[out_ptr..out_ptr + out_len].to_vec()
+    }
+}
+
+/// A minimal [`ModuleCache`]: compiled modules in a map by digest. The hit path of
+/// the std adapter's `CompileCache` is the same lookup plus an LRU tick; this one
+/// keeps the bench crate free of the std adapter's dependencies (SQLite, TLS).
+#[derive(Default)]
+pub struct MapCache {
+    slots: Mutex<HashMap<Digest, Compiled>>,
+}
+
+impl ModuleCache for MapCache {
+    fn get_or_compile(
+        &self,
+        digest: &Digest,
+        compile: &mut dyn FnMut() -> Result<Compiled, Error>,
+    ) -> Result<Compiled, Error> {
+        let mut slots = self.slots.lock().expect("cache lock");
+        if let Some(hit) = slots.get(digest) {
+            return Ok(hit.clone());
+        }
+        let compiled = compile()?;
+        slots.insert(*digest, compiled.clone());
+        Ok(compiled)
+    }
+}
+
+/// A plugin configuration with the given grants, limits, platform and cache.
+pub fn config(
+    caps: &[&str],
+    limits: Limits,
+    platform: Platform,
+    cache: Option<Arc<dyn ModuleCache>>,
+) -> PluginConfig {
+    PluginConfig {
+        grants: Grants::from_strs(caps.iter().copied()).expect("valid grants"),
+        limits,
+        platform,
+        cache,
+        ..Default::default()
+    }
+}
+
+/// A platform with only an in-memory KV store holding `key = value` in the namespace
+/// of plugin `plugin`.
+pub fn kv_platform(plugin: &str, key: &str, value: &[u8]) -> Platform {
+    use caplet_core::platform::KvStore;
+    let kv = Arc::new(MemoryKv::default());
+    kv.set(plugin, key, value, 16).expect("kv set");
+    let mut platform = caplet_core::platform::testing::full();
+    platform.kv = Some(kv);
+    platform
+}
+
+/// Loads `wasm` on a fresh runtime.
+pub fn load(wasm: &[u8], cfg: PluginConfig) -> caplet_core::Plugin {
+    Runtime::default().load(wasm, cfg).expect("plugin loads")
+}
+
+/// Extism plugins of the comparisons: no WASI, no host functions.
+pub mod extism_host {
+    use extism::{CompiledPlugin, Plugin, PluginBuilder};
+
+    /// Compiles `wasm` with wasmtime's on-disk compilation cache off, so each
+    /// compilation is a real one.
+    pub fn compile(wasm: &[u8]) -> CompiledPlugin {
+        PluginBuilder::new(wasm)
+            .with_wasi(false)
+            .with_cache_disabled()
+            .compile()
+            .expect("extism compiles")
+    }
+
+    /// Compiles and instantiates `wasm` (compilation cache off).
+    pub fn plugin(wasm: &[u8]) -> Plugin {
+        Plugin::new_from_compiled(&compile(wasm)).expect("extism instantiates")
     }
 }

@@ -1,0 +1,420 @@
+//! Caplet's benchmark suite: every group holds Caplet and its baselines, so each ratio
+//! compares figures of the same run on the same machine.
+//!
+//! Groups (criterion ids `group/function[/parameter]`):
+//! * `echo/{caplet,raw_wasmi,extism}/{64,4096,65536}` — one call of an echo entry with
+//!   an input of that many bytes, output copied out to a `Vec<u8>`;
+//! * `cold_start/*` — read the module file, SHA-256 it, compile, instantiate, first
+//!   call, for the ~40 KB `compute` plugin and its Extism twin;
+//! * `instantiate/*` — a new instance from an already compiled module;
+//! * `compute/*` — counting primes below 20,000 in the guest, Caplet with fuel on vs
+//!   raw wasmi with fuel off (and on) vs the same Rust function compiled natively;
+//! * `host_calls/*` — one call making 10,000 `kv_get` host calls.
+//!
+//! Every bench checks its output once before timing, so a broken bench fails instead
+//! of measuring nothing.
+//!
+//! Besides criterion's arguments, `--measure` prints one JSON object of measurements
+//! that are not timings: resident memory per idle instance (1,000 instances of Caplet,
+//! raw wasmi and Extism, each in a child process of this binary) and the fuel (about
+//! one unit per wasm instruction) the guest code of the timed calls consumes. It
+//! lives in this binary so that wasmtime is linked (and LTO-optimised) once.
+
+use std::sync::Arc;
+
+use caplet_benches::{
+    bench_plugin, bench_plugin_path, config, extism_host, kv_platform, load, native, rss, MapCache,
+    RawEcho, RawKv, RawModule, RawPrimes,
+};
+use caplet_core::platform::testing::full;
+use caplet_core::{Limits, ModuleCache, Runtime, Value};
+use criterion::{
+    black_box, criterion_group, BatchSize, BenchmarkId, Criterion, SamplingMode, Throughput,
+};
+use sha2::{Digest as _, Sha256};
+
+/// Echo: Caplet's call path vs the same module on raw wasmi vs Extism's call path,
+/// at 64 B (per-call overhead) and 4 KiB / 64 KiB (copies dominate).
+fn echo(c: &mut Criterion) {
+    let wasm = caplet_tests::plugin("echo");
+    let extism_wasm = bench_plugin("extism_echo");
+    let mut group = c.benchmark_group("echo");
+    for size in [64usize, 4096, 65536] {
+        let input: Vec<u8> = (0..size).map(|i| b'a' + (i % 26) as u8).collect();
+        group.throughput(Throughput::Bytes(size as u64));
+
+        // Caplet: input-cap check, fuel set-up, caplet_alloc under fuel, bounds-checked
+        // copy in, entry call under fuel, output-cap and bounds checks, copy out.
+        let plugin = load(&wasm, config(&[], Limits::default(), full(), None));
+        let mut instance = plugin.instantiate().expect("instantiates");
+        assert_eq!(instance.call("echo", &input).unwrap(), input);
+        group.bench_with_input(BenchmarkId::new("caplet", size), &input, |b, input| {
+            b.iter(|| instance.call("echo", black_box(input)).unwrap())
+        });
+
+        // Floor: caplet_alloc, copy in, typed call, copy out on raw wasmi, fuel off.
+        let mut raw = RawEcho::new(&wasm, "echo");
+        assert_eq!(raw.call(&input), input);
+        group.bench_with_input(BenchmarkId::new("raw_wasmi", size), &input, |b, input| {
+            b.iter(|| raw.call(black_box(input)))
+        });
+        if size == 64 {
+            // Diagnostic: the floor with fuel metering on, to split Caplet's overhead
+            // into metering and the rest of its call path.
+            let mut raw_fuel = RawEcho::with_fuel(&wasm, "echo", true);
+            assert_eq!(raw_fuel.call(&input), input);
+            group.bench_with_input(
+                BenchmarkId::new("raw_wasmi_fuel", size),
+                &input,
+                |b, input| b.iter(|| raw_fuel.call(black_box(input))),
+            );
+        }
+
+        // Extism: `Plugin::call` of the extism-pdk twin, output copied to a Vec.
+        let mut ext = extism_host::plugin(&extism_wasm);
+        let out: Vec<u8> = ext.call("echo", input.as_slice()).unwrap();
+        assert_eq!(out, input);
+        group.bench_with_input(BenchmarkId::new("extism", size), &input, |b, input| {
+            b.iter(|| -> Vec<u8> { ext.call("echo", black_box(input.as_slice())).unwrap() })
+        });
+    }
+    group.finish();
+}
+
+/// Cold start of the ~40 KB `compute` plugin: read the file, SHA-256 it, validate and
+/// compile, instantiate, first call (`primes` of 1000 = 168).
+fn cold_start(c: &mut Criterion) {
+    let path = caplet_tests::plugin_path("compute");
+    let extism_path = bench_plugin_path("extism_compute");
+    let mut group = c.benchmark_group("cold_start");
+    group.sampling_mode(SamplingMode::Flat).sample_size(10);
+
+    // Caplet: a new runtime (engine + linker) too, as in a fresh process; `load`
+    // computes the digest, scans the module, checks capabilities and compiles eagerly.
+    let caplet_cold = |path: &std::path::Path| {
+        let wasm = std::fs::read(path).expect("read module");
+        let plugin = Runtime::default()
+            .load(&wasm, config(&[], Limits::default(), full(), None))
+            .expect("loads");
+        let mut instance = plugin.instantiate().expect("instantiates");
+        instance.call("primes", b"1000").expect("primes runs")
+    };
+    assert_eq!(caplet_cold(&path), b"168");
+    group.bench_function("caplet", |b| b.iter(|| caplet_cold(black_box(&path))));
+
+    // Caplet with a warm compile cache: everything above except compilation (the
+    // cache hands out the module compiled by an earlier load of the same runtime).
+    let runtime = Runtime::default();
+    let cache: Arc<dyn ModuleCache> = Arc::new(MapCache::default());
+    let caplet_cached = |path: &std::path::Path| {
+        let wasm = std::fs::read(path).expect("read module");
+        let cfg = config(&[], Limits::default(), full(), Some(cache.clone()));
+        let plugin = runtime.load(&wasm, cfg).expect("loads");
+        let mut instance = plugin.instantiate().expect("instantiates");
+        instance.call("primes", b"1000").expect("primes runs")
+    };
+    assert_eq!(caplet_cached(&path), b"168");
+    group.bench_function("caplet_warm_cache", |b| {
+        b.iter(|| caplet_cached(black_box(&path)))
+    });
+
+    // Caplet on a module of about the Extism twin's size (the extism-pdk pulls in
+    // serde and serde_json, so `extism_compute` is larger than `compute`): the
+    // `json_transform` fixture, first call one small JSON transform.
+    let json_path = caplet_tests::plugin_path("json_transform");
+    let json_input = br#"{"name":"a","values":[1,2]}"#;
+    let json_expected = br#"{"greeting":"hello, a","sum":3,"count":2}"#;
+    let caplet_json = |path: &std::path::Path| {
+        let wasm = std::fs::read(path).expect("read module");
+        let plugin = Runtime::default()
+            .load(&wasm, config(&[], Limits::default(), full(), None))
+            .expect("loads");
+        let mut instance = plugin.instantiate().expect("instantiates");
+        instance
+            .call("transform", json_input)
+            .expect("transform runs")
+    };
+    assert_eq!(caplet_json(&json_path), json_expected);
+    group.bench_function("caplet_json_transform", |b| {
+        b.iter(|| caplet_json(black_box(&json_path)))
+    });
+
+    // Extism: the digest computed by the host (Extism only checks one given in a
+    // manifest), then `Plugin` from the bytes (a new wasmtime engine, Cranelift
+    // compilation of the plugin and of Extism's kernel module, linking), first call.
+    // wasmtime's on-disk compilation cache is off, so every iteration compiles.
+    let extism_cold = |path: &std::path::Path| -> String {
+        let wasm = std::fs::read(path).expect("read module");
+        black_box(Sha256::digest(&wasm));
+        let mut plugin = extism_host::plugin(&wasm);
+        plugin
+            .call::<&str, String>("primes", "1000")
+            .expect("primes runs")
+    };
+    assert_eq!(extism_cold(&extism_path), "168");
+    group.bench_function("extism", |b| {
+        b.iter(|| extism_cold(black_box(&extism_path)))
+    });
+    group.finish();
+}
+
+/// A new instance from an already compiled module (instance dropped outside the
+/// timing): Caplet's `Plugin::instantiate` (store, limiter, linking, start, export
+/// lookups) vs raw wasmi's `instantiate_and_start` vs Extism's
+/// `Plugin::new_from_compiled`.
+fn instantiate(c: &mut Criterion) {
+    let wasm = caplet_tests::plugin("echo");
+    let extism_wasm = bench_plugin("extism_echo");
+    let mut group = c.benchmark_group("instantiate");
+    let batch = BatchSize::NumIterations(16);
+
+    let plugin = load(&wasm, config(&[], Limits::default(), full(), None));
+    assert_eq!(
+        plugin.instantiate().unwrap().call("echo", b"hi").unwrap(),
+        b"hi"
+    );
+    group.bench_function("caplet", |b| {
+        b.iter_batched(|| (), |()| plugin.instantiate().unwrap(), batch)
+    });
+
+    let raw = RawModule::new(&wasm);
+    let (store, instance) = raw.instantiate();
+    assert!(instance.get_memory(&store, "memory").is_some());
+    group.bench_function("raw_wasmi", |b| {
+        b.iter_batched(|| (), |()| raw.instantiate(), batch)
+    });
+
+    let compiled = extism_host::compile(&extism_wasm);
+    let mut first = extism::Plugin::new_from_compiled(&compiled).unwrap();
+    let out: Vec<u8> = first.call("echo", "hi").unwrap();
+    assert_eq!(out, b"hi");
+    group.bench_function("extism", |b| {
+        b.iter_batched(
+            || (),
+            |()| extism::Plugin::new_from_compiled(&compiled).unwrap(),
+            batch,
+        )
+    });
+    group.finish();
+}
+
+/// Primes below 20,000 by trial division in the guest: Caplet (fuel metering on, the
+/// default slice of 1,000,000 units, typed export and entry point) vs raw wasmi with
+/// fuel off and on vs the same function compiled natively.
+fn compute(c: &mut Criterion) {
+    const N: i32 = 20_000;
+    let expected = native::count_primes_below(N as u32);
+    let wasm = caplet_tests::plugin("compute");
+    let mut group = c.benchmark_group("compute");
+    group.sampling_mode(SamplingMode::Flat).sample_size(20);
+
+    let limits = Limits::default().with_fuel(100_000_000_000);
+    let plugin = load(&wasm, config(&[], limits, full(), None));
+    let mut instance = plugin.instantiate().unwrap();
+    let typed = |instance: &mut caplet_core::Instance, n: i32| match instance
+        .call_typed("count_primes", &[Value::I32(n)])
+        .unwrap()[..]
+    {
+        [Value::I32(count)] => count,
+        ref other => panic!("count_primes returned {other:?}"),
+    };
+    assert_eq!(typed(&mut instance, N) as u32, expected);
+    group.bench_function("caplet_fuel", |b| {
+        b.iter(|| typed(&mut instance, black_box(N)))
+    });
+
+    let input = N.to_string().into_bytes();
+    assert_eq!(
+        instance.call("primes", &input).unwrap(),
+        expected.to_string().as_bytes()
+    );
+    group.bench_function("caplet_fuel_entry", |b| {
+        b.iter(|| instance.call("primes", black_box(&input)).unwrap())
+    });
+
+    let mut raw = RawPrimes::new(&wasm, false);
+    assert_eq!(raw.call(N) as u32, expected);
+    group.bench_function("raw_wasmi", |b| b.iter(|| raw.call(black_box(N))));
+
+    let mut raw_fuel = RawPrimes::new(&wasm, true);
+    assert_eq!(raw_fuel.call(N) as u32, expected);
+    group.bench_function("raw_wasmi_fuel", |b| b.iter(|| raw_fuel.call(black_box(N))));
+
+    group.bench_function("native", |b| {
+        b.iter(|| native::count_primes_below(black_box(N as u32)))
+    });
+    group.finish();
+}
+
+/// One guest call making 10,000 `kv_get` host calls (16-byte value handed back
+/// through `caplet_alloc` each time): Caplet with the in-memory KV store vs raw
+/// wasmi with a trivial `kv_get` doing a `HashMap` lookup (the floor).
+fn host_calls(c: &mut Criterion) {
+    const CALLS: u64 = 10_000;
+    const VALUE: &[u8] = b"0123456789abcdef";
+    let wasm = bench_plugin("kv_loop");
+    let input = format!("k:{CALLS}").into_bytes();
+    let expected = (CALLS * VALUE.len() as u64).to_string().into_bytes();
+    let mut group = c.benchmark_group("host_calls");
+    group.throughput(Throughput::Elements(CALLS));
+    group.sampling_mode(SamplingMode::Flat).sample_size(20);
+
+    let limits = Limits::default().with_fuel(10_000_000_000);
+    let plugin = load(
+        &wasm,
+        config(&["kv"], limits, kv_platform("kv_loop", "k", VALUE), None),
+    );
+    let mut instance = plugin.instantiate().unwrap();
+    assert_eq!(instance.call("get_many", &input).unwrap(), expected);
+    assert_eq!(instance.last_usage().host_calls, CALLS);
+    group.bench_function("caplet", |b| {
+        b.iter(|| instance.call("get_many", black_box(&input)).unwrap())
+    });
+
+    let mut raw = RawKv::new(&wasm, "k", VALUE);
+    assert_eq!(raw.call(&input), expected);
+    group.bench_function("raw_wasmi", |b| b.iter(|| raw.call(black_box(&input))));
+    group.finish();
+}
+
+criterion_group!(benches, echo, cold_start, instantiate, compute, host_calls);
+
+/// Resident memory of idle instances, measured in child processes of this binary.
+mod idle_memory {
+    use super::*;
+
+    pub const INSTANCES: usize = 1_000;
+
+    /// Runs one child per runtime and returns `{"caplet": {...}, ...}`.
+    pub fn parent() -> String {
+        let exe = std::env::current_exe().expect("own path");
+        let mut parts = Vec::new();
+        for runtime in ["caplet", "raw_wasmi", "extism"] {
+            let out = std::process::Command::new(&exe)
+                .args(["--idle-memory-child", runtime])
+                .output()
+                .expect("child runs");
+            assert!(
+                out.status.success(),
+                "idle-memory child {runtime} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let line = String::from_utf8(out.stdout).expect("utf-8");
+            parts.push(format!("\"{runtime}\": {}", line.trim()));
+        }
+        format!("{{{}}}", parts.join(", "))
+    }
+
+    /// Instantiates the echo plugin (or its Extism twin) `INSTANCES` times, keeps
+    /// every instance alive and idle, and prints the growth of resident memory.
+    pub fn child(runtime: &str) {
+        let rss = || rss::resident_bytes().expect("/proc/self/statm");
+        let (before, after) = match runtime {
+            "caplet" => {
+                let plugin = load(
+                    &caplet_tests::plugin("echo"),
+                    config(&[], Limits::default(), full(), None),
+                );
+                // One instance made, used and dropped first: lazy set-up is not counted.
+                drop(plugin.instantiate().unwrap().call("echo", b"warm").unwrap());
+                let before = rss();
+                let mut all = Vec::with_capacity(INSTANCES);
+                for _ in 0..INSTANCES {
+                    all.push(plugin.instantiate().unwrap());
+                }
+                let after = rss();
+                assert_eq!(all[INSTANCES - 1].call("echo", b"hi").unwrap(), b"hi");
+                (before, after)
+            }
+            "raw_wasmi" => {
+                // The floor: the same module instantiated on raw wasmi (a store each).
+                let raw = RawModule::new(&caplet_tests::plugin("echo"));
+                drop(raw.instantiate());
+                let before = rss();
+                let mut all = Vec::with_capacity(INSTANCES);
+                for _ in 0..INSTANCES {
+                    all.push(raw.instantiate());
+                }
+                let after = rss();
+                let (store, instance) = &all[INSTANCES - 1];
+                assert!(instance.get_memory(store, "memory").is_some());
+                (before, after)
+            }
+            "extism" => {
+                let compiled = extism_host::compile(&bench_plugin("extism_echo"));
+                let mut warm = extism::Plugin::new_from_compiled(&compiled).unwrap();
+                let out: Vec<u8> = warm.call("echo", "warm").unwrap();
+                assert_eq!(out, b"warm");
+                drop(warm);
+                let before = rss();
+                let mut all = Vec::with_capacity(INSTANCES);
+                for _ in 0..INSTANCES {
+                    all.push(extism::Plugin::new_from_compiled(&compiled).unwrap());
+                }
+                let after = rss();
+                let out: Vec<u8> = all[INSTANCES - 1].call("echo", "hi").unwrap();
+                assert_eq!(out, b"hi");
+                (before, after)
+            }
+            other => panic!("unknown runtime {other}"),
+        };
+        let growth = after.saturating_sub(before);
+        println!(
+            "{{\"instances\": {INSTANCES}, \"rss_before\": {before}, \"rss_after\": {after}, \
+             \"bytes_per_instance\": {}}}",
+            growth / INSTANCES as u64
+        );
+    }
+}
+
+/// Fuel consumed by the guest code of the timed Caplet calls, as a JSON object.
+fn fuel_counts() -> String {
+    let fuel = |wasm: &[u8], caps: &[&str], platform, entry: &str, input: &[u8]| {
+        let limits = Limits::default().with_fuel(100_000_000_000);
+        let plugin = load(wasm, config(caps, limits, platform, None));
+        let mut instance = plugin.instantiate().unwrap();
+        instance.call(entry, input).unwrap();
+        instance.call(entry, input).unwrap();
+        instance.last_usage()
+    };
+    let echo = caplet_tests::plugin("echo");
+    let echo_64 = fuel(&echo, &[], full(), "echo", &[b'a'; 64]);
+    let echo_64k = fuel(&echo, &[], full(), "echo", &[b'a'; 65536]);
+    let compute = fuel(
+        &caplet_tests::plugin("compute"),
+        &[],
+        full(),
+        "primes",
+        b"20000",
+    );
+    let kv = fuel(
+        &bench_plugin("kv_loop"),
+        &["kv"],
+        kv_platform("kv_loop", "k", b"0123456789abcdef"),
+        "get_many",
+        b"k:10000",
+    );
+    format!(
+        "{{\"echo_64\": {}, \"echo_65536\": {}, \"primes_20000\": {}, \
+         \"kv_get_10000\": {}, \"kv_get_10000_host_calls\": {}}}",
+        echo_64.fuel_used, echo_64k.fuel_used, compute.fuel_used, kv.fuel_used, kv.host_calls
+    )
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--idle-memory-child") {
+        idle_memory::child(args.get(i + 1).map(String::as_str).unwrap_or(""));
+        return;
+    }
+    if args.iter().any(|a| a == "--measure") {
+        println!(
+            "{{\"idle_memory\": {}, \"fuel\": {}}}",
+            idle_memory::parent(),
+            fuel_counts()
+        );
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
