@@ -75,18 +75,6 @@ mod sys;
 pub use error::{Error, ErrorCode};
 pub use host::{clock, config, emit, env, kv, log, random, secret};
 
-/// The plugin's allocator (feature `allocator`, on by default): talc instead of
-/// Rust's default dlmalloc. Each contract call allocates its input and output, and
-/// under an interpreter every instruction counts: measured on wasmi, talc takes
-/// 485 instructions for a 64-byte allocation where dlmalloc takes 1,545.
-#[cfg(all(
-    feature = "allocator",
-    target_family = "wasm",
-    not(target_feature = "atomics")
-))]
-#[global_allocator]
-static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
-
 /// `Result` with the kit's [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
