@@ -17,11 +17,10 @@ thread_local! {
 
 /// Frees the previous call's output.
 fn release_previous_output() {
-    LAST_OUTPUT.with(|o| {
-        if let Ok(mut o) = o.try_borrow_mut() {
-            *o = None;
-        }
-    });
+    let previous = LAST_OUTPUT.with(|o| o.try_borrow_mut().ok().and_then(|mut o| o.take()));
+    if let Some(previous) = previous {
+        sys::recycle(previous);
+    }
 }
 
 /// Takes ownership of the input buffer `(ptr, len)` written by the host.
@@ -88,7 +87,8 @@ where
         Err(e) => return fail(e),
     };
     let result = f(&input);
-    drop(input);
+    // The next call's input is likely the same size: keep the buffer.
+    sys::recycle(input);
     match result {
         Ok(output) => finish(output.into()),
         Err(e) => fail(e),

@@ -95,6 +95,48 @@ thread_local! {
     static PENDING: RefCell<Vec<(usize, usize)>> = const { RefCell::new(Vec::new()) };
 }
 
+thread_local! {
+    /// One buffer released by the previous entry call (its input or its output),
+    /// handed out again by the next allocation of the contract that it fits.
+    /// Under an interpreter every guest instruction counts: a dlmalloc `malloc`
+    /// and `free` of a small buffer take about 1,900 wasm instructions, most of a
+    /// small call, and a call's input is usually the size of the last one.
+    static SPARE: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
+}
+
+/// The largest buffer kept for reuse (the contract's default input cap).
+const MAX_SPARE: usize = 1 << 20;
+
+/// Keeps `buf` for the next contract allocation it fits, or frees it. Of two
+/// candidates the larger is kept.
+pub(crate) fn recycle(mut buf: Vec<u8>) {
+    if buf.capacity() == 0 || buf.capacity() > MAX_SPARE {
+        return;
+    }
+    buf.clear();
+    SPARE.with(|s| {
+        if let Ok(mut s) = s.try_borrow_mut() {
+            if s.as_ref().is_none_or(|old| old.capacity() < buf.capacity()) {
+                *s = Some(buf);
+            }
+        }
+    });
+}
+
+/// The spare buffer, if it holds `len` bytes without wasting more than half of
+/// itself (a small request never pins a big buffer).
+fn take_spare(len: usize) -> Option<Vec<u8>> {
+    SPARE.with(|s| {
+        let mut s = s.try_borrow_mut().ok()?;
+        let cap = s.as_ref()?.capacity();
+        if cap >= len && cap <= len.saturating_mul(2).max(256) {
+            s.take()
+        } else {
+            None
+        }
+    })
+}
+
 /// The guest allocator export of the contract.
 ///
 /// Returns the address of `len` writable bytes, or `0` when `len <= 0` or the
@@ -129,6 +171,24 @@ pub(crate) fn alloc_tracked(len: usize) -> *mut u8 {
     });
     if !reserved {
         return std::ptr::null_mut();
+    }
+    if let Some(buf) = take_spare(len) {
+        // A `Vec<u8>` of capacity `cap` owns an allocation of layout
+        // `(cap, 1)`: recorded as such, it is claimed and freed like any other.
+        let mut buf = std::mem::ManuallyDrop::new(buf);
+        let (ptr, cap) = (buf.as_mut_ptr(), buf.capacity());
+        let recorded = (ptr as usize) <= i32::MAX as usize
+            && PENDING.with(|p| match p.try_borrow_mut() {
+                Ok(mut p) => {
+                    p.push((ptr as usize, cap));
+                    true
+                }
+                Err(_) => false,
+            });
+        if recorded {
+            return ptr;
+        }
+        drop(std::mem::ManuallyDrop::into_inner(buf));
     }
     // SAFETY: `layout` has a non-zero size (checked above).
     let ptr = unsafe { alloc(layout) };
@@ -370,6 +430,24 @@ mod tests {
         // SAFETY: test helper; `ptr` is a fresh pending buffer of at least
         // `bytes.len()` bytes from `alloc_tracked`.
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr, bytes.len()) };
+    }
+
+    #[test]
+    fn spare_buffer_is_reused_only_when_it_fits() {
+        recycle(Vec::with_capacity(1000));
+        // A small request does not pin a 1000-byte buffer.
+        assert!(take_spare(10).is_none());
+        assert!(take_spare(2000).is_none(), "too small for 2000 bytes");
+        let b = take_spare(600).expect("fits: 600 <= 1000 <= 2 * 600");
+        assert!(b.capacity() >= 1000 && b.is_empty());
+        assert!(take_spare(600).is_none(), "handed out once");
+        // The larger of two candidates is kept.
+        recycle(Vec::with_capacity(300));
+        recycle(Vec::with_capacity(200));
+        assert!(take_spare(250).is_some_and(|b| b.capacity() >= 300));
+        // Oversized buffers are freed, not kept.
+        recycle(Vec::with_capacity(MAX_SPARE + 1));
+        assert!(take_spare(MAX_SPARE).is_none());
     }
 
     #[test]
