@@ -9,6 +9,7 @@ use caplet_core::{Error, Grants, Platform, Plugin, PluginConfig, Runtime};
 
 use crate::arena::ARENA;
 use crate::modules::{Flash, JSON_TRANSFORM};
+use crate::stack::Stack;
 
 /// What a run found.
 #[derive(Debug, Clone, Copy, Default, defmt::Format)]
@@ -19,6 +20,8 @@ pub struct Summary {
     pub failed: u32,
     /// Highest arena use during the run, in bytes.
     pub arena_peak: usize,
+    /// Deepest stack use of any case, in bytes.
+    pub stack_peak: usize,
 }
 
 impl Summary {
@@ -45,12 +48,13 @@ impl Probe for ArenaProbe {
 
 /// Runs every conformance case on `platform`, then the device-only checks, printing
 /// one line per case with what it cost.
-pub fn run(platform: &Platform) -> Summary {
+pub fn run(platform: &Platform, stack: &Stack) -> Summary {
     let mut summary = Summary::default();
     for case in CASES {
         // A fresh runtime per case: wasmi keeps compiled code until its engine is
         // dropped, so this is how a board that swaps plugins gets its arena back
         // (see `caplet_core::Runtime`). It also makes each case's figures its own.
+        stack.paint();
         let runtime = Runtime::new(engine_limits());
         let base = ARENA.used();
         defmt::debug!("arena in use before {=str}: {=usize} B", case.name, base);
@@ -65,6 +69,8 @@ pub fn run(platform: &Platform) -> Summary {
         let budget = ARENA.free() as u64;
         let result = run_case(case, &runtime, platform, &Flash, budget, &mut probe);
         let run_peak = ARENA.peak().saturating_sub(base);
+        let stack_peak = stack.peak();
+        summary.stack_peak = summary.stack_peak.max(stack_peak);
         summary.arena_peak = summary.arena_peak.max(probe.overall).max(ARENA.peak());
         match result {
             Ok(report) => match probe.compile_peak {
@@ -80,22 +86,24 @@ pub fn run(platform: &Platform) -> Summary {
                 Some(compile) => {
                     summary.passed += 1;
                     defmt::info!(
-                        "ok   {=str}: {=usize} calls, fuel {=u64}; arena: compile {=usize} B (estimate {=u64} B), run {=usize} B, linear memory {=u64} B",
+                        "ok   {=str}: {=usize} calls, fuel {=u64}; arena: compile {=usize} B (estimate {=u64} B), run {=usize} B, linear memory {=u64} B; stack {=usize} B",
                         case.name,
                         report.steps,
                         report.fuel,
                         compile,
                         report.compile_estimate,
                         run_peak,
-                        report.memory_peak_bytes
+                        report.memory_peak_bytes,
+                        stack_peak
                     );
                 }
                 None => {
                     summary.passed += 1;
                     defmt::info!(
-                        "ok   {=str}: refused at load as expected; arena peak {=usize} B",
+                        "ok   {=str}: refused at load as expected; arena peak {=usize} B; stack {=usize} B",
                         case.name,
-                        run_peak
+                        run_peak,
+                        stack_peak
                     );
                 }
             },
@@ -105,8 +113,11 @@ pub fn run(platform: &Platform) -> Summary {
             }
         }
     }
+    stack.paint();
     let runtime = Runtime::new(engine_limits());
-    for (name, ok) in [("arena_exhausted", arena_exhausted(platform, &runtime))] {
+    let checks = [("arena_exhausted", arena_exhausted(platform, &runtime))];
+    summary.stack_peak = summary.stack_peak.max(stack.peak());
+    for (name, ok) in checks {
         if ok {
             summary.passed += 1;
             defmt::info!("ok   {=str}", name);

@@ -9,6 +9,7 @@ use caplet_core::{Digest, Grants, Limits, Platform, PluginConfig, Runtime};
 use crate::arena::{ARENA, ARENA_BYTES};
 use crate::modules::{ALL, ECHO};
 use crate::platform::{board_platform, BoardEntropy, BoardKv, DefmtLog, TickClock, Ticks};
+use crate::stack::Stack;
 
 /// The board has no RTC: the wall clock starts at a fixed date (2026-01-01), standing
 /// in for one. A real board sets it from its RTC or the network.
@@ -16,20 +17,20 @@ pub const WALL_AT_BOOT_NS: u64 = 1_767_225_600_000_000_000;
 
 /// The conformance image: every case on the board platform built from `ticks` and
 /// `seed`. Returns whether everything passed.
-pub fn conformance<T: Ticks + 'static>(ticks: T, seed: u64, stack_peak: fn() -> usize) -> bool {
+pub fn conformance<T: Ticks + 'static>(ticks: T, seed: u64, stack: Stack) -> bool {
     let platform = board_platform(
         Arc::new(TickClock::new(ticks).with_wall(WALL_AT_BOOT_NS)),
         Arc::new(BoardEntropy::new(seed)),
         Arc::new(BoardKv::new(4, 16 * 1024)),
     );
     let at_start = ARENA.used();
-    let summary = crate::conformance::run(&platform);
+    let summary = crate::conformance::run(&platform, &stack);
     defmt::println!(
         "figures: arena_bytes={=usize} arena_peak={=usize} arena_at_start={=usize} stack_peak={=usize} embedded_modules={=usize}",
         ARENA_BYTES,
         summary.arena_peak,
         at_start,
-        stack_peak(),
+        summary.stack_peak,
         ALL.iter().map(|m| m.bytes.len()).sum::<usize>()
     );
     defmt::println!(
@@ -47,7 +48,7 @@ pub fn conformance<T: Ticks + 'static>(ticks: T, seed: u64, stack_peak: fn() -> 
 /// Under QEMU's `-icount shift=0` one instruction takes one virtual nanosecond, so the
 /// times printed here (from `ticks`) are instruction counts: load (hash, scan,
 /// compile), instantiate, and a first and second call.
-pub fn minimal<T: Ticks>(ticks: T, stack_peak: fn() -> usize) -> bool {
+pub fn minimal<T: Ticks>(ticks: T, stack: Stack) -> bool {
     let ns = |t: u64| t.saturating_mul(1_000_000_000) / ticks.hz().max(1);
     let platform = Platform {
         log: Some(Arc::new(DefmtLog)),
@@ -107,7 +108,7 @@ pub fn minimal<T: Ticks>(ticks: T, stack_peak: fn() -> usize) -> bool {
         "figures: arena_bytes={=usize} arena_peak={=usize} arena_at_start=0 stack_peak={=usize} embedded_modules={=usize}",
         ARENA_BYTES,
         ARENA.peak(),
-        stack_peak(),
+        stack.peak(),
         ECHO.bytes.len()
     );
     ok

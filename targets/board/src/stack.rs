@@ -1,5 +1,6 @@
-//! Stack measurement by painting: fill the unused stack with a pattern early, and
-//! later find the lowest word that no longer holds it.
+//! Stack measurement by painting: fill the unused stack with a pattern, and later
+//! find the lowest word that no longer holds it. [`Stack`] does both for one stack
+//! region; the conformance run repaints before each case to measure each alone.
 #![allow(unsafe_code)]
 
 /// The pattern (the same value cortex-m-rt's `paint-stack` writes).
@@ -40,4 +41,29 @@ pub fn peak(low: usize, high: usize) -> usize {
         addr += 4;
     }
     high - addr
+}
+
+/// One stack region: `[low, high)`, growing down from `high`.
+#[derive(Debug, Clone, Copy)]
+pub struct Stack {
+    low: usize,
+    high: usize,
+}
+
+impl Stack {
+    /// The region from `low` (above all statics; word-aligned) to `high` (the top).
+    /// Nothing but the stack may live in it.
+    pub const fn new(low: usize, high: usize) -> Self {
+        Stack { low, high }
+    }
+
+    /// Paints the unused part of the region (below the caller's frame).
+    pub fn paint(&self) {
+        paint(self.low);
+    }
+
+    /// Deepest use since the last paint, in bytes from the top.
+    pub fn peak(&self) -> usize {
+        peak(self.low, self.high)
+    }
 }

@@ -12,6 +12,7 @@
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use caplet_board::platform::Ticks;
+use caplet_board::stack::Stack;
 use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m::peripheral::SYST;
 use cortex_m_rt::exception;
@@ -80,14 +81,15 @@ extern "C" {
     static _stack_start: u32;
 }
 
-/// Bytes of stack used at the deepest point so far (cortex-m-rt painted the stack
-/// at reset with the same pattern `caplet_board::stack` looks for).
-pub fn stack_peak_bytes() -> usize {
+/// The stack region (cortex-m-rt painted it at reset with the same pattern
+/// `caplet_board::stack` looks for).
+pub fn stack() -> Stack {
     const _: () = assert!(cortex_m_rt::STACK_PAINT_VALUE == caplet_board::stack::PAINT);
     // Only the symbols' addresses are taken (the linker script defines them).
-    let low = core::ptr::addr_of!(_stack_end) as usize;
-    let high = core::ptr::addr_of!(_stack_start) as usize;
-    caplet_board::stack::peak(low, high)
+    Stack::new(
+        core::ptr::addr_of!(_stack_end) as usize,
+        core::ptr::addr_of!(_stack_start) as usize,
+    )
 }
 
 #[panic_handler]

@@ -10,6 +10,7 @@
 #![deny(unsafe_code)]
 
 use caplet_board::platform::Ticks;
+use caplet_board::stack::Stack;
 // The defmt transport: frames go to the host over semihosting.
 use defmt_semihosting as _;
 
@@ -73,24 +74,14 @@ extern "C" {
     static _stack_start: u32;
 }
 
-fn stack_bounds() -> (usize, usize) {
-    // Only the symbols' addresses are taken (riscv-rt's linker script defines them):
-    // the stack spans from the end of the (empty) heap section to `_stack_start`.
-    (
+/// The stack region: from the end of riscv-rt's (empty) heap section to
+/// `_stack_start`. riscv-rt does not paint it: call [`Stack::paint`] first thing.
+pub fn stack() -> Stack {
+    // Only the symbols' addresses are taken (riscv-rt's linker script defines them).
+    Stack::new(
         core::ptr::addr_of!(__eheap) as usize,
         core::ptr::addr_of!(_stack_start) as usize,
     )
-}
-
-/// Paints the unused stack (riscv-rt does not); call first thing in `main`.
-pub fn paint_stack() {
-    caplet_board::stack::paint(stack_bounds().0);
-}
-
-/// Bytes of stack used at the deepest point since [`paint_stack`].
-pub fn stack_peak_bytes() -> usize {
-    let (low, high) = stack_bounds();
-    caplet_board::stack::peak(low, high)
 }
 
 #[panic_handler]

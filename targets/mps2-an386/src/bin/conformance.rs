@@ -4,7 +4,7 @@
 #![no_main]
 
 use caplet_board::{images, ARENA};
-use caplet_mps2_an386::{boot_seed, exit, stack_peak_bytes, SysTicks};
+use caplet_mps2_an386::{boot_seed, exit, stack, SysTicks};
 use cortex_m_rt::entry;
 
 #[entry]
@@ -13,5 +13,5 @@ fn main() -> ! {
     let cp = cortex_m::Peripherals::take().unwrap_or_else(|| exit(false));
     let seed = boot_seed();
     let ticks = SysTicks::start(cp.SYST);
-    exit(images::conformance(ticks, seed, stack_peak_bytes))
+    exit(images::conformance(ticks, seed, stack()))
 }

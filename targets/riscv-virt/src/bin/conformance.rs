@@ -4,15 +4,11 @@
 #![no_main]
 
 use caplet_board::{images, ARENA};
-use caplet_riscv_virt::{boot_seed, exit, paint_stack, stack_peak_bytes, MachineTimer};
+use caplet_riscv_virt::{boot_seed, exit, stack, MachineTimer};
 
 #[riscv_rt::entry]
 fn main() -> ! {
-    paint_stack();
+    stack().paint();
     ARENA.init();
-    exit(images::conformance(
-        MachineTimer,
-        boot_seed(),
-        stack_peak_bytes,
-    ))
+    exit(images::conformance(MachineTimer, boot_seed(), stack()))
 }

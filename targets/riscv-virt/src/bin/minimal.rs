@@ -3,11 +3,11 @@
 #![no_main]
 
 use caplet_board::{images, ARENA};
-use caplet_riscv_virt::{exit, paint_stack, stack_peak_bytes, MachineTimer};
+use caplet_riscv_virt::{exit, stack, MachineTimer};
 
 #[riscv_rt::entry]
 fn main() -> ! {
-    paint_stack();
+    stack().paint();
     ARENA.init();
-    exit(images::minimal(MachineTimer, stack_peak_bytes))
+    exit(images::minimal(MachineTimer, stack()))
 }
