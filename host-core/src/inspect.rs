@@ -344,7 +344,9 @@ impl ModuleInfo {
         Ok(info)
     }
 
-    fn check(&self, limits: &Limits) -> Result<(), Error> {
+    /// Checks the scanned module against `limits` (memory minimum, tables, compile
+    /// estimate) without reading it again.
+    pub(crate) fn check(&self, limits: &Limits) -> Result<(), Error> {
         if let Some(min) = self.memory_min_pages {
             let bytes = min.saturating_mul(PAGE);
             if bytes > limits.memory_bytes {

@@ -346,7 +346,9 @@ impl Runtime {
                 });
             }
         }
-        let info = ModuleInfo::scan(wasm, &limits)?;
+        // The lenient scan read everything; only the limit checks depend on the
+        // effective limits, so run those without parsing the module again.
+        info.check(&limits)?;
         check_exports(&info, &manifest)?;
         let compile = || Module::new(&self.engine, wasm).map_err(map_compile_error);
         let module = match &cfg.cache {
