@@ -62,7 +62,12 @@ for entry in "${boards[@]}"; do
     ram=$(( $(sect .data) + $(sect .sdata) + $(sect .bss) + $(sect .sbss) ))
     read -r arena arena_peak stack_peak modules < <(sed -n \
       's/.*figures: arena_bytes=\([0-9]*\) arena_peak=\([0-9]*\) .*stack_peak=\([0-9]*\) embedded_modules=\([0-9]*\).*/\1 \2 \3 \4/p' "$log" | tail -1) || true
-    arena=${arena:-0}; arena_peak=${arena_peak:-0}; stack_peak=${stack_peak:-0}; modules=${modules:-0}
+    if [ -z "${modules:-}" ]; then
+      # An image that ends without its figures line did not finish its run.
+      echo "error: $board $image printed no figures line" >&2
+      result="FAIL (no figures)"; failed=1
+      arena=0; arena_peak=0; stack_peak=0; modules=0
+    fi
     static_ram=$(( ram - arena ))
     printf '%s %s: %s; flash %s (runtime %s + modules %s); RAM %s (arena %s, peak %s; static beside arena %s); stack peak %s\n' \
       "$board" "$image" "$result" "$(kib $flash)" "$(kib $((flash - modules)))" "$(kib $modules)" "$(kib $ram)" \

@@ -115,7 +115,10 @@ pub fn run(platform: &Platform, stack: &Stack) -> Summary {
     }
     stack.paint();
     let runtime = Runtime::new(engine_limits());
-    let checks = [("arena_exhausted", arena_exhausted(platform, &runtime))];
+    let checks = [
+        ("arena_exhausted", arena_exhausted(platform, &runtime)),
+        ("kv_budgets", kv_budgets()),
+    ];
     summary.stack_peak = summary.stack_peak.max(stack.peak());
     for (name, ok) in checks {
         if ok {
@@ -195,6 +198,40 @@ fn arena_exhausted(platform: &Platform, runtime: &Runtime) -> bool {
         },
         Err(e) => {
             defmt::error!("arena_exhausted: load after recovery failed: {}", e);
+            false
+        }
+    }
+}
+
+/// The board's KV store keeps its byte, namespace and key budgets, answers `LIMIT`
+/// past them (never an abort), and gives bytes back on replace and delete.
+fn kv_budgets() -> bool {
+    use caplet_core::platform::KvStore;
+    use caplet_core::Code;
+
+    use crate::platform::BoardKv;
+
+    // One namespace, 200 bytes; each entry is charged key + value + 48.
+    let kv = BoardKv::new(1, 200);
+    let value = [7u8; 100];
+    let steps = [
+        kv.set("a", "k1", &value, 64) == Ok(()),
+        kv.bytes() == 150,
+        kv.set("a", "k2", &value, 64) == Err(Code::Limit),
+        kv.set("b", "k", b"x", 64) == Err(Code::Limit),
+        kv.set("a", "k1", &[1u8; 140], 64) == Ok(()),
+        kv.bytes() == 190,
+        kv.get("a", "k1").map(|v| v.map(|v| v.len())) == Ok(Some(140)),
+        kv.delete("a", "k1") == Ok(()),
+        kv.delete("a", "k1") == Err(Code::NotFound),
+        kv.bytes() == 0,
+        kv.set("a", "k2", &value, 1) == Ok(()),
+        kv.set("a", "k3", b"", 1) == Err(Code::Limit),
+    ];
+    match steps.iter().position(|ok| !ok) {
+        None => true,
+        Some(i) => {
+            defmt::error!("kv_budgets: step {=usize} failed", i);
             false
         }
     }
