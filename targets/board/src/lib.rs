@@ -32,3 +32,19 @@ pub mod stack;
 
 pub use arena::{ARENA, ARENA_BYTES};
 pub use platform::board_platform;
+
+/// Prints a panic through defmt: its location and the arena's state (an
+/// allocation failure shows as a nearly full arena). Chips call it from their
+/// `#[panic_handler]`, then exit. No `core::fmt`: the message is not printed, as
+/// formatting it would pull the formatting machinery into the image.
+pub fn report_panic(info: &core::panic::PanicInfo) {
+    match info.location() {
+        Some(l) => defmt::error!("panic at {=str}:{=u32}", l.file(), l.line()),
+        None => defmt::error!("panic"),
+    }
+    defmt::error!(
+        "arena: {=usize} B used, {=usize} B free",
+        ARENA.used(),
+        ARENA.free()
+    );
+}

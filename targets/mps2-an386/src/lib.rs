@@ -94,16 +94,6 @@ pub fn stack() -> Stack {
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    // No `core::fmt` here: the location is printed through defmt, the message is not
-    // (it would pull in the formatting machinery).
-    match info.location() {
-        Some(l) => defmt::error!("panic at {=str}:{=u32}", l.file(), l.line()),
-        None => defmt::error!("panic"),
-    }
-    defmt::error!(
-        "arena: {=usize} B used, {=usize} B free",
-        caplet_board::ARENA.used(),
-        caplet_board::ARENA.free()
-    );
+    caplet_board::report_panic(info);
     exit(false)
 }

@@ -30,22 +30,9 @@ use caplet_core::{
 mod cases;
 pub use cases::CASES;
 
-/// The fixture modules a host must supply, by name. Rust plugins are built from
-/// `tests/plugins/<name>`; names ending in `.wat` are the fixtures of `tests/fixtures/`.
-pub const MODULES: &[&str] = &[
-    "echo",
-    "json_transform",
-    "compute",
-    "kv_counter",
-    "logger",
-    "host_tour",
-    "hostile",
-    "http_fetch",
-    "grow_bomb.wat",
-    "spin.wat",
-    "deep_recursion.wat",
-    "big_memory.wat",
-];
+// The module list lives in its own file so the firmware's build script can
+// `include!` the very same list to know what to embed.
+include!("modules.rs");
 
 /// Per-plugin limits of the conformance profile: what a board with a few hundred KiB
 /// of heap can honour. Linear memory is capped at 256 KiB; sizes that a host call can

@@ -4,41 +4,9 @@
 //! same code as the fixture.
 
 use extism_pdk::*;
+// The same code as the `compute` fixture, from the same source.
+use fixture_common::{count_primes_below, hex};
 use sha2::{Digest, Sha256};
-
-/// The number of primes below `n`, by trial division — the same loop as
-/// `count_primes_below` in tests/plugins/compute.
-#[allow(clippy::manual_is_multiple_of)]
-pub fn count_primes_below(n: u32) -> u32 {
-    let mut count = 0;
-    let mut k = 2u32;
-    while k < n {
-        let mut d = 2u32;
-        let mut prime = true;
-        while d.saturating_mul(d) <= k {
-            if k % d == 0 {
-                prime = false;
-                break;
-            }
-            d += 1;
-        }
-        if prime {
-            count += 1;
-        }
-        k += 1;
-    }
-    count
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    out
-}
 
 #[plugin_fn]
 pub fn primes(input: String) -> FnResult<String> {

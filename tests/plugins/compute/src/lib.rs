@@ -5,6 +5,8 @@
 //! Typed exports: `count_primes(n: i32) -> i32`, `fib(n: i32) -> i64`.
 
 use caplet_guest::Error;
+pub use fixture_common::count_primes_below;
+use fixture_common::hex;
 use sha2::{Digest, Sha256};
 
 caplet_guest::manifest!(
@@ -16,30 +18,6 @@ caplet_guest::manifest!(
   "capabilities": []
 }"#
 );
-
-/// The number of primes below `n`, by trial division (deliberately simple so
-/// a test can run the same loop natively and compare).
-#[allow(clippy::manual_is_multiple_of)] // plain `%`, as a native mirror would write it
-pub fn count_primes_below(n: u32) -> u32 {
-    let mut count = 0;
-    let mut k = 2u32;
-    while k < n {
-        let mut d = 2u32;
-        let mut prime = true;
-        while d.saturating_mul(d) <= k {
-            if k % d == 0 {
-                prime = false;
-                break;
-            }
-            d += 1;
-        }
-        if prime {
-            count += 1;
-        }
-        k += 1;
-    }
-    count
-}
 
 /// The `n`th Fibonacci number (`fib(0) = 0`, `fib(1) = 1`), iteratively,
 /// wrapping past `fib(92)`; negative `n` gives 0.
@@ -53,16 +31,6 @@ pub fn fibonacci(n: i32) -> i64 {
         i += 1;
     }
     a
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    out
 }
 
 fn primes(input: &[u8]) -> Result<String, Error> {

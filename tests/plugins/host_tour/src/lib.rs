@@ -8,6 +8,7 @@
 //!   The manifest sets a default for `greeting` (`hello`).
 
 use caplet_guest::{clock, config, json, Error};
+use fixture_common::hex;
 use serde::{Deserialize, Serialize};
 
 caplet_guest::manifest!(
@@ -31,16 +32,6 @@ struct Now {
 struct Event {
     topic: String,
     data: String,
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    out
 }
 
 fn now(_input: &[u8]) -> Result<Vec<u8>, Error> {

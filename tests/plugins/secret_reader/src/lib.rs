@@ -4,6 +4,7 @@
 //! the value (never the value), or `NOT_FOUND`.
 
 use caplet_guest::{secret, Error};
+use fixture_common::hex;
 use sha2::{Digest, Sha256};
 
 caplet_guest::manifest!(
@@ -15,16 +16,6 @@ caplet_guest::manifest!(
   "capabilities": ["secrets:read:*"]
 }"#
 );
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    out
-}
 
 fn get(input: &[u8]) -> Result<String, Error> {
     let name = std::str::from_utf8(input)?;
