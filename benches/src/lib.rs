@@ -93,15 +93,32 @@ impl RawEcho {
         if self.fuel {
             self.store.set_fuel(RAW_FUEL).expect("fuel is on");
         }
-        let len = input.len() as i32;
-        let ptr = self.alloc.call(&mut self.store, len).expect("alloc");
-        self.memory
-            .write(&mut self.store, ptr as u32 as usize, input)
-            .expect("write");
-        let packed = self.entry.call(&mut self.store, (ptr, len)).expect("call");
-        let (out_ptr, out_len) = ((packed as u64 >> 32) as usize, packed as u32 as usize);
-        self.memory.data(&self.store)[out_ptr..out_ptr + out_len].to_vec()
+        let packed = entry_call(&mut self.store, self.memory, self.alloc, self.entry, input);
+        output(&self.store, self.memory, packed)
     }
+}
+
+/// The contract's call sequence on raw wasmi, the same memory traffic as a Caplet
+/// call: `caplet_alloc`, copy the input in, call the entry. Returns the packed result.
+fn entry_call<T>(
+    store: &mut Store<T>,
+    memory: Memory,
+    alloc: TypedFunc<i32, i32>,
+    entry: TypedFunc<(i32, i32), i64>,
+    input: &[u8],
+) -> i64 {
+    let len = input.len() as i32;
+    let ptr = alloc.call(&mut *store, len).expect("alloc");
+    memory
+        .write(&mut *store, ptr as u32 as usize, input)
+        .expect("write");
+    entry.call(&mut *store, (ptr, len)).expect("call")
+}
+
+/// Copies out the output a packed `(ptr, len)` names.
+fn output<T>(store: &Store<T>, memory: Memory, packed: i64) -> Vec<u8> {
+    let (ptr, len) = ((packed as u64 >> 32) as usize, packed as u32 as usize);
+    memory.data(store)[ptr..ptr + len].to_vec()
 }
 
 /// A linker defining the one import the echo and compute fixtures have
@@ -264,15 +281,9 @@ impl RawKv {
 
     /// One `get_many` call with `input` (`KEY:N`); returns the output bytes.
     pub fn call(&mut self, input: &[u8]) -> Vec<u8> {
-        let len = input.len() as i32;
-        let ptr = self.alloc.call(&mut self.store, len).expect("alloc");
-        self.memory
-            .write(&mut self.store, ptr as u32 as usize, input)
-            .expect("write");
-        let packed = self.entry.call(&mut self.store, (ptr, len)).expect("call");
+        let packed = entry_call(&mut self.store, self.memory, self.alloc, self.entry, input);
         assert!(packed >= 0, "get_many failed with code {}", -packed);
-        let (out_ptr, out_len) = ((packed as u64 >> 32) as usize, packed as u32 as usize);
-        self.memory.data(&self.store)[out_ptr..out_ptr + out_len].to_vec()
+        output(&self.store, self.memory, packed)
     }
 }
 

@@ -380,6 +380,30 @@ impl Artifact {
     }
 }
 
+/// Checks one descriptor of a wasm artifact: its media type and, before anything
+/// is downloaded, its declared size against the cap.
+fn check_descriptor(
+    d: &Descriptor,
+    role: &str,
+    blob: &str,
+    media_type: &str,
+    cap: u64,
+) -> Result<(), OciError> {
+    if d.media_type != media_type {
+        return err(format!(
+            "wrong media type: the {role} is `{}`, expected `{media_type}` (this is not a wasm artifact)",
+            d.media_type
+        ));
+    }
+    if d.size > cap {
+        return err(format!(
+            "the {blob} declares {} bytes, over the {cap}-byte cap",
+            d.size
+        ));
+    }
+    Ok(())
+}
+
 /// Checks a fetched OCI manifest: a wasm artifact with exactly one wasm layer.
 /// Returns (config, layer, Caplet manifest text if annotated).
 fn check_manifest(
@@ -408,36 +432,26 @@ fn check_manifest(
     let config = m
         .config
         .ok_or_else(|| OciError("the OCI manifest has no config".into()))?;
-    if config.media_type != WASM_CONFIG {
-        return err(format!(
-            "wrong media type: the config is `{}`, expected `{WASM_CONFIG}` (this is not a wasm artifact)",
-            config.media_type
-        ));
-    }
-    if config.size > limits.max_config_bytes {
-        return err(format!(
-            "the config blob declares {} bytes, over the {}-byte cap",
-            config.size, limits.max_config_bytes
-        ));
-    }
+    check_descriptor(
+        &config,
+        "config",
+        "config blob",
+        WASM_CONFIG,
+        limits.max_config_bytes,
+    )?;
     let [layer] = m.layers.as_slice() else {
         return err(format!(
             "a wasm artifact has exactly one layer; this one has {}",
             m.layers.len()
         ));
     };
-    if layer.media_type != WASM_LAYER {
-        return err(format!(
-            "wrong media type: the layer is `{}`, expected `{WASM_LAYER}`",
-            layer.media_type
-        ));
-    }
-    if layer.size > limits.max_blob_bytes {
-        return err(format!(
-            "the module layer declares {} bytes, over the {}-byte cap",
-            layer.size, limits.max_blob_bytes
-        ));
-    }
+    check_descriptor(
+        layer,
+        "layer",
+        "module layer",
+        WASM_LAYER,
+        limits.max_blob_bytes,
+    )?;
     parse_digest(&config.digest)?;
     parse_digest(&layer.digest)?;
     let caplet = m
