@@ -6,7 +6,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-cargo build --locked --manifest-path host-core/Cargo.toml --no-default-features --target thumbv7em-none-eabihf
-cargo build --locked --manifest-path host-core/Cargo.toml --no-default-features --features defmt --target thumbv7em-none-eabihf
+cargo build --locked --manifest-path host-core/Cargo.toml --no-default-features --features portable-dispatch --target thumbv7em-none-eabihf
+cargo build --locked --manifest-path host-core/Cargo.toml --no-default-features --features portable-dispatch,defmt --target thumbv7em-none-eabihf
+# A build that would run wasmi's tail-call dispatcher where it is unsafe must not
+# compile: riscv32 with the default `auto-dispatch`.
+if out=$(cargo check --locked --release --manifest-path host-core/Cargo.toml --target riscv32imac-unknown-none-elf 2>&1); then
+  echo "test.sh: caplet-core built for riscv32 with the tail-call dispatcher; it must refuse" >&2
+  exit 1
+elif ! grep -q "portable-dispatch" <<<"$out"; then
+  echo "$out" >&2
+  exit 1
+fi
 cargo test --locked
 targets/qemu-test.sh

@@ -5,8 +5,10 @@
 //! limiter, no capability checks), the same Rust function compiled natively, or the
 //! same plugin written for Extism (the `extism` crate, on wasmtime).
 //!
-//! Caplet enables wasmi's `portable-dispatch` feature; cargo unifies features, so the
-//! raw-wasmi baselines in this crate run with the same dispatcher as Caplet.
+//! The dispatcher is the one the `caplet` binary ships on this machine: caplet-core's
+//! default `auto-dispatch` (the tail-call dispatcher in an optimised x86_64/aarch64
+//! build). Cargo unifies features, so the raw-wasmi baselines in this crate run with
+//! the same dispatcher as Caplet; the report states which (`caplet_core::DISPATCH`).
 
 use std::collections::HashMap;
 use std::path::PathBuf;

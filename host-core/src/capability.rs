@@ -58,11 +58,13 @@ pub enum Kind {
     Env,
     /// `secrets:read:<name-glob>`
     SecretsRead,
+    /// `stdio`: a WASI program's standard input, output and error.
+    Stdio,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Log,
         Kind::Clock,
         Kind::Random,
@@ -74,6 +76,7 @@ impl Kind {
         Kind::NetPrivate,
         Kind::Env,
         Kind::SecretsRead,
+        Kind::Stdio,
     ];
 
     /// The prefix of the capability string (`fs:read`, `kv`, …).
@@ -90,6 +93,7 @@ impl Kind {
             Kind::NetPrivate => "net:outbound:private",
             Kind::Env => "env",
             Kind::SecretsRead => "secrets:read",
+            Kind::Stdio => "stdio",
         }
     }
 
@@ -162,6 +166,7 @@ impl Capability {
             "clock" => return plain(Kind::Clock),
             "random" => return plain(Kind::Random),
             "kv" => return plain(Kind::Kv),
+            "stdio" => return plain(Kind::Stdio),
             "net:outbound:private" => return plain(Kind::NetPrivate),
             _ => {}
         }
@@ -203,7 +208,7 @@ impl Capability {
                 };
             }
         }
-        let known = "log, clock, random, kv, emit:<topic>, fs:read:<path>, fs:write:<path>, \
+        let known = "log, clock, random, kv, stdio, emit:<topic>, fs:read:<path>, fs:write:<path>, \
                      net:outbound:<host>[:<port>], net:outbound:private, env:<name>, secrets:read:<name>";
         Err(Error::BadCapability {
             text: truncate(text, 80),

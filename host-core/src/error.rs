@@ -115,6 +115,8 @@ pub enum ErrorKind {
     Capability,
     /// The host itself failed.
     Host,
+    /// A WASI program ended with `proc_exit`.
+    Exit,
 }
 
 impl ErrorKind {
@@ -128,6 +130,7 @@ impl ErrorKind {
             ErrorKind::Trap => "trap",
             ErrorKind::Capability => "capability",
             ErrorKind::Host => "host",
+            ErrorKind::Exit => "exit",
         }
     }
 }
@@ -264,6 +267,11 @@ pub enum Error {
         /// What failed.
         reason: String,
     },
+    /// A WASI program called `proc_exit`; the instance is finished.
+    Exit {
+        /// The exit status it gave.
+        code: u32,
+    },
 }
 
 impl Error {
@@ -287,6 +295,7 @@ impl Error {
             | Error::CapabilityUnsupported { .. }
             | Error::CapabilityTableFull { .. } => ErrorKind::Capability,
             Error::Host { .. } => ErrorKind::Host,
+            Error::Exit { .. } => ErrorKind::Exit,
         }
     }
 
@@ -382,6 +391,7 @@ impl fmt::Display for Error {
             Error::MemoryLimit { reason } => write!(f, "memory limit: {reason}"),
             Error::Usage { reason } => f.write_str(reason),
             Error::Host { reason } => write!(f, "host failure: {reason}"),
+            Error::Exit { code } => write!(f, "the program exited with status {code}"),
         }
     }
 }
@@ -443,6 +453,7 @@ impl defmt::Format for Error {
             Error::MemoryLimit { reason } => defmt::write!(f, "memory limit: {=str}", reason),
             Error::Usage { reason } => defmt::write!(f, "{=str}", reason),
             Error::Host { reason } => defmt::write!(f, "host failure: {=str}", reason),
+            Error::Exit { code } => defmt::write!(f, "the program exited with status {=u32}", code),
         }
     }
 }

@@ -6,8 +6,9 @@
 //! What it does:
 //! - checks a module before compiling it (digest, size, declared counts, memory
 //!   minimum, the memory its compilation needs) and refuses what does not fit;
-//! - links contract v1 (`caplet` imports), refusing imports whose capability the
-//!   operator did not grant;
+//! - links its ABI profiles — contract v1 (`caplet` imports, refused at load when
+//!   their capability is not granted) and WASI preview 1 (`wasi_snapshot_preview1`)
+//!   — over one set of capability-checked host [`services`];
 //! - runs calls in fuel slices with a hook between slices, under a memory budget, and
 //!   reports fuel, peak memory and host calls for every call;
 //! - bounds-checks every guest pointer and caps every size before a platform service
@@ -31,6 +32,24 @@
 //! assert_eq!(out, [caplet_core::Value::I32(5)]);
 //! # Ok(()) }
 //! ```
+//!
+//! # Dispatch
+//!
+//! wasmi interprets with one of two dispatchers. The tail-call dispatcher is about
+//! 1.8–3.8× faster, but relies on LLVM turning every handler call into a jump; where
+//! it does not (debug builds, release builds with debug-assertions, riscv32) the
+//! native stack overflows silently. The portable dispatcher works everywhere.
+//! caplet-core never forces one: the final crate chooses with a feature.
+//!
+//! | feature | dispatcher |
+//! | --- | --- |
+//! | `auto-dispatch` (default) | tail calls in optimised x86_64/aarch64 builds without debug-assertions; portable in debug and test builds |
+//! | `portable-dispatch` | portable everywhere (boards, riscv32); wins over `auto-dispatch` |
+//!
+//! A build that would run the tail-call dispatcher where it is unsafe (riscv32 with
+//! `auto-dispatch`, either dispatcher-less or `auto-dispatch` build with
+//! debug-assertions on) fails to compile, naming the feature to pick. [`DISPATCH`]
+//! says which dispatcher a build got (`caplet --version` prints it).
 #![no_std]
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
@@ -47,7 +66,14 @@ pub mod inspect;
 pub mod limits;
 pub mod manifest;
 pub mod platform;
+pub mod profiles;
 mod runtime;
+pub mod services;
+mod state;
+
+/// The wasmi dispatcher of this build: `"tail-call"` or `"portable"` (see "Dispatch"
+/// in the crate docs).
+pub const DISPATCH: &str = env!("CAPLET_DISPATCH");
 
 pub use capability::{Capability, Grants, Kind};
 pub use digest::{read_module, Digest};

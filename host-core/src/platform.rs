@@ -19,6 +19,7 @@
 //!
 //! [`testing`] ships an implementation of every trait for tests and examples.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -81,6 +82,12 @@ pub enum ClockId {
 pub trait Clock: Send + Sync {
     /// Current time of `clock` in nanoseconds.
     fn now_ns(&self, clock: ClockId) -> Result<u64, Code>;
+    /// Blocks for `ns` nanoseconds (WASI's `poll_oneoff` on a clock). MUST return
+    /// `TIMEOUT` rather than sleep past the current call's deadline. Default:
+    /// `UNSUPPORTED` (a board that cannot block).
+    fn sleep_ns(&self, _ns: u64) -> Result<(), Code> {
+        Err(Code::Unsupported)
+    }
 }
 
 /// Randomness. MUST fill the whole buffer or fail. A platform documents whether
@@ -124,10 +131,192 @@ pub struct DirEntry {
     pub size: u64,
 }
 
+/// The type of a file, as WASI reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileType {
+    /// Anything else.
+    Unknown,
+    /// A block device.
+    BlockDevice,
+    /// A character device.
+    CharacterDevice,
+    /// A directory.
+    Directory,
+    /// A regular file.
+    RegularFile,
+    /// A datagram socket.
+    SocketDgram,
+    /// A stream socket.
+    SocketStream,
+    /// A symbolic link.
+    SymbolicLink,
+}
+
+/// Metadata of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStat {
+    /// Device id.
+    pub dev: u64,
+    /// Inode.
+    pub ino: u64,
+    /// Type.
+    pub filetype: FileType,
+    /// Hard links.
+    pub nlink: u64,
+    /// Size in bytes.
+    pub size: u64,
+    /// Last access, ns since the epoch.
+    pub atim: u64,
+    /// Last modification, ns since the epoch.
+    pub mtim: u64,
+    /// Last status change, ns since the epoch.
+    pub ctim: u64,
+}
+
+/// How [`Filesystem::open`] opens a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OpenFlags {
+    /// Open for reading.
+    pub read: bool,
+    /// Open for writing.
+    pub write: bool,
+    /// Create the file if it does not exist.
+    pub create: bool,
+    /// With `create`: fail with [`FsError::Exists`] if the path exists.
+    pub exclusive: bool,
+    /// Truncate to 0 bytes.
+    pub truncate: bool,
+    /// Every write appends.
+    pub append: bool,
+    /// The path must be a directory.
+    pub directory: bool,
+    /// Follow a symbolic link in the last component (links in earlier components
+    /// are always followed, beneath the mapping).
+    pub follow: bool,
+}
+
+/// A timestamp change of [`OpenFile::set_times`] and [`Filesystem::set_times`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetTime {
+    /// Leave it.
+    Keep,
+    /// The current time.
+    Now,
+    /// This time, ns since the epoch.
+    At(u64),
+}
+
+/// Where [`OpenFile::seek`] counts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Whence {
+    /// The start of the file.
+    Start,
+    /// The current position.
+    Current,
+    /// The end of the file.
+    End,
+}
+
+/// One entry of [`OpenFile::read_dir`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirRecord {
+    /// File name (no path).
+    pub name: String,
+    /// Inode.
+    pub ino: u64,
+    /// Type.
+    pub filetype: FileType,
+}
+
+/// Errors of the handle-based filesystem operations: POSIX-level detail a WASI
+/// program relies on (`EEXIST` from an exclusive create, `ENOTEMPTY`, …). The
+/// contract-v1 imports collapse them to a [`Code`] with [`FsError::code`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FsError {
+    /// A [`Code`] says it all (`NOT_FOUND`, `PERMISSION_DENIED`, `IO`, `LIMIT`…).
+    Code(Code),
+    /// The path exists.
+    Exists,
+    /// A directory was required.
+    NotDir,
+    /// A non-directory was required.
+    IsDir,
+    /// The directory is not empty.
+    NotEmpty,
+    /// Too many symbolic links, or a link where none may be followed.
+    Loop,
+    /// The argument is invalid for this file (seek before 0, a bad name).
+    Invalid,
+    /// The file is not open for this operation.
+    BadDescriptor,
+    /// The file descriptor cannot seek (a pipe).
+    SeekPipe,
+    /// The name is too long.
+    NameTooLong,
+    /// A file would grow past the host's limits.
+    TooBig,
+    /// Moving across mappings.
+    CrossDevice,
+}
+
+impl FsError {
+    /// The contract's code for this error.
+    pub fn code(self) -> Code {
+        match self {
+            FsError::Code(c) => c,
+            FsError::Exists | FsError::NotDir | FsError::IsDir | FsError::NotEmpty => {
+                Code::InvalidInput
+            }
+            FsError::Loop => Code::PermissionDenied,
+            FsError::Invalid | FsError::BadDescriptor | FsError::SeekPipe => Code::InvalidInput,
+            FsError::NameTooLong | FsError::TooBig => Code::Limit,
+            FsError::CrossDevice => Code::Unsupported,
+        }
+    }
+}
+
+impl From<Code> for FsError {
+    fn from(c: Code) -> Self {
+        FsError::Code(c)
+    }
+}
+
+/// An open file or directory of a [`Filesystem`]. Dropping it closes it.
+pub trait OpenFile: Send + Sync {
+    /// Metadata.
+    fn stat(&self) -> Result<FileStat, FsError>;
+    /// Reads at the cursor; `Ok(0)` at the end.
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, FsError>;
+    /// Writes at the cursor (at the end when opened with `append`).
+    fn write(&mut self, data: &[u8]) -> Result<usize, FsError>;
+    /// Reads at `offset` without moving the cursor.
+    fn read_at(&mut self, buf: &mut [u8], offset: u64) -> Result<usize, FsError>;
+    /// Writes at `offset` without moving the cursor.
+    fn write_at(&mut self, data: &[u8], offset: u64) -> Result<usize, FsError>;
+    /// Moves the cursor; returns the new position.
+    fn seek(&mut self, offset: i64, whence: Whence) -> Result<u64, FsError>;
+    /// Truncates or extends the file.
+    fn set_size(&mut self, size: u64) -> Result<(), FsError>;
+    /// Changes the access and modification times.
+    fn set_times(&mut self, atim: SetTime, mtim: SetTime) -> Result<(), FsError>;
+    /// Flushes data (and metadata unless `data_only`) to storage.
+    fn sync(&mut self, data_only: bool) -> Result<(), FsError>;
+    /// Turns append mode on or off.
+    fn set_append(&mut self, append: bool) -> Result<(), FsError>;
+    /// The entries of a directory, `.` and `..` first; `NotDir` for a file.
+    fn read_dir(&mut self) -> Result<Vec<DirRecord>, FsError>;
+}
+
 /// Filesystem over guest paths. Paths given are absolute, normalised guest paths
 /// (no `.`/`..` components, no `//`), already checked against the grants. MUST:
 /// nothing outside the operator's mapped directories is reachable, symlinks included
-/// (`PERMISSION_DENIED` or `NOT_FOUND`).
+/// (`PERMISSION_DENIED` or `NOT_FOUND`); a read-only mapping refuses every change.
+///
+/// The first three methods serve contract v1 (whole files, no symlink followed).
+/// The others serve WASI; a platform without them (a board) keeps the defaults,
+/// which answer `UNSUPPORTED`. Symbolic links met by these are followed only
+/// beneath the mapping that holds the path, never out of it.
 pub trait Filesystem: Send + Sync {
     /// The file's bytes; `LIMIT` when larger than `max`.
     fn read(&self, path: &str, max: usize) -> Result<Vec<u8>, Code>;
@@ -135,6 +324,54 @@ pub trait Filesystem: Send + Sync {
     fn write(&self, path: &str, data: &[u8]) -> Result<(), Code>;
     /// The directory's entries; `LIMIT` when more than `max_entries`.
     fn list(&self, path: &str, max_entries: usize) -> Result<Vec<DirEntry>, Code>;
+
+    /// Opens a file or directory.
+    fn open(&self, _path: &str, _flags: OpenFlags) -> Result<Box<dyn OpenFile>, FsError> {
+        Err(FsError::Code(Code::Unsupported))
+    }
+    /// Metadata of `path` (of the link itself unless `follow`).
+    fn stat(&self, _path: &str, _follow: bool) -> Result<FileStat, FsError> {
+        Err(FsError::Code(Code::Unsupported))
+    }
+    /// Changes the times of `path`.
+    fn set_times(
+        &self,
+        _path: &str,
+        _follow: bool,
+        _atim: SetTime,
+        _mtim: SetTime,
+    ) -> Result<(), FsError> {
+        Err(FsError::Code(Code::Unsupported))
+    }
+    /// Creates a directory.
+    fn create_dir(&self, _path: &str) -> Result<(), FsError> {
+        Err(FsError::Code(Code::Unsupported))
+    }
+    /// Removes an empty directory.
+    fn remove_dir(&self, _path: &str) -> Result<(), FsError> {
+        Err(FsError::Code(Code::Unsupported))
+    }
+    /// Removes a file or symbolic link.
+    fn remove_file(&self, _path: &str) -> Result<(), FsError> {
+        Err(FsError::Code(Code::Unsupported))
+    }
+    /// Renames `from` to `to` (both in the same mapping).
+    fn rename(&self, _from: &str, _to: &str) -> Result<(), FsError> {
+        Err(FsError::Code(Code::Unsupported))
+    }
+    /// Creates a hard link `to` of `from` (both in the same mapping).
+    fn hard_link(&self, _from: &str, _to: &str, _follow: bool) -> Result<(), FsError> {
+        Err(FsError::Code(Code::Unsupported))
+    }
+    /// Creates a symbolic link at `path` whose text is `target` (relative targets
+    /// only; resolution stays beneath the mapping).
+    fn symlink(&self, _target: &str, _path: &str) -> Result<(), FsError> {
+        Err(FsError::Code(Code::Unsupported))
+    }
+    /// The text of the symbolic link at `path`.
+    fn read_link(&self, _path: &str) -> Result<String, FsError> {
+        Err(FsError::Code(Code::Unsupported))
+    }
 }
 
 /// An HTTP request, parsed and checked by the core.
@@ -197,6 +434,21 @@ pub trait Http: Send + Sync {
 pub trait Environment: Send + Sync {
     /// The value of `name`, or `None`.
     fn get(&self, name: &str) -> Result<Option<String>, Code>;
+    /// Every variable of the allowlist, in a stable order (WASI's `environ_get`;
+    /// the core filters them by the grants). Default: none.
+    fn vars(&self) -> Result<Vec<(String, String)>, Code> {
+        Ok(Vec::new())
+    }
+}
+
+/// A WASI program's standard streams. MUST NOT block without bound on output;
+/// `read` MAY block until input arrives (the program asked for it), and returns
+/// `Ok(0)` at the end of input.
+pub trait Stdio: Send + Sync {
+    /// Writes `data` to `stream`; returns the bytes written.
+    fn write(&self, stream: crate::services::Stream, data: &[u8]) -> Result<usize, Code>;
+    /// Reads standard input into `buf`.
+    fn read(&self, buf: &mut [u8]) -> Result<usize, Code>;
 }
 
 /// Secrets. MUST NOT log values or put them in error messages.
@@ -246,6 +498,8 @@ pub struct Platform {
     pub env: Option<Arc<dyn Environment>>,
     /// `secrets:read`
     pub secrets: Option<Arc<dyn Secrets>>,
+    /// `stdio` (without it, a WASI program's output goes to `log`)
+    pub stdio: Option<Arc<dyn Stdio>>,
     /// Denials go here (optional).
     pub audit: Option<Arc<dyn Audit>>,
 }
@@ -281,6 +535,7 @@ impl Platform {
             Kind::NetOutbound | Kind::NetPrivate => self.http.is_some(),
             Kind::Env => self.env.is_some(),
             Kind::SecretsRead => self.secrets.is_some(),
+            Kind::Stdio => self.stdio.is_some() || self.log.is_some(),
         }
     }
 
@@ -584,6 +839,10 @@ pub mod testing {
         fn get(&self, name: &str) -> Result<Option<String>, Code> {
             Ok(self.0.get(name).cloned())
         }
+
+        fn vars(&self) -> Result<Vec<(String, String)>, Code> {
+            Ok(self.0.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        }
     }
 
     /// Secrets from a map.
@@ -608,6 +867,7 @@ pub mod testing {
             http: Some(Arc::new(CannedHttp::default())),
             env: Some(Arc::new(MapEnv::default())),
             secrets: Some(Arc::new(MapSecrets::default())),
+            stdio: None,
             audit: Some(Arc::new(RecordingAudit::default())),
         }
     }

@@ -12,7 +12,6 @@ use wasmi::{
     TypedResumableCall, Val,
 };
 
-use crate::abi;
 use crate::capability::{Capability, Grants};
 use crate::digest::Digest;
 use crate::error::{Code, Error, Interrupt};
@@ -20,6 +19,9 @@ use crate::inspect::{ItemKind, ModuleInfo, Signature, ValType};
 use crate::limits::{EngineLimits, Limits};
 use crate::manifest::Manifest;
 use crate::platform::{Denial, Platform};
+use crate::profiles::{self, caplet, wasi::WasiConfig};
+use crate::services::Services;
+use crate::state::{Fatal, GuestRequest, HostState};
 
 /// Called between fuel slices of a call. Returning `Err` stops the call.
 ///
@@ -142,6 +144,8 @@ pub struct PluginConfig {
     pub platform: Platform,
     /// Where compiled modules are shared between loads (by digest), if anywhere.
     pub cache: Option<Arc<dyn ModuleCache>>,
+    /// Arguments and preopened directories of a WASI program.
+    pub wasi: WasiConfig,
 }
 
 /// A compiled module: validated, translated code. Cheap to clone and shareable
@@ -174,15 +178,6 @@ pub trait ModuleCache: Send + Sync {
     ) -> Result<Compiled, Error>;
 }
 
-/// Shared, immutable state of a loaded plugin.
-pub(crate) struct Shared {
-    pub(crate) name: String,
-    pub(crate) grants: Grants,
-    pub(crate) platform: Platform,
-    pub(crate) limits: Limits,
-    pub(crate) config: BTreeMap<String, String>,
-}
-
 /// The wasmi engine and the contract's linker, shared by every plugin it loads.
 ///
 /// One `Runtime` per process (or per board) is the usual pattern.
@@ -197,7 +192,7 @@ pub(crate) struct Shared {
 #[derive(Clone)]
 pub struct Runtime {
     engine: Engine,
-    linker: Arc<Linker<abi::HostState>>,
+    linker: Arc<Linker<HostState>>,
 }
 
 impl fmt::Debug for Runtime {
@@ -231,7 +226,7 @@ impl Runtime {
             .set_max_cached_stacks(2)
             .enforced_limits(wasmi::EnforcedLimits::strict());
         let engine = Engine::new(&config);
-        let linker = abi::linker(&engine);
+        let linker = profiles::linker(&engine);
         Runtime {
             engine,
             linker: Arc::new(linker),
@@ -295,15 +290,16 @@ impl Runtime {
         }
         for import in &info.imports {
             let qualified = format!("{}.{}", import.module, import.name);
-            let Some(spec) = abi::import_spec(&import.module, &import.name) else {
-                let reason = if import.module == abi::MODULE {
-                    "contract v1 has no host function of this name"
-                } else {
-                    "only the `caplet` import module is provided"
+            let Some(spec) = profiles::resolve(&import.module, &import.name) else {
+                let reason = match profiles::profile_of(&import.module) {
+                    Some(p) => format!("the `{}` profile has no function of this name", p.module()),
+                    None => "Caplet provides the import modules `caplet` (contract v1) and \
+                             `wasi_snapshot_preview1` (WASI preview 1)"
+                        .into(),
                 };
                 return Err(Error::UnknownImport {
                     import: qualified,
-                    reason: reason.into(),
+                    reason,
                 });
             };
             match &import.kind {
@@ -321,7 +317,10 @@ impl Runtime {
                     })
                 }
             }
-            if let Some(kind) = spec.capability {
+            if !spec.profile.checks_imports_at_load() {
+                continue;
+            }
+            for &kind in spec.capabilities {
                 if !cfg.grants.has_kind(kind) {
                     audit(kind, &qualified);
                     let capability = if kind.is_scoped() {
@@ -385,12 +384,13 @@ impl Runtime {
                 info,
                 manifest: manifest.clone(),
                 digest,
-                shared: Arc::new(Shared {
+                services: Arc::new(Services {
                     name: manifest.name,
                     grants: cfg.grants,
                     platform: cfg.platform,
                     limits,
                     config,
+                    wasi: cfg.wasi,
                 }),
             }),
         })
@@ -416,7 +416,7 @@ fn check_exports(info: &ModuleInfo, manifest: &Manifest) -> Result<(), Error> {
         Some(e) if e.kind != ItemKind::Func(alloc_sig.clone()) => {
             return Err(Error::MissingExport { name: "caplet_alloc".into(), expected: "a function (i32) -> (i32)".into() })
         }
-        None if info.entry_points().next().is_some() || info.imports.iter().any(|i| abi::returns_buffer(&i.name)) => {
+        None if info.entry_points().next().is_some() || info.imports.iter().any(|i| caplet::returns_buffer(&i.module, &i.name)) => {
             return Err(Error::MissingExport {
                 name: "caplet_alloc".into(),
                 expected: "a function (i32) -> (i32) (required with entry points or buffer-returning imports)".into(),
@@ -467,7 +467,7 @@ struct PluginInner {
     info: ModuleInfo,
     manifest: Manifest,
     digest: Digest,
-    shared: Arc<Shared>,
+    services: Arc<Services>,
 }
 
 /// A compiled, checked plugin. Cheap to clone; instantiate it as often as needed.
@@ -479,7 +479,7 @@ pub struct Plugin {
 impl fmt::Debug for Plugin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Plugin")
-            .field("name", &self.inner.shared.name)
+            .field("name", &self.inner.services.name)
             .field("digest", &self.inner.digest)
             .finish_non_exhaustive()
     }
@@ -488,7 +488,7 @@ impl fmt::Debug for Plugin {
 impl Plugin {
     /// The plugin's name (manifest name).
     pub fn name(&self) -> &str {
-        &self.inner.shared.name
+        &self.inner.services.name
     }
 
     /// The manifest (embedded, sidecar or anonymous).
@@ -508,18 +508,24 @@ impl Plugin {
 
     /// The effective limits.
     pub fn limits(&self) -> &Limits {
-        &self.inner.shared.limits
+        &self.inner.services.limits
     }
 
     /// The grants.
     pub fn grants(&self) -> &Grants {
-        &self.inner.shared.grants
+        &self.inner.services.grants
     }
 
     /// Creates an instance: runs the start function and `_initialize` under the
     /// fuel budget of one call.
     pub fn instantiate(&self) -> Result<Instance, Error> {
-        let live = Live::new(self, &mut NoHook)?;
+        self.instantiate_with(&mut NoHook)
+    }
+
+    /// [`instantiate`](Self::instantiate), running `hook` between the fuel slices
+    /// of `_initialize` (a deadline or a cancel stops it like any call).
+    pub fn instantiate_with(&self, hook: &mut dyn SliceHook) -> Result<Instance, Error> {
+        let live = Live::new(self, hook)?;
         Ok(Instance {
             plugin: self.clone(),
             live: Some(live),
@@ -531,11 +537,16 @@ impl Plugin {
     pub fn requires(&self, cap: &Capability) -> bool {
         self.inner.manifest.capabilities.iter().any(|c| c == cap)
     }
+
+    /// The host services of this plugin (grants, limits, platform, config).
+    pub fn services(&self) -> &Services {
+        &self.inner.services
+    }
 }
 
 /// A live instance and its store.
 struct Live {
-    store: Store<abi::HostState>,
+    store: Store<HostState>,
     instance: wasmi::Instance,
     memory: Memory,
     alloc: Option<TypedFunc<i32, i32>>,
@@ -545,18 +556,30 @@ struct Live {
 impl Live {
     fn new(plugin: &Plugin, hook: &mut dyn SliceHook) -> Result<Live, Error> {
         let p = &plugin.inner;
-        let mut store = Store::new(&p.runtime.engine, abi::HostState::new(p.shared.clone()));
+        let mut store = Store::new(&p.runtime.engine, HostState::new(p.services.clone()));
         store.limiter(|s| &mut s.limiter);
-        let budget = p.shared.limits.fuel_per_call;
+        let budget = p.services.limits.fuel_per_call;
+        // The start function runs inside wasmi's instantiation, which is not
+        // resumable: it gets the whole budget of the call at once.
         begin(&mut store, budget)?;
+        store.data_mut().fuel_reserve = 0;
+        store.set_fuel(budget).map_err(|e| Error::Host {
+            reason: format!("setting fuel: {e}"),
+        })?;
         let instance = match p
             .runtime
             .linker
             .instantiate_and_start(&mut store, &p.module)
         {
             Ok(i) => i,
-            Err(e) => return Err(map_run_error(&e, "instantiation", &store, budget)),
+            Err(e) => return Err(map_run_error(&e, "the start function", &store, budget)),
         };
+        let left = store.get_fuel().unwrap_or(0);
+        let slice = p.services.limits.fuel_slice.max(1).min(left);
+        store.data_mut().fuel_reserve = left - slice;
+        store.set_fuel(slice).map_err(|e| Error::Host {
+            reason: format!("setting fuel: {e}"),
+        })?;
         let memory = instance
             .get_memory(&store, "memory")
             .ok_or_else(|| Error::MissingExport {
@@ -592,18 +615,19 @@ impl Live {
 }
 
 /// Sets the fuel of a new call: one slice in the store, the rest in reserve.
-fn begin(store: &mut Store<abi::HostState>, budget: u64) -> Result<(), Error> {
-    let slice = store.data().shared.limits.fuel_slice.max(1).min(budget);
-    store.data_mut().fuel_reserve = budget - slice;
-    store.data_mut().budget = budget;
-    store.data_mut().host_calls = 0;
-    store.data_mut().error_message = None;
+fn begin(store: &mut Store<HostState>, budget: u64) -> Result<(), Error> {
+    let slice = store.data().services.limits.fuel_slice.max(1).min(budget);
+    let state = store.data_mut();
+    state.fuel_reserve = budget - slice;
+    state.budget = budget;
+    state.host_calls = 0;
+    state.error_message = None;
     store.set_fuel(slice).map_err(|e| Error::Host {
         reason: format!("setting fuel: {e}"),
     })
 }
 
-fn fuel_used(store: &Store<abi::HostState>, budget: u64) -> u64 {
+fn fuel_used(store: &Store<HostState>, budget: u64) -> u64 {
     let left = store
         .get_fuel()
         .unwrap_or(0)
@@ -611,9 +635,10 @@ fn fuel_used(store: &Store<abi::HostState>, budget: u64) -> u64 {
     budget.saturating_sub(left)
 }
 
-/// Runs a resumable call to completion, refilling fuel slice by slice.
+/// Runs a resumable call to completion: refills fuel slice by slice (running the
+/// hook between slices) and serves the host functions' [`GuestRequest`]s.
 fn drive<R>(
-    store: &mut Store<abi::HostState>,
+    store: &mut Store<HostState>,
     mut call: Result<TypedResumableCall<R>, wasmi::Error>,
     budget: u64,
     hook: &mut dyn SliceHook,
@@ -630,7 +655,8 @@ where
                 call = pending.resume(&mut *store);
             }
             Ok(TypedResumableCall::HostTrap(pending)) => {
-                return Err(map_run_error(pending.host_error(), during, store, budget))
+                let value = serve(store, pending.host_error(), budget, hook, during)?;
+                call = pending.resume(&mut *store, &[value]);
             }
             Err(e) => return Err(map_run_error(&e, during, store, budget)),
         }
@@ -639,7 +665,7 @@ where
 
 /// The untyped twin of [`drive`] for typed exports.
 fn drive_untyped(
-    store: &mut Store<abi::HostState>,
+    store: &mut Store<HostState>,
     func: Func,
     args: &[Val],
     results: &mut [Val],
@@ -656,15 +682,75 @@ fn drive_untyped(
                 call = pending.resume(&mut *store, results);
             }
             Ok(wasmi::ResumableCall::HostTrap(pending)) => {
-                return Err(map_run_error(pending.host_error(), during, store, budget))
+                let value = serve(store, pending.host_error(), budget, hook, during)?;
+                call = pending.resume(&mut *store, &[value], results);
             }
             Err(e) => return Err(map_run_error(&e, during, store, budget)),
         }
     }
 }
 
+/// Serves a host function's request to run guest code (or ends the call when the
+/// host error is not a request). Returns the value the host function returns.
+fn serve(
+    store: &mut Store<HostState>,
+    host_error: &wasmi::Error,
+    budget: u64,
+    hook: &mut dyn SliceHook,
+    during: &str,
+) -> Result<Val, Error> {
+    match host_error.downcast_ref::<GuestRequest>() {
+        Some(GuestRequest::Give { import }) => {
+            let data = core::mem::take(&mut store.data_mut().pending);
+            give(store, &data, import, budget, hook).map(Val::I64)
+        }
+        Some(GuestRequest::Exit(code)) => Err(Error::Exit { code: *code }),
+        None => Err(map_run_error(host_error, during, store, budget)),
+    }
+}
+
+/// Hands `data` to the guest in a buffer from its `caplet_alloc`, run under the
+/// call's fuel slices and hook like any guest code; returns it packed.
+fn give(
+    store: &mut Store<HostState>,
+    data: &[u8],
+    import: &str,
+    budget: u64,
+    hook: &mut dyn SliceHook,
+) -> Result<i64, Error> {
+    let len = i32::try_from(data.len()).map_err(|_| Error::Host {
+        reason: format!("`{import}` produced more than 2 GiB"),
+    })?;
+    let alloc = store.data().alloc.ok_or_else(|| Error::MissingExport {
+        name: "caplet_alloc".into(),
+        expected: "a function (i32) -> (i32)".into(),
+    })?;
+    store.data_mut().in_alloc = true;
+    let during = format!("caplet_alloc (called by the host for `{import}`)");
+    let call = alloc.call_resumable(&mut *store, len);
+    let ptr = drive(store, call, budget, hook, &during);
+    store.data_mut().in_alloc = false;
+    let ptr = ptr?;
+    if ptr == 0 {
+        return Ok(Code::Limit.as_neg_i64());
+    }
+    let memory = store.data().memory.ok_or_else(|| Error::Host {
+        reason: "instance memory missing".into(),
+    })?;
+    let mem = memory.data_mut(&mut *store);
+    let Some(range) = profiles::guest_range(mem.len(), ptr, len) else {
+        return Err(Error::contract(format!(
+            "caplet_alloc({len}) returned {} for `{import}`, outside the {}-byte memory",
+            ptr as u32,
+            mem.len()
+        )));
+    };
+    mem[range].copy_from_slice(data);
+    Ok(caplet::pack(ptr as u32, len as u32))
+}
+
 fn refill(
-    store: &mut Store<abi::HostState>,
+    store: &mut Store<HostState>,
     budget: u64,
     hook: &mut dyn SliceHook,
 ) -> Result<(), Error> {
@@ -677,7 +763,7 @@ fn refill(
         reason,
         fuel_used: used,
     })?;
-    let give = store.data().shared.limits.fuel_slice.max(1).min(reserve);
+    let give = store.data().services.limits.fuel_slice.max(1).min(reserve);
     store.data_mut().fuel_reserve = reserve - give;
     let now = store.get_fuel().unwrap_or(0);
     store
@@ -688,15 +774,19 @@ fn refill(
 }
 
 /// Maps a wasmi error from running guest code to a Caplet error.
-fn map_run_error(
-    e: &wasmi::Error,
-    during: &str,
-    store: &Store<abi::HostState>,
-    budget: u64,
-) -> Error {
+fn map_run_error(e: &wasmi::Error, during: &str, store: &Store<HostState>, budget: u64) -> Error {
     use wasmi::errors::ErrorKind as K;
-    if let Some(fatal) = e.downcast_ref::<abi::Fatal>() {
+    if let Some(fatal) = e.downcast_ref::<Fatal>() {
         return fatal.0.clone();
+    }
+    match e.downcast_ref::<GuestRequest>() {
+        Some(GuestRequest::Exit(code)) => return Error::Exit { code: *code },
+        Some(request) => {
+            return Error::contract(format!(
+                "{request} during `{during}`, where the host cannot run guest code"
+            ))
+        }
+        None => {}
     }
     match e.kind() {
         K::TrapCode(wasmi::TrapCode::OutOfFuel) => Error::OutOfFuel {
@@ -712,7 +802,7 @@ fn map_run_error(
         K::Memory(m) => Error::MemoryLimit {
             reason: format!(
                 "{m} (budget {} bytes)",
-                store.data().shared.limits.memory_bytes
+                store.data().services.limits.memory_bytes
             ),
         },
         K::Table(t) => Error::MemoryLimit {
@@ -784,7 +874,7 @@ impl Instance {
         input: &[u8],
         hook: &mut dyn SliceHook,
     ) -> Result<Vec<u8>, Error> {
-        let limits = self.plugin.inner.shared.limits;
+        let limits = self.plugin.inner.services.limits;
         if input.len() > limits.max_input_bytes as usize {
             return Err(Error::usage(format!(
                 "input is {} bytes, more than the {}-byte cap",
@@ -834,7 +924,7 @@ impl Instance {
                 "`{name}` takes {sig}, but the arguments were {given}"
             )));
         }
-        let budget = self.plugin.inner.shared.limits.fuel_per_call;
+        let budget = self.plugin.inner.services.limits.fuel_per_call;
         let live = self.live(hook)?;
         let result = (|| {
             let func =
@@ -928,7 +1018,7 @@ fn call_entry(
             )));
         }
         let mem = live.memory.data_mut(&mut live.store);
-        let dst = abi::guest_range(mem.len(), ptr, len).ok_or_else(|| {
+        let dst = profiles::guest_range(mem.len(), ptr, len).ok_or_else(|| {
             Error::contract(format!(
                 "caplet_alloc({len}) returned {} (memory is {} bytes)",
                 ptr as u32,
@@ -950,19 +1040,20 @@ fn call_entry(
             message: live.store.data_mut().error_message.take(),
         });
     }
-    let (out_ptr, out_len) = abi::unpack(packed);
+    let (out_ptr, out_len) = caplet::unpack(packed);
     if out_len > max_output {
         return Err(Error::contract(format!(
             "`{name}` returned {out_len} bytes, more than the {max_output}-byte output cap"
         )));
     }
     let mem = live.memory.data(&live.store);
-    let src = abi::guest_range(mem.len(), out_ptr as i32, out_len as i32).ok_or_else(|| {
-        Error::contract(format!(
-            "`{name}` returned output at {out_ptr}..{} outside its {}-byte memory",
-            u64::from(out_ptr) + u64::from(out_len),
-            mem.len()
-        ))
-    })?;
+    let src =
+        profiles::guest_range(mem.len(), out_ptr as i32, out_len as i32).ok_or_else(|| {
+            Error::contract(format!(
+                "`{name}` returned output at {out_ptr}..{} outside its {}-byte memory",
+                u64::from(out_ptr) + u64::from(out_len),
+                mem.len()
+            ))
+        })?;
     Ok(mem[src].to_vec())
 }

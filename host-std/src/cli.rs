@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 
 use caplet_core::inspect::{ItemKind, ModuleInfo};
 use caplet_core::platform::Level;
+use caplet_core::profiles::wasi::{Preopen, WasiConfig};
 use caplet_core::{
-    parse_size, Capability, Code, Digest, Error, ErrorKind, Grants, LimitOverrides, Limits,
-    Manifest, PluginConfig, Runtime, Usage, Value,
+    parse_size, Capability, Code, Digest, EngineLimits, Error, ErrorKind, Grants, LimitOverrides,
+    Limits, Manifest, PluginConfig, Runtime, Usage, Value,
 };
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 
@@ -215,9 +216,35 @@ struct RunArgs {
     /// (default info).
     #[arg(long, value_parser = parse_level)]
     log_level: Option<Level>,
-    /// Print a usage report (fuel, memory, host calls, time) to stderr.
+    /// Print a usage report (fuel, memory, host calls, time, grants) to stderr.
     #[arg(long)]
     report: bool,
+    /// Run the module as a WASI command (`_start`). A module that imports
+    /// `wasi_snapshot_preview1` and exports `_start` is one anyway when run without
+    /// --call. In WASI mode each --dir is a preopen and its own grant, --env is the
+    /// whole environment, and stdin, stdout and stderr pass through.
+    #[arg(long)]
+    wasi: bool,
+    /// Limits: `server` (default: 16 MiB memory, 64 MiB modules, 10^10 fuel,
+    /// 60 s timeout) or `embedded` (the board's: 1 MiB memory, 1 MiB modules,
+    /// 10^7 fuel), to rehearse a plugin before flashing it.
+    #[arg(long, value_name = "PROFILE", default_value = "server")]
+    profile: LimitsProfile,
+    /// Largest module accepted (bytes, or with KiB/MiB/GiB).
+    #[arg(long, value_name = "SIZE", value_parser = size_arg)]
+    max_module: Option<u64>,
+    /// Arguments of a WASI program (after `--`); argv[0] is the module's path.
+    #[arg(last = true, value_name = "ARG")]
+    args: Vec<String>,
+}
+
+/// The limit sets of `--profile`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LimitsProfile {
+    /// Sized for a server.
+    Server,
+    /// The board's limits.
+    Embedded,
 }
 
 const RUN_HELP: &str = "Examples:
@@ -281,10 +308,22 @@ impl From<Error> for Failure {
     }
 }
 
+/// `caplet --version`: the version and the interpreter dispatcher this build got.
+static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "{} (wasmi dispatcher: {})",
+        env!("CARGO_PKG_VERSION"),
+        caplet_core::DISPATCH
+    )
+});
+
 /// Runs the command line `args` (without the program name); returns the exit code.
 pub fn main_with(args: impl IntoIterator<Item = String>) -> i32 {
     let argv = std::iter::once("caplet".to_string()).chain(args);
-    let matches = match Cli::command().try_get_matches_from(argv) {
+    let matches = match Cli::command()
+        .version(VERSION.as_str())
+        .try_get_matches_from(argv)
+    {
         Ok(m) => m,
         Err(e) => {
             let _ = e.print();
@@ -327,6 +366,8 @@ pub fn main_with(args: impl IntoIterator<Item = String>) -> i32 {
     };
     match result {
         Ok(()) => exit::OK,
+        // A WASI program's own exit status: nothing to add.
+        Err(f) if f.message.is_empty() => f.code,
         Err(f) => {
             eprintln!("error: {}", f.message);
             f.code
@@ -346,7 +387,10 @@ fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, Failure> {
         if e.kind() == std::io::ErrorKind::FileTooLarge {
             Failure {
                 code: exit::MODULE,
-                message: format!("module: {} is {e}", path.display()),
+                message: format!(
+                    "module: {} is {e} (raise the limit with --max-module SIZE)",
+                    path.display()
+                ),
             }
         } else {
             Failure::io(path, e)
@@ -684,10 +728,77 @@ fn flag_settings(args: &RunArgs) -> Result<Settings, Failure> {
     Ok(s)
 }
 
-fn run(args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
-    let limits = Limits::default();
+/// Whether `info` describes a WASI command: it imports `wasi_snapshot_preview1`
+/// and exports `_start`.
+fn is_wasi_command(info: &ModuleInfo) -> bool {
+    info.imports
+        .iter()
+        .any(|i| i.module == caplet_core::profiles::wasi::MODULE)
+        && info.exports.iter().any(|e| e.name == "_start")
+}
+
+/// The preopens and grants of WASI mode's `--dir HOST::GUEST[:ro]`: GUEST is the
+/// exact name the program sees (`/data`, `.`, `/`), and the preopen is its own
+/// grant, read-write or (`:ro`) read-only.
+fn wasi_dirs(specs: &[String]) -> Result<(Vec<Mount>, Vec<Preopen>, Vec<Capability>), Failure> {
+    let (mut mounts, mut preopens, mut grants) = (Vec::new(), Vec::new(), Vec::new());
+    for spec in specs {
+        let bad = |why: &str| Failure::usage(format!("--dir `{spec}`: {why}"));
+        let (host, guest) = spec
+            .split_once("::")
+            .ok_or_else(|| bad("expected HOST::GUEST[:ro]"))?;
+        let (name, read_only) = match guest.strip_suffix(":ro") {
+            Some(g) => (g, true),
+            None => (guest.strip_suffix(":rw").unwrap_or(guest), false),
+        };
+        if host.is_empty() || name.is_empty() {
+            return Err(bad(
+                "the host directory and the guest name must not be empty",
+            ));
+        }
+        let preopen = Preopen::new(name);
+        if preopens.iter().any(|p: &Preopen| p.guest == preopen.guest) {
+            return Err(bad("another --dir already maps this guest path"));
+        }
+        let scope = if preopen.guest == "/" {
+            "/**".to_string()
+        } else {
+            format!("{}/**", preopen.guest)
+        };
+        for (kind, wanted) in [("read", true), ("write", !read_only)] {
+            if wanted {
+                for s in [preopen.guest.as_str(), scope.as_str()] {
+                    grants.push(Capability::parse(&format!("fs:{kind}:{s}"))?);
+                }
+            }
+        }
+        mounts.push(Mount {
+            host: PathBuf::from(host),
+            guest: preopen.guest.clone(),
+            read_only,
+        });
+        preopens.push(preopen);
+    }
+    Ok((mounts, preopens, grants))
+}
+
+fn run(mut args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
+    let (mut limits, engine) = match args.profile {
+        LimitsProfile::Server => (crate::limits::server(), crate::limits::server_engine()),
+        LimitsProfile::Embedded => (Limits::default(), EngineLimits::default()),
+    };
+    if let Some(max) = args.max_module {
+        limits.max_module_bytes = u32::try_from(max).unwrap_or(u32::MAX);
+    }
     let loaded = load_source(&args.target, &args.source, limits.max_module_bytes as u64)?;
     let name = plugin_name(&loaded);
+    let scan = ModuleInfo::scan(&loaded.wasm, &limits.with_memory(u64::MAX)).ok();
+    let wasi = args.wasi || (args.call.is_none() && scan.as_ref().is_some_and(is_wasi_command));
+    let (wasi_mounts, preopens, mut wasi_grants) = if wasi {
+        wasi_dirs(&std::mem::take(&mut args.dirs))?
+    } else {
+        Default::default()
+    };
     let mut settings = match &args.policy {
         Some(p) => Policy::load(p).map_err(Failure::usage)?.for_plugin(&name),
         None => Settings::default(),
@@ -704,9 +815,23 @@ fn run(args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
             ),
         })?;
     }
+    if wasi {
+        // What WASI mode grants by default: the clocks, randomness and the
+        // standard streams; each preopen; each --env variable.
+        for cap in ["clock", "random", "stdio"] {
+            wasi_grants.push(Capability::parse(cap)?);
+        }
+        for spec in &settings.env {
+            let var = spec.split_once('=').map_or(spec.as_str(), |(n, _)| n);
+            wasi_grants.push(Capability::parse(&format!("env:{var}"))?);
+        }
+        settings.dirs.extend(wasi_mounts);
+    }
     let mut grants = Grants::new();
-    for cap in &settings.allow {
-        grants.grant(cap.clone())?;
+    for cap in settings.allow.iter().chain(&wasi_grants) {
+        if !grants.iter().any(|g| g == cap) {
+            grants.grant(cap.clone())?;
+        }
     }
     let mut http = HttpConfig::default();
     settings.http.apply(&mut http);
@@ -717,43 +842,59 @@ fn run(args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
         secrets_file: settings.secrets.clone(),
         kv_store: settings.kv_store.clone(),
         http,
+        stdio: wasi,
     }
     .build()
     .map_err(Failure::usage)?;
     let typed = typed_args(&args, m);
-    let input = read_input(&args)?;
-    let runtime = Runtime::default();
+    let input = if wasi { Vec::new() } else { read_input(&args)? };
+    let runtime = Runtime::new(engine);
     let started = Instant::now();
-    let plugin = runtime.load(
-        &loaded.wasm,
-        PluginConfig {
-            name: Some(loaded.name.clone()),
-            manifest: loaded.manifest,
-            grants,
-            limits,
-            overrides: LimitOverrides {
-                fuel: settings.fuel,
-                memory: settings.memory,
+    let mut argv = vec![args.target.clone()];
+    argv.extend(args.args.iter().cloned());
+    let plugin = runtime
+        .load(
+            &loaded.wasm,
+            PluginConfig {
+                name: Some(loaded.name.clone()),
+                manifest: loaded.manifest,
+                grants,
+                limits,
+                overrides: LimitOverrides {
+                    fuel: settings.fuel,
+                    memory: settings.memory,
+                },
+                config: settings.config.clone(),
+                platform,
+                wasi: WasiConfig {
+                    args: argv,
+                    preopens,
+                },
+                ..Default::default()
             },
-            config: settings.config.clone(),
-            platform,
-            ..Default::default()
-        },
-    )?;
-    let entry = match &args.call {
-        Some(c) => c.clone(),
-        None => default_entry(plugin.info(), plugin.manifest())?,
+        )
+        .map_err(with_flag_hint)?;
+    let entry = match (&args.call, wasi) {
+        (Some(c), _) => c.clone(),
+        (None, true) => "_start".to_string(),
+        (None, false) => default_entry(plugin.info(), plugin.manifest())?,
     };
-    let timeout = settings.timeout.or(plugin
-        .manifest()
-        .limits
-        .timeout_ms
-        .map(Duration::from_millis));
+    let timeout = settings
+        .timeout
+        .or(plugin
+            .manifest()
+            .limits
+            .timeout_ms
+            .map(Duration::from_millis))
+        .or((args.profile == LimitsProfile::Server)
+            .then(|| Duration::from_millis(crate::limits::SERVER_TIMEOUT_MS)));
     let mut deadline = Deadline::new(timeout, CancelHandle::new());
     let until = deadline.until();
-    let mut instance = plugin.instantiate()?;
+    let mut instance = with_call_deadline(until, || plugin.instantiate_with(&mut deadline))
+        .map_err(|e| deadline_failure(e, &deadline, timeout))?;
     let sig = plugin.info().export_signature(&entry).cloned();
     let is_entry = sig.as_ref().is_some_and(|s| s.is_entry()) && typed.is_empty();
+    let mut ended_with_newline = true;
     let result = if sig.is_none() {
         Err(Failure::usage(format!(
             "`{entry}` is not exported by {} (entry points: {})",
@@ -766,22 +907,59 @@ fn run(args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
                 let mut stdout = std::io::stdout().lock();
                 let _ = stdout.write_all(&out);
                 let _ = stdout.flush();
+                ended_with_newline = out.is_empty() || out.ends_with(b"\n");
             })
             .map_err(|e| deadline_failure(e, &deadline, timeout))
     } else {
-        with_call_deadline(until, || {
+        let called = with_call_deadline(until, || {
             instance.call_typed_with(&entry, &typed, &mut deadline)
-        })
-        .map(|vals| {
-            let text: Vec<String> = vals.iter().map(|v| v.to_string()).collect();
-            println!("{}", text.join(" "));
-        })
-        .map_err(|e| deadline_failure(e, &deadline, timeout))
+        });
+        match called {
+            Ok(vals) => {
+                if !wasi || !vals.is_empty() {
+                    let text: Vec<String> = vals.iter().map(|v| v.to_string()).collect();
+                    println!("{}", text.join(" "));
+                }
+                Ok(())
+            }
+            // A WASI program's `proc_exit` status is Caplet's exit status.
+            Err(Error::Exit { code }) => match code {
+                0 => Ok(()),
+                c => Err(Failure {
+                    code: i32::try_from(c).unwrap_or(i32::MAX),
+                    message: String::new(),
+                }),
+            },
+            Err(e) => Err(deadline_failure(e, &deadline, timeout)),
+        }
     };
     if args.report {
-        report(&instance.last_usage(), started.elapsed());
+        if !ended_with_newline {
+            // The report goes on a line of its own, not after the output's last line.
+            eprintln!();
+        }
+        report(
+            &instance.last_usage(),
+            started.elapsed(),
+            plugin.grants(),
+            wasi,
+        );
     }
     result
+}
+
+/// Adds the flag that raises a size or memory limit to a refusal for it.
+fn with_flag_hint(e: Error) -> Failure {
+    let mut f = Failure::from(e.clone());
+    if let Error::ModuleTooLarge { reason } = &e {
+        if reason.contains("memory budget") {
+            f.message.push_str(" (raise the budget with --memory SIZE)");
+        } else if reason.starts_with("module is") {
+            f.message
+                .push_str(" (raise the limit with --max-module SIZE)");
+        }
+    }
+    f
 }
 
 /// A guest that fails with `TIMEOUT` because a host call (HTTP) ran into the call's
@@ -808,13 +986,20 @@ fn deadline_failure(e: Error, deadline: &Deadline, timeout: Option<Duration>) ->
     }
 }
 
-fn report(u: &Usage, elapsed: Duration) {
+fn report(u: &Usage, elapsed: Duration, grants: &Grants, wasi: bool) {
+    let granted: Vec<String> = grants.iter().map(|g| g.to_string()).collect();
     eprintln!(
-        "report: fuel_used={} memory_peak_bytes={} host_calls={} time_us={}",
+        "report: fuel_used={} memory_peak_bytes={} host_calls={} time_us={} mode={} grants={}",
         u.fuel_used,
         u.memory_peak_bytes,
         u.host_calls,
-        elapsed.as_micros()
+        elapsed.as_micros(),
+        if wasi { "wasi" } else { "plugin" },
+        if granted.is_empty() {
+            "none".to_string()
+        } else {
+            granted.join(",")
+        }
     );
 }
 

@@ -14,6 +14,8 @@ use caplet_core::Code;
 #[derive(Debug, Clone, Default)]
 pub struct StdEnv {
     vars: BTreeMap<String, String>,
+    /// Names in the order the operator gave them (WASI's `environ_get` order).
+    order: Vec<String>,
 }
 
 impl StdEnv {
@@ -30,6 +32,7 @@ impl StdEnv {
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<StdEnv, String> {
         let mut vars = BTreeMap::new();
+        let mut order = Vec::new();
         for spec in specs {
             let spec = spec.as_ref();
             let (name, value) = match spec.split_once('=') {
@@ -40,10 +43,12 @@ impl StdEnv {
                 return Err(format!("`{spec}` is not NAME or NAME=VALUE"));
             }
             if let Some(v) = value.or_else(|| lookup(name)) {
-                vars.insert(name.to_string(), v);
+                if vars.insert(name.to_string(), v).is_none() {
+                    order.push(name.to_string());
+                }
             }
         }
-        Ok(StdEnv { vars })
+        Ok(StdEnv { vars, order })
     }
 
     /// Names visible to plugins.
@@ -55,6 +60,14 @@ impl StdEnv {
 impl Environment for StdEnv {
     fn get(&self, name: &str) -> Result<Option<String>, Code> {
         Ok(self.vars.get(name).cloned())
+    }
+
+    fn vars(&self) -> Result<Vec<(String, String)>, Code> {
+        Ok(self
+            .order
+            .iter()
+            .filter_map(|n| self.vars.get(n).map(|v| (n.clone(), v.clone())))
+            .collect())
     }
 }
 

@@ -24,14 +24,29 @@
 //!   `fsync`, `rename`, `fsync` of the directory), keeping its permissions;
 //! - a read-only mapping (`:ro`) refuses every write (create, truncate, replace);
 //! - reads are capped by the caller's `max` before the file is read.
+//!
+//! The handle-based operations of WASI (`open`, `stat`, `rename`, …) differ in one
+//! way: symbolic links are followed (the last component only when asked), but only
+//! *beneath the mapping that holds the path*. `cap-std` resolves every path beneath
+//! the mapping's handle (`openat2(RESOLVE_BENEATH)` or its own walk) and refuses an
+//! absolute link or a `..` that climbs out with `PERMISSION_DENIED`. They keep the
+//! rest: special files are refused without blocking (`O_NONBLOCK`, then the type of
+//! the open handle is checked), a read-only mapping refuses every change, the mount
+//! point cannot be removed or renamed, and `rename`/`hard_link` between two mappings
+//! are `CrossDevice`. A symbolic link the guest creates must have a relative target.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
 
-use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt};
-use cap_std::fs::{Dir, MetadataExt, OpenOptions, OpenOptionsExt};
+use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt, SystemTimeSpec};
+use cap_std::fs::{Dir, FileTypeExt, Metadata, MetadataExt, OpenOptions, OpenOptionsExt};
 use caplet_core::abi::normalize_guest_path;
-use caplet_core::platform::{DirEntry, Filesystem};
+use caplet_core::platform::{
+    DirEntry, DirRecord, FileStat, FileType, Filesystem, FsError, OpenFile, OpenFlags, SetTime,
+    Whence,
+};
 use caplet_core::Code;
 
 /// One mapping of a host directory to a guest path.
@@ -222,6 +237,355 @@ fn split(rel: &str) -> (&str, &str) {
     }
 }
 
+// ---------------------------------------------------------------------------
+// Handle-based operations (WASI).
+//
+// Unlike contract v1 above, these follow symbolic links, but only beneath the
+// mapping that holds the path: every path is resolved by `cap-std` beneath the
+// mapping's `Dir` (`openat2(RESOLVE_BENEATH)` or its manual walk), which refuses
+// an absolute link or a `..` climbing out with a permission error.
+// ---------------------------------------------------------------------------
+
+/// Maps an I/O error to the POSIX-level [`FsError`]. `cap-std`'s refusals of an
+/// escape carry no errno and `PermissionDenied` as kind: they become
+/// `PERMISSION_DENIED`.
+pub(crate) fn fs_err(e: &io::Error) -> FsError {
+    if let Some(errno) = e.raw_os_error() {
+        return match errno {
+            libc::ENOENT => FsError::Code(Code::NotFound),
+            libc::EEXIST => FsError::Exists,
+            libc::ENOTDIR => FsError::NotDir,
+            libc::EISDIR => FsError::IsDir,
+            libc::ENOTEMPTY => FsError::NotEmpty,
+            libc::ELOOP => FsError::Loop,
+            libc::EINVAL => FsError::Invalid,
+            libc::ENAMETOOLONG => FsError::NameTooLong,
+            libc::EFBIG => FsError::TooBig,
+            libc::EXDEV => FsError::CrossDevice,
+            libc::EPERM | libc::EACCES | libc::EROFS => FsError::Code(Code::PermissionDenied),
+            libc::ESPIPE => FsError::SeekPipe,
+            libc::EBADF => FsError::BadDescriptor,
+            _ => FsError::Code(Code::Io),
+        };
+    }
+    match e.kind() {
+        io::ErrorKind::NotFound => FsError::Code(Code::NotFound),
+        io::ErrorKind::AlreadyExists => FsError::Exists,
+        io::ErrorKind::PermissionDenied => FsError::Code(Code::PermissionDenied),
+        io::ErrorKind::InvalidInput => FsError::Invalid,
+        io::ErrorKind::NotADirectory => FsError::NotDir,
+        io::ErrorKind::IsADirectory => FsError::IsDir,
+        io::ErrorKind::DirectoryNotEmpty => FsError::NotEmpty,
+        io::ErrorKind::FileTooLarge => FsError::TooBig,
+        io::ErrorKind::CrossesDevices => FsError::CrossDevice,
+        _ => FsError::Code(Code::Io),
+    }
+}
+
+fn fse(e: io::Error) -> FsError {
+    fs_err(&e)
+}
+
+const DENIED: FsError = FsError::Code(Code::PermissionDenied);
+
+/// The path to hand to `cap-std` for `rel` (`.` for the mount point itself).
+fn target(rel: &str) -> &str {
+    if rel.is_empty() {
+        "."
+    } else {
+        rel
+    }
+}
+
+/// A FIFO, socket or device: never opened for a guest.
+fn is_special(ft: &cap_std::fs::FileType) -> bool {
+    ft.is_fifo() || ft.is_socket() || ft.is_char_device() || ft.is_block_device()
+}
+
+fn file_type(ft: &cap_std::fs::FileType) -> FileType {
+    if ft.is_symlink() {
+        FileType::SymbolicLink
+    } else if ft.is_dir() {
+        FileType::Directory
+    } else if ft.is_file() {
+        FileType::RegularFile
+    } else if ft.is_char_device() {
+        FileType::CharacterDevice
+    } else if ft.is_block_device() {
+        FileType::BlockDevice
+    } else if ft.is_socket() {
+        FileType::SocketStream
+    } else {
+        // FIFOs and anything else.
+        FileType::Unknown
+    }
+}
+
+/// Seconds and nanoseconds to ns since the epoch, clamped to `u64` (0 before 1970).
+fn ns(secs: i64, nsec: i64) -> u64 {
+    let t = i128::from(secs) * 1_000_000_000 + i128::from(nsec);
+    u64::try_from(t.max(0)).unwrap_or(u64::MAX)
+}
+
+fn file_stat(m: &Metadata) -> FileStat {
+    FileStat {
+        dev: m.dev(),
+        ino: m.ino(),
+        filetype: file_type(&m.file_type()),
+        nlink: m.nlink(),
+        size: m.size(),
+        atim: ns(m.atime(), m.atime_nsec()),
+        mtim: ns(m.mtime(), m.mtime_nsec()),
+        ctim: ns(m.ctime(), m.ctime_nsec()),
+    }
+}
+
+fn std_stat(file: &std::fs::File) -> Result<FileStat, FsError> {
+    Metadata::from_file(file)
+        .map(|m| file_stat(&m))
+        .map_err(fse)
+}
+
+/// `ns` since the epoch as a `SystemTime`.
+fn system_time(ns: u64) -> Result<SystemTime, FsError> {
+    SystemTime::UNIX_EPOCH
+        .checked_add(Duration::from_nanos(ns))
+        .ok_or(FsError::Invalid)
+}
+
+fn time_spec(t: SetTime) -> Result<Option<SystemTimeSpec>, FsError> {
+    Ok(match t {
+        SetTime::Keep => None,
+        SetTime::Now => Some(SystemTimeSpec::SymbolicNow),
+        SetTime::At(n) => Some(SystemTimeSpec::Absolute(
+            cap_std::time::SystemTime::from_std(system_time(n)?),
+        )),
+    })
+}
+
+/// Sets the times of an open file or directory (`futimens`).
+fn set_fd_times(file: &std::fs::File, atim: SetTime, mtim: SetTime) -> Result<(), FsError> {
+    let at = |t: SetTime| -> Result<Option<SystemTime>, FsError> {
+        Ok(match t {
+            SetTime::Keep => None,
+            SetTime::Now => Some(SystemTime::now()),
+            SetTime::At(n) => Some(system_time(n)?),
+        })
+    };
+    let mut times = std::fs::FileTimes::new();
+    let mut any = false;
+    if let Some(a) = at(atim)? {
+        times = times.set_accessed(a);
+        any = true;
+    }
+    if let Some(m) = at(mtim)? {
+        times = times.set_modified(m);
+        any = true;
+    }
+    if !any {
+        return Ok(());
+    }
+    file.set_times(times).map_err(fse)
+}
+
+/// An open regular file.
+struct FileHandle {
+    file: std::fs::File,
+    /// Every write goes to the end (tracked here: the kernel's `O_APPEND` is
+    /// never set, so `set_append` needs no `fcntl`).
+    append: bool,
+    read_only: bool,
+}
+
+impl OpenFile for FileHandle {
+    fn stat(&self) -> Result<FileStat, FsError> {
+        std_stat(&self.file)
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, FsError> {
+        self.file.read(buf).map_err(fse)
+    }
+
+    fn write(&mut self, data: &[u8]) -> Result<usize, FsError> {
+        if self.read_only {
+            return Err(DENIED);
+        }
+        if self.append {
+            self.file.seek(SeekFrom::End(0)).map_err(fse)?;
+        }
+        self.file.write(data).map_err(fse)
+    }
+
+    fn read_at(&mut self, buf: &mut [u8], offset: u64) -> Result<usize, FsError> {
+        if i64::try_from(offset).is_err() {
+            return Err(FsError::Invalid);
+        }
+        FileExt::read_at(&self.file, buf, offset).map_err(fse)
+    }
+
+    fn write_at(&mut self, data: &[u8], offset: u64) -> Result<usize, FsError> {
+        if self.read_only {
+            return Err(DENIED);
+        }
+        if i64::try_from(offset).is_err() {
+            return Err(FsError::Invalid);
+        }
+        FileExt::write_at(&self.file, data, offset).map_err(fse)
+    }
+
+    fn seek(&mut self, offset: i64, whence: Whence) -> Result<u64, FsError> {
+        let to = match whence {
+            Whence::Start => SeekFrom::Start(u64::try_from(offset).map_err(|_| FsError::Invalid)?),
+            Whence::Current => SeekFrom::Current(offset),
+            Whence::End => SeekFrom::End(offset),
+        };
+        self.file.seek(to).map_err(fse)
+    }
+
+    fn set_size(&mut self, size: u64) -> Result<(), FsError> {
+        if self.read_only {
+            return Err(DENIED);
+        }
+        self.file.set_len(size).map_err(fse)
+    }
+
+    fn set_times(&mut self, atim: SetTime, mtim: SetTime) -> Result<(), FsError> {
+        if self.read_only {
+            return Err(DENIED);
+        }
+        set_fd_times(&self.file, atim, mtim)
+    }
+
+    fn sync(&mut self, data_only: bool) -> Result<(), FsError> {
+        if data_only {
+            self.file.sync_data().map_err(fse)
+        } else {
+            self.file.sync_all().map_err(fse)
+        }
+    }
+
+    fn set_append(&mut self, append: bool) -> Result<(), FsError> {
+        self.append = append;
+        Ok(())
+    }
+
+    fn read_dir(&mut self) -> Result<Vec<DirRecord>, FsError> {
+        Err(FsError::NotDir)
+    }
+}
+
+/// An open directory.
+struct DirHandle {
+    file: std::fs::File,
+    /// The inode of `..` (the directory's own at the mount point: nothing above
+    /// it is visible).
+    parent_ino: u64,
+    read_only: bool,
+}
+
+impl OpenFile for DirHandle {
+    fn stat(&self) -> Result<FileStat, FsError> {
+        std_stat(&self.file)
+    }
+
+    fn read(&mut self, _buf: &mut [u8]) -> Result<usize, FsError> {
+        Err(FsError::IsDir)
+    }
+
+    fn write(&mut self, _data: &[u8]) -> Result<usize, FsError> {
+        Err(FsError::IsDir)
+    }
+
+    fn read_at(&mut self, _buf: &mut [u8], _offset: u64) -> Result<usize, FsError> {
+        Err(FsError::IsDir)
+    }
+
+    fn write_at(&mut self, _data: &[u8], _offset: u64) -> Result<usize, FsError> {
+        Err(FsError::IsDir)
+    }
+
+    fn seek(&mut self, _offset: i64, _whence: Whence) -> Result<u64, FsError> {
+        Err(FsError::IsDir)
+    }
+
+    fn set_size(&mut self, _size: u64) -> Result<(), FsError> {
+        Err(FsError::IsDir)
+    }
+
+    fn set_times(&mut self, atim: SetTime, mtim: SetTime) -> Result<(), FsError> {
+        if self.read_only {
+            return Err(DENIED);
+        }
+        set_fd_times(&self.file, atim, mtim)
+    }
+
+    fn sync(&mut self, _data_only: bool) -> Result<(), FsError> {
+        // `fsync` of a directory makes its entries durable (after a rename).
+        self.file.sync_all().map_err(fse)
+    }
+
+    fn set_append(&mut self, _append: bool) -> Result<(), FsError> {
+        Err(FsError::IsDir)
+    }
+
+    fn read_dir(&mut self) -> Result<Vec<DirRecord>, FsError> {
+        let own = Metadata::from_file(&self.file).map_err(fse)?;
+        let dir = Dir::from_std_file(self.file.try_clone().map_err(fse)?);
+        let mut entries = Vec::new();
+        for entry in dir.entries().map_err(fse)? {
+            let entry = entry.map_err(fse)?;
+            // `lstat`: a symlink is reported as a symlink, never followed.
+            let meta = match entry.metadata() {
+                Ok(m) => m,
+                // Removed since the listing was read.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(fs_err(&e)),
+            };
+            entries.push(DirRecord {
+                name: entry.file_name().to_string_lossy().into_owned(),
+                ino: meta.ino(),
+                filetype: file_type(&meta.file_type()),
+            });
+        }
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut out = Vec::with_capacity(entries.len() + 2);
+        out.push(DirRecord {
+            name: String::from("."),
+            ino: own.ino(),
+            filetype: FileType::Directory,
+        });
+        out.push(DirRecord {
+            name: String::from(".."),
+            ino: self.parent_ino,
+            filetype: FileType::Directory,
+        });
+        out.extend(entries);
+        Ok(out)
+    }
+}
+
+impl StdFs {
+    /// The mount and relative path of `path`; `PERMISSION_DENIED` on a read-only
+    /// mapping when `write`.
+    fn locate<'p>(&self, path: &'p str, write: bool) -> Result<(&Opened, &'p str), FsError> {
+        let (m, rel) = self.resolve(path)?;
+        if write && m.mount.read_only {
+            return Err(DENIED);
+        }
+        Ok((m, rel))
+    }
+
+    /// Like [`StdFs::locate`] for a change to the entry itself: the mount point
+    /// cannot be removed or renamed.
+    fn locate_entry<'p>(&self, path: &'p str) -> Result<(&Opened, &'p str), FsError> {
+        let (m, rel) = self.locate(path, true)?;
+        if rel.is_empty() {
+            return Err(DENIED);
+        }
+        Ok((m, rel))
+    }
+}
+
 impl Filesystem for StdFs {
     fn read(&self, path: &str, max: usize) -> Result<Vec<u8>, Code> {
         let (m, rel) = self.resolve(path)?;
@@ -339,6 +703,208 @@ impl Filesystem for StdFs {
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
+    }
+
+    fn open(&self, path: &str, flags: OpenFlags) -> Result<Box<dyn OpenFile>, FsError> {
+        let writes = flags.write || flags.create || flags.truncate || flags.append;
+        let (m, rel) = self.locate(path, writes)?;
+        let target = target(rel);
+        let follow = if flags.follow {
+            FollowSymlinks::Yes
+        } else {
+            FollowSymlinks::No
+        };
+        // Refuse a FIFO, socket or device before opening it (opening a device can
+        // have effects); the type is checked again on the open handle below.
+        let pre = if flags.follow {
+            m.dir.metadata(target)
+        } else {
+            m.dir.symlink_metadata(target)
+        };
+        if let Ok(meta) = pre {
+            if is_special(&meta.file_type()) {
+                return Err(DENIED);
+            }
+        }
+        let mut options = OpenOptions::new();
+        // Creating or truncating needs write access (as in wasmtime); an open
+        // asking for neither reads nor writes is a read-only handle.
+        options.read(flags.read || !writes);
+        options.write(writes);
+        if flags.create {
+            if flags.exclusive {
+                options.create_new(true);
+            } else {
+                options.create(true);
+            }
+        }
+        options.truncate(flags.truncate);
+        options.follow(follow);
+        // `O_NONBLOCK`: a FIFO swapped in after the check above must not block.
+        let mut custom = libc::O_NONBLOCK;
+        if flags.directory {
+            custom |= libc::O_DIRECTORY;
+        }
+        options.custom_flags(custom);
+        let file = match m.dir.open_with(target, &options) {
+            Ok(f) => f.into_std(),
+            // ENXIO: a FIFO without a reader, or a socket.
+            Err(e) if e.raw_os_error() == Some(libc::ENXIO) => return Err(DENIED),
+            Err(e) => return Err(fs_err(&e)),
+        };
+        let meta = Metadata::from_file(&file).map_err(fse)?;
+        let ft = meta.file_type();
+        if ft.is_dir() {
+            // `..` of the mount point is itself: nothing above it is visible.
+            let parent_ino = if rel.is_empty() {
+                meta.ino()
+            } else {
+                m.dir
+                    .metadata(format!("{target}/.."))
+                    .map_or(meta.ino(), |p| p.ino())
+            };
+            return Ok(Box::new(DirHandle {
+                file,
+                parent_ino,
+                read_only: m.mount.read_only,
+            }));
+        }
+        if !ft.is_file() {
+            return Err(DENIED);
+        }
+        Ok(Box::new(FileHandle {
+            file,
+            append: flags.append,
+            read_only: m.mount.read_only,
+        }))
+    }
+
+    fn stat(&self, path: &str, follow: bool) -> Result<FileStat, FsError> {
+        let (m, rel) = self.locate(path, false)?;
+        let meta = if rel.is_empty() {
+            m.dir.dir_metadata()
+        } else if follow {
+            m.dir.metadata(rel)
+        } else {
+            m.dir.symlink_metadata(rel)
+        };
+        meta.map(|m| file_stat(&m)).map_err(fse)
+    }
+
+    fn set_times(
+        &self,
+        path: &str,
+        follow: bool,
+        atim: SetTime,
+        mtim: SetTime,
+    ) -> Result<(), FsError> {
+        let (m, rel) = self.locate(path, true)?;
+        let target = target(rel);
+        let is_link = !rel.is_empty()
+            && m.dir
+                .symlink_metadata(target)
+                .is_ok_and(|meta| meta.file_type().is_symlink());
+        if follow && is_link {
+            // Through the link (beneath the mapping): open what it points to
+            // without blocking and set the times on the handle. (`cap-std`'s
+            // following `set_times` opens for writing, which blocks on a FIFO.)
+            let file = m
+                .dir
+                .open_with(
+                    target,
+                    OpenOptions::new()
+                        .read(true)
+                        .follow(FollowSymlinks::Yes)
+                        .custom_flags(libc::O_NONBLOCK),
+                )
+                .map_err(fse)?
+                .into_std();
+            return set_fd_times(&file, atim, mtim);
+        }
+        // Not a link (or not following it): `utimensat(AT_SYMLINK_NOFOLLOW)`.
+        m.dir
+            .set_symlink_times(target, time_spec(atim)?, time_spec(mtim)?)
+            .map_err(fse)
+    }
+
+    fn create_dir(&self, path: &str) -> Result<(), FsError> {
+        let (m, rel) = self.locate(path, true)?;
+        if rel.is_empty() {
+            return Err(FsError::Exists);
+        }
+        m.dir.create_dir(rel).map_err(fse)
+    }
+
+    fn remove_dir(&self, path: &str) -> Result<(), FsError> {
+        let (m, rel) = self.locate_entry(path)?;
+        m.dir.remove_dir(rel).map_err(fse)
+    }
+
+    fn remove_file(&self, path: &str) -> Result<(), FsError> {
+        let (m, rel) = self.locate_entry(path)?;
+        m.dir.remove_file(rel).map_err(fse)
+    }
+
+    fn rename(&self, from: &str, to: &str) -> Result<(), FsError> {
+        let (fm, _) = self.resolve(from)?;
+        let (tm, _) = self.resolve(to)?;
+        if !std::ptr::eq(fm, tm) {
+            return Err(FsError::CrossDevice);
+        }
+        // Neither end may be the mount point; a read-only mapping refuses.
+        let (m, from_rel) = self.locate_entry(from)?;
+        let (_, to_rel) = self.locate_entry(to)?;
+        m.dir.rename(from_rel, &m.dir, to_rel).map_err(fse)
+    }
+
+    fn hard_link(&self, from: &str, to: &str, follow: bool) -> Result<(), FsError> {
+        let (fm, from_rel) = self.resolve(from)?;
+        let (tm, to_rel) = self.resolve(to)?;
+        if !std::ptr::eq(fm, tm) {
+            return Err(FsError::CrossDevice);
+        }
+        if tm.mount.read_only {
+            return Err(DENIED);
+        }
+        if from_rel.is_empty() {
+            // The mount point is a directory: directories cannot be linked.
+            return Err(DENIED);
+        }
+        if to_rel.is_empty() {
+            return Err(FsError::Exists);
+        }
+        let m = fm;
+        if follow {
+            // `linkat(AT_SYMLINK_FOLLOW)`: resolve the link beneath the mapping first.
+            let src = m.dir.canonicalize(from_rel).map_err(fse)?;
+            return m.dir.hard_link(src, &m.dir, to_rel).map_err(fse);
+        }
+        m.dir.hard_link(from_rel, &m.dir, to_rel).map_err(fse)
+    }
+
+    fn symlink(&self, target: &str, path: &str) -> Result<(), FsError> {
+        let (m, rel) = self.locate(path, true)?;
+        if target.starts_with('/') {
+            // An absolute target would name a host path.
+            return Err(DENIED);
+        }
+        if rel.is_empty() {
+            return Err(FsError::Exists);
+        }
+        m.dir.symlink(target, rel).map_err(fse)
+    }
+
+    fn read_link(&self, path: &str) -> Result<String, FsError> {
+        let (m, rel) = self.locate(path, false)?;
+        if rel.is_empty() {
+            // The mount point is a directory, not a link.
+            return Err(FsError::Invalid);
+        }
+        let text = m.dir.read_link_contents(rel).map_err(fse)?;
+        Ok(match text.into_os_string().into_string() {
+            Ok(s) => s,
+            Err(os) => os.to_string_lossy().into_owned(),
+        })
     }
 }
 

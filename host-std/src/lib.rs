@@ -25,6 +25,7 @@ mod files;
 pub mod fs;
 pub mod http;
 pub mod kv;
+pub mod limits;
 pub mod oci;
 pub mod platform;
 pub mod policy;

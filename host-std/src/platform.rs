@@ -1,14 +1,17 @@
 //! Std implementations of the core's platform traits.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use std::path::PathBuf;
 
 use caplet_core::platform::{
-    Audit, Clock, ClockId, Denial, Entropy, EventSink, KvStore, Level, LogSink, MemoryKv,
+    Audit, Clock, ClockId, Denial, Entropy, EventSink, KvStore, Level, LogSink, MemoryKv, Stdio,
 };
+use caplet_core::services::Stream;
+
+use crate::deadline::call_time_left;
 use caplet_core::{Code, Platform};
 
 use crate::env::StdEnv;
@@ -40,6 +43,48 @@ impl Clock for SystemClock {
                 .map_err(|_| Code::Io),
             ClockId::Monotonic => Ok(self.start.elapsed().as_nanos().min(u64::MAX as u128) as u64),
         }
+    }
+
+    /// Sleeps, but never past the deadline of the call running on this thread:
+    /// a sleep that would cross it sleeps until it and returns `TIMEOUT`.
+    fn sleep_ns(&self, ns: u64) -> Result<(), Code> {
+        let want = Duration::from_nanos(ns);
+        match call_time_left() {
+            Some(left) if left < want => {
+                std::thread::sleep(left);
+                Err(Code::Timeout)
+            }
+            _ => {
+                std::thread::sleep(want);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The process's own standard streams, for WASI programs: output is written
+/// through and flushed at once (streamed, never buffered whole), input is read as
+/// it arrives.
+#[derive(Debug, Default)]
+pub struct ProcessStdio;
+
+impl Stdio for ProcessStdio {
+    fn write(&self, stream: Stream, data: &[u8]) -> Result<usize, Code> {
+        let result = match stream {
+            Stream::Stdout => {
+                let mut out = std::io::stdout().lock();
+                out.write_all(data).and_then(|()| out.flush())
+            }
+            Stream::Stderr => {
+                let mut err = std::io::stderr().lock();
+                err.write_all(data).and_then(|()| err.flush())
+            }
+        };
+        result.map(|()| data.len()).map_err(|_| Code::Io)
+    }
+
+    fn read(&self, buf: &mut [u8]) -> Result<usize, Code> {
+        std::io::stdin().lock().read(buf).map_err(|_| Code::Io)
     }
 }
 
@@ -128,6 +173,9 @@ pub struct StdPlatform {
     pub kv_store: Option<PathBuf>,
     /// HTTP settings.
     pub http: HttpConfig,
+    /// Give WASI programs the process's standard streams; without it their output
+    /// goes to the plugin log.
+    pub stdio: bool,
 }
 
 impl Default for StdPlatform {
@@ -139,6 +187,7 @@ impl Default for StdPlatform {
             secrets_file: None,
             kv_store: None,
             http: HttpConfig::default(),
+            stdio: false,
         }
     }
 }
@@ -180,6 +229,7 @@ impl StdPlatform {
             http: Some(Arc::new(StdHttp::new(self.http.clone()))),
             env: Some(Arc::new(env)),
             secrets: Some(Arc::new(secrets)),
+            stdio: self.stdio.then(|| Arc::new(ProcessStdio) as Arc<dyn Stdio>),
             audit: Some(Arc::new(StderrAudit)),
         }
     }

@@ -319,11 +319,19 @@ fn imports_outside_the_contract_are_refused() {
     let bad = [
         (
             r#"(module (import "env" "f" (func)) (memory (export "memory") 1))"#,
-            "only the `caplet` import module",
+            "Caplet provides the import modules `caplet` (contract v1) and `wasi_snapshot_preview1`",
         ),
         (
             r#"(module (import "caplet" "teleport" (func)) (memory (export "memory") 1))"#,
-            "no host function of this name",
+            "the `caplet` profile has no function of this name",
+        ),
+        (
+            r#"(module (import "wasi_snapshot_preview1" "teleport" (func)) (memory (export "memory") 1))"#,
+            "the `wasi_snapshot_preview1` profile has no function of this name",
+        ),
+        (
+            r#"(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32))) (memory (export "memory") 1))"#,
+            "expected signature (i32, i32, i32, i32) -> (i32)",
         ),
         (
             r#"(module (import "caplet" "log" (func (param i32))) (memory (export "memory") 1))"#,

@@ -1,0 +1,481 @@
+//! Contract v1: the `caplet` import module. Each import reads its arguments from
+//! guest memory (bounds-checked, capped), calls one [service](crate::services)
+//! and encodes the result the contract's way: `0` or a packed `(ptr, len)` on
+//! success, `-code` on failure. Buffers for results come from the guest's
+//! `caplet_alloc`, which the call driver runs (under the call's fuel slices and
+//! slice hook) on the import's behalf.
+
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use wasmi::{Caller, Linker};
+
+use super::{bytes_at, guest_range, str_at, ImportSpec, Profile};
+use crate::capability::Kind;
+use crate::error::{Code, Error};
+use crate::inspect::ValType::{self, I32, I64};
+use crate::platform::{ClockId, Level};
+use crate::services::http::HttpCall;
+use crate::state::{fatal, GuestRequest, HostState};
+
+/// The import module of contract v1.
+pub const MODULE: &str = "caplet";
+
+/// Packs a guest buffer as the contract's `i64`.
+pub fn pack(ptr: u32, len: u32) -> i64 {
+    ((u64::from(ptr) << 32) | u64::from(len)) as i64
+}
+
+/// Unpacks a non-negative packed `i64` into `(ptr, len)`.
+pub fn unpack(v: i64) -> (u32, u32) {
+    ((v as u64 >> 32) as u32, v as u64 as u32)
+}
+
+const fn spec(
+    name: &'static str,
+    params: &'static [ValType],
+    results: &'static [ValType],
+    service: Option<&'static str>,
+    capabilities: &'static [Kind],
+) -> ImportSpec {
+    ImportSpec {
+        profile: Profile::Caplet,
+        name,
+        params,
+        results,
+        service,
+        capabilities,
+    }
+}
+
+/// The import table of contract v1.
+pub const IMPORTS: &[ImportSpec] = &[
+    spec("log", &[I32, I32, I32], &[], Some("log"), &[Kind::Log]),
+    spec("set_error", &[I32, I32], &[], None, &[]),
+    spec("config_get", &[I32, I32], &[I64], Some("config"), &[]),
+    spec("clock_now", &[I32], &[I64], Some("clock"), &[Kind::Clock]),
+    spec(
+        "random_fill",
+        &[I32, I32],
+        &[I32],
+        Some("random"),
+        &[Kind::Random],
+    ),
+    spec("kv_get", &[I32, I32], &[I64], Some("kv"), &[Kind::Kv]),
+    spec(
+        "kv_set",
+        &[I32, I32, I32, I32],
+        &[I32],
+        Some("kv"),
+        &[Kind::Kv],
+    ),
+    spec("kv_delete", &[I32, I32], &[I32], Some("kv"), &[Kind::Kv]),
+    spec(
+        "emit",
+        &[I32, I32, I32, I32],
+        &[I32],
+        Some("emit"),
+        &[Kind::Emit],
+    ),
+    spec("fs_read", &[I32, I32], &[I64], Some("fs"), &[Kind::FsRead]),
+    spec(
+        "fs_write",
+        &[I32, I32, I32, I32],
+        &[I32],
+        Some("fs"),
+        &[Kind::FsWrite],
+    ),
+    spec("fs_list", &[I32, I32], &[I64], Some("fs"), &[Kind::FsRead]),
+    spec(
+        "http_request",
+        &[I32, I32],
+        &[I64],
+        Some("http"),
+        &[Kind::NetOutbound],
+    ),
+    spec("env_get", &[I32, I32], &[I64], Some("env"), &[Kind::Env]),
+    spec(
+        "secret_get",
+        &[I32, I32],
+        &[I64],
+        Some("secrets"),
+        &[Kind::SecretsRead],
+    ),
+];
+
+/// The capability an import of contract v1 belongs to: `None` if the import does
+/// not exist, `Some(None)` if it needs no capability.
+pub fn import_capability(module: &str, name: &str) -> Option<Option<Kind>> {
+    if module != MODULE {
+        return None;
+    }
+    IMPORTS
+        .iter()
+        .find(|s| s.name == name)
+        .map(|s| s.capabilities.first().copied())
+}
+
+/// Whether an import of contract v1 hands a buffer back through `caplet_alloc`.
+pub(crate) fn returns_buffer(module: &str, name: &str) -> bool {
+    module == MODULE
+        && IMPORTS
+            .iter()
+            .any(|s| s.name == name && s.results == [I64] && s.name != "clock_now")
+}
+
+type C<'a> = Caller<'a, HostState>;
+type R<T> = Result<T, wasmi::Error>;
+
+/// Asks the call driver to hand `data` to the guest (through `caplet_alloc`) and
+/// resume this import with the packed buffer. Empty data is `(0, 0)` without a
+/// call to `caplet_alloc`.
+fn give(caller: &mut C<'_>, data: Vec<u8>, import: &'static str) -> R<i64> {
+    if data.is_empty() {
+        return Ok(0);
+    }
+    if i32::try_from(data.len()).is_err() {
+        return Ok(Code::Limit.as_neg_i64());
+    }
+    let state = caller.data();
+    if state.alloc.is_none() {
+        return Err(fatal(Error::MissingExport {
+            name: "caplet_alloc".into(),
+            expected: "a function (i32) -> (i32)".into(),
+        }));
+    }
+    if state.in_alloc {
+        return Err(fatal(Error::contract(format!(
+            "caplet_alloc called `{import}`, which needs caplet_alloc again (re-entrancy is refused)"
+        ))));
+    }
+    caller.data_mut().pending = data;
+    Err(wasmi::Error::host(GuestRequest::Give { import }))
+}
+
+fn code32(r: Result<(), Code>) -> i32 {
+    match r {
+        Ok(()) => 0,
+        Err(c) => c.as_neg_i32(),
+    }
+}
+
+/// Counts the call, runs `f` on the guest memory and the services, then hands
+/// its bytes to the guest.
+fn with_result(
+    caller: &mut C<'_>,
+    import: &'static str,
+    f: impl FnOnce(&[u8], &crate::services::Services) -> Result<Vec<u8>, Code>,
+) -> R<i64> {
+    if let Err(c) = caller.data_mut().enter() {
+        return Ok(c.as_neg_i64());
+    }
+    let memory = caller.data().memory()?;
+    let (mem, state) = memory.data_and_store_mut(&mut *caller);
+    match f(mem, &state.services) {
+        Ok(data) => give(caller, data, import),
+        Err(c) => Ok(c.as_neg_i64()),
+    }
+}
+
+/// Counts the call and runs `f`, which returns `0` or `-code`.
+fn with_status(
+    caller: &mut C<'_>,
+    f: impl FnOnce(&mut [u8], &crate::services::Services) -> Result<(), Code>,
+) -> R<i32> {
+    if let Err(c) = caller.data_mut().enter() {
+        return Ok(c.as_neg_i32());
+    }
+    let memory = caller.data().memory()?;
+    let (mem, state) = memory.data_and_store_mut(&mut *caller);
+    Ok(code32(f(mem, &state.services)))
+}
+
+/// A contract violation naming the import and the bad buffer.
+fn outside(import: &str, ptr: i32, len: i32, mem_len: usize) -> wasmi::Error {
+    fatal(Error::contract(format!(
+        "{import}: ({}, {}) is outside the {mem_len}-byte memory",
+        ptr as u32, len as u32
+    )))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HttpRequestJson {
+    method: String,
+    url: String,
+    #[serde(default)]
+    headers: BTreeMap<crate::manifest::StrKey, String>,
+    #[serde(default)]
+    body: Option<String>,
+}
+
+#[derive(Serialize)]
+struct HttpResponseJson<'a> {
+    status: u16,
+    headers: BTreeMap<&'a str, String>,
+    body: String,
+}
+
+fn b64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::STANDARD
+}
+
+fn to_json<T: Serialize>(value: &T, estimate: usize) -> Result<Vec<u8>, Code> {
+    let mut buf = vec![0u8; estimate.max(64)];
+    loop {
+        match serde_json_core::to_slice(value, &mut buf) {
+            Ok(n) => {
+                buf.truncate(n);
+                return Ok(buf);
+            }
+            Err(serde_json_core::ser::Error::BufferFull) if buf.len() < 64 << 20 => {
+                let n = buf.len() * 2;
+                buf.resize(n, 0);
+            }
+            Err(_) => return Err(Code::Internal),
+        }
+    }
+}
+
+/// `http_request`: the JSON request decoded, the service called, the response
+/// encoded as JSON with a base64 body.
+fn http(raw: &[u8], s: &crate::services::Services) -> Result<Vec<u8>, Code> {
+    let mut scratch = vec![0u8; raw.len()];
+    let (req, _): (HttpRequestJson, usize) =
+        serde_json_core::from_slice_escaped(raw, &mut scratch).map_err(|_| Code::InvalidInput)?;
+    let body = match &req.body {
+        None => Vec::new(),
+        Some(b) => b64().decode(b).map_err(|_| Code::InvalidInput)?,
+    };
+    let resp = s.http_request(HttpCall {
+        method: req.method,
+        url: req.url,
+        headers: req.headers.into_iter().map(|(k, v)| (k.0, v)).collect(),
+        body,
+    })?;
+    let mut headers: BTreeMap<&str, String> = BTreeMap::new();
+    for (k, v) in &resp.headers {
+        headers
+            .entry(k.as_str())
+            .and_modify(|old| {
+                old.push_str(", ");
+                old.push_str(v);
+            })
+            .or_insert_with(|| v.clone());
+    }
+    let json = HttpResponseJson {
+        status: resp.status,
+        headers,
+        body: b64().encode(&resp.body),
+    };
+    let estimate = json.body.len()
+        + resp
+            .headers
+            .iter()
+            .map(|(k, v)| (k.len() + v.len()) * 6 + 8)
+            .sum::<usize>()
+        + 64;
+    to_json(&json, estimate)
+}
+
+pub(crate) fn define(l: &mut Linker<HostState>) -> Result<(), wasmi::errors::LinkerError> {
+    l.func_wrap(
+        MODULE,
+        "log",
+        |mut c: C<'_>, level: i32, ptr: i32, len: i32| -> R<()> {
+            let _ = c.data_mut().enter();
+            let level = Level::from_i32(level)
+                .ok_or_else(|| fatal(Error::contract(format!("log: level {level} is not 0-4"))))?;
+            let memory = c.data().memory()?;
+            let (mem, state) = memory.data_and_store_mut(&mut c);
+            let range = guest_range(mem.len(), ptr, len)
+                .ok_or_else(|| outside("log", ptr, len, mem.len()))?;
+            // A log line that cannot be delivered is dropped: `log` has no result.
+            let _ = state.services.log(level, &mem[range]);
+            Ok(())
+        },
+    )?;
+    l.func_wrap(
+        MODULE,
+        "set_error",
+        |mut c: C<'_>, ptr: i32, len: i32| -> R<()> {
+            let _ = c.data_mut().enter();
+            let memory = c.data().memory()?;
+            let (mem, state) = memory.data_and_store_mut(&mut c);
+            let range = guest_range(mem.len(), ptr, len)
+                .ok_or_else(|| outside("set_error", ptr, len, mem.len()))?;
+            let cap = state.services.limits.max_error_message_bytes as usize;
+            let bytes = &mem[range];
+            let bytes = &bytes[..bytes.len().min(cap)];
+            state.error_message = Some(String::from_utf8_lossy(bytes).into_owned());
+            Ok(())
+        },
+    )?;
+    l.func_wrap(
+        MODULE,
+        "config_get",
+        |mut c: C<'_>, ptr: i32, len: i32| -> R<i64> {
+            with_result(&mut c, "config_get", |mem, s| {
+                let key = str_at(mem, ptr, len, s.limits.max_config_bytes)?;
+                Ok(s.config_get(key)?.as_bytes().to_vec())
+            })
+        },
+    )?;
+    l.func_wrap(MODULE, "clock_now", |mut c: C<'_>, clock: i32| -> R<i64> {
+        if let Err(code) = c.data_mut().enter() {
+            return Ok(code.as_neg_i64());
+        }
+        let id = match clock {
+            0 => ClockId::Wall,
+            1 => ClockId::Monotonic,
+            _ => return Ok(Code::InvalidInput.as_neg_i64()),
+        };
+        Ok(match c.data().services.clock_now(id) {
+            Ok(ns) => ns.min(i64::MAX as u64) as i64,
+            Err(code) => code.as_neg_i64(),
+        })
+    })?;
+    l.func_wrap(
+        MODULE,
+        "random_fill",
+        |mut c: C<'_>, ptr: i32, len: i32| -> R<i32> {
+            with_status(&mut c, |mem, s| {
+                if len as u32 > s.limits.max_random_bytes {
+                    return Err(Code::Limit);
+                }
+                let range = guest_range(mem.len(), ptr, len).ok_or(Code::InvalidInput)?;
+                s.random_fill(&mut mem[range])
+            })
+        },
+    )?;
+    l.func_wrap(
+        MODULE,
+        "kv_get",
+        |mut c: C<'_>, ptr: i32, len: i32| -> R<i64> {
+            with_result(&mut c, "kv_get", |mem, s| {
+                s.kv_get(str_at(mem, ptr, len, s.limits.max_kv_key_bytes)?)
+            })
+        },
+    )?;
+    l.func_wrap(
+        MODULE,
+        "kv_set",
+        |mut c: C<'_>, kp: i32, kl: i32, vp: i32, vl: i32| -> R<i32> {
+            with_status(&mut c, |mem, s| {
+                let key = str_at(mem, kp, kl, s.limits.max_kv_key_bytes)?;
+                let value = bytes_at(mem, vp, vl, s.limits.max_kv_value_bytes)?;
+                s.kv_set(key, value)
+            })
+        },
+    )?;
+    l.func_wrap(
+        MODULE,
+        "kv_delete",
+        |mut c: C<'_>, ptr: i32, len: i32| -> R<i32> {
+            with_status(&mut c, |mem, s| {
+                s.kv_delete(str_at(mem, ptr, len, s.limits.max_kv_key_bytes)?)
+            })
+        },
+    )?;
+    l.func_wrap(
+        MODULE,
+        "emit",
+        |mut c: C<'_>, tp: i32, tl: i32, dp: i32, dl: i32| -> R<i32> {
+            with_status(&mut c, |mem, s| {
+                let topic = str_at(mem, tp, tl, s.limits.max_topic_bytes)?;
+                let data = bytes_at(mem, dp, dl, s.limits.max_emit_bytes)?;
+                s.emit(topic, data)
+            })
+        },
+    )?;
+    l.func_wrap(
+        MODULE,
+        "fs_read",
+        |mut c: C<'_>, ptr: i32, len: i32| -> R<i64> {
+            with_result(&mut c, "fs_read", |mem, s| {
+                s.fs_read(str_at(mem, ptr, len, s.limits.max_name_bytes)?)
+            })
+        },
+    )?;
+    l.func_wrap(
+        MODULE,
+        "fs_write",
+        |mut c: C<'_>, pp: i32, pl: i32, dp: i32, dl: i32| -> R<i32> {
+            with_status(&mut c, |mem, s| {
+                let path = str_at(mem, pp, pl, s.limits.max_name_bytes)?;
+                let data = bytes_at(mem, dp, dl, s.limits.max_host_result_bytes)?;
+                s.fs_write(path, data)
+            })
+        },
+    )?;
+    l.func_wrap(
+        MODULE,
+        "fs_list",
+        |mut c: C<'_>, ptr: i32, len: i32| -> R<i64> {
+            with_result(&mut c, "fs_list", |mem, s| {
+                let entries = s.fs_list(str_at(mem, ptr, len, s.limits.max_name_bytes)?)?;
+                let estimate = entries.iter().map(|e| e.name.len() * 6 + 48).sum::<usize>() + 2;
+                let json = to_json(&entries, estimate)?;
+                crate::services::capped(json.len(), s.limits.max_host_result_bytes)?;
+                Ok(json)
+            })
+        },
+    )?;
+    l.func_wrap(
+        MODULE,
+        "http_request",
+        |mut c: C<'_>, ptr: i32, len: i32| -> R<i64> {
+            with_result(&mut c, "http_request", |mem, s| {
+                let max = s.limits.max_host_result_bytes;
+                // The request carries its body in base64: allow for the 4/3 expansion.
+                let raw = bytes_at(mem, ptr, len, max.saturating_mul(4) / 3 + 64 * 1024)?;
+                http(raw, s)
+            })
+        },
+    )?;
+    l.func_wrap(
+        MODULE,
+        "env_get",
+        |mut c: C<'_>, ptr: i32, len: i32| -> R<i64> {
+            with_result(&mut c, "env_get", |mem, s| {
+                Ok(s.env_get(str_at(mem, ptr, len, s.limits.max_name_bytes)?)?
+                    .into_bytes())
+            })
+        },
+    )?;
+    l.func_wrap(
+        MODULE,
+        "secret_get",
+        |mut c: C<'_>, ptr: i32, len: i32| -> R<i64> {
+            with_result(&mut c, "secret_get", |mem, s| {
+                s.secret_get(str_at(mem, ptr, len, s.limits.max_name_bytes)?)
+            })
+        },
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packing_round_trips() {
+        assert_eq!(unpack(pack(0x1234, 0x10)), (0x1234, 0x10));
+        assert_eq!(unpack(pack(0x7fff_ffff, u32::MAX)), (0x7fff_ffff, u32::MAX));
+        assert!(pack(0x7fff_ffff, u32::MAX) >= 0);
+    }
+
+    #[test]
+    fn buffer_returning_imports_are_known() {
+        assert!(returns_buffer(MODULE, "kv_get"));
+        assert!(!returns_buffer(MODULE, "clock_now"));
+        assert!(!returns_buffer(MODULE, "kv_set"));
+        assert!(!returns_buffer("wasi_snapshot_preview1", "kv_get"));
+    }
+}

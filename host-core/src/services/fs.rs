@@ -1,0 +1,152 @@
+//! `fs:read:<path-glob>`, `fs:write:<path-glob>`: files beneath the operator's
+//! mapped directories, by guest path.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::{capped, Services};
+use crate::capability::Kind;
+use crate::error::Code;
+use crate::platform::{DirEntry, FileStat, Filesystem, FsError, OpenFile, OpenFlags, SetTime};
+use alloc::boxed::Box;
+
+/// Entries one directory listing may return.
+pub const MAX_LIST_ENTRIES: usize = 10_000;
+
+/// Normalises an absolute guest path: resolves `.` and `..`, collapses `//`.
+/// `..` above `/` is refused with `PERMISSION_DENIED`; relative paths and NUL bytes
+/// with `INVALID_INPUT`.
+pub fn normalize_guest_path(path: &str) -> Result<String, Code> {
+    if !path.starts_with('/') || path.contains('\0') || path.contains('\\') {
+        return Err(Code::InvalidInput);
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop().ok_or(Code::PermissionDenied)?;
+            }
+            p => parts.push(p),
+        }
+    }
+    let mut out = String::with_capacity(path.len());
+    for p in &parts {
+        out.push('/');
+        out.push_str(p);
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    Ok(out)
+}
+
+impl Services {
+    /// Normalises `path` and checks it against the grants of `kind`.
+    fn fs_path(&self, kind: Kind, path: &str) -> Result<(String, &dyn Filesystem), Code> {
+        capped(path.len(), self.limits.max_name_bytes)?;
+        let path = normalize_guest_path(path)?;
+        self.check(kind, &path)?;
+        let fs = self.platform.fs.as_deref().ok_or(Code::Unsupported)?;
+        Ok((path, fs))
+    }
+
+    /// The bytes of the file at guest `path` (capped by `max_host_result_bytes`).
+    pub fn fs_read(&self, path: &str) -> Result<Vec<u8>, Code> {
+        let (path, fs) = self.fs_path(Kind::FsRead, path)?;
+        fs.read(&path, self.limits.max_host_result_bytes as usize)
+    }
+
+    /// Creates or replaces the file at guest `path`.
+    pub fn fs_write(&self, path: &str, data: &[u8]) -> Result<(), Code> {
+        capped(data.len(), self.limits.max_host_result_bytes)?;
+        let (path, fs) = self.fs_path(Kind::FsWrite, path)?;
+        fs.write(&path, data)
+    }
+
+    /// The entries of the directory at guest `path`.
+    pub fn fs_list(&self, path: &str) -> Result<Vec<DirEntry>, Code> {
+        let (path, fs) = self.fs_path(Kind::FsRead, path)?;
+        fs.list(&path, MAX_LIST_ENTRIES)
+    }
+}
+
+/// The handle-based operations of WASI. The scope is checked on the normalised
+/// guest path: `fs:write` for anything that creates, changes or removes,
+/// `fs:read` otherwise.
+impl Services {
+    fn fs_at(&self, kind: Kind, path: &str) -> Result<&dyn Filesystem, FsError> {
+        capped(path.len(), self.limits.max_name_bytes)?;
+        self.check(kind, path)?;
+        Ok(self.platform.fs.as_deref().ok_or(Code::Unsupported)?)
+    }
+
+    /// Opens `path` (normalised).
+    pub fn fs_open(&self, path: &str, flags: OpenFlags) -> Result<Box<dyn OpenFile>, FsError> {
+        let kind = if flags.write || flags.create || flags.truncate || flags.append {
+            Kind::FsWrite
+        } else {
+            Kind::FsRead
+        };
+        if kind == Kind::FsWrite && flags.read {
+            self.check(Kind::FsRead, path)?;
+        }
+        self.fs_at(kind, path)?.open(path, flags)
+    }
+
+    /// Metadata of `path`.
+    pub fn fs_stat(&self, path: &str, follow: bool) -> Result<FileStat, FsError> {
+        self.fs_at(Kind::FsRead, path)?.stat(path, follow)
+    }
+
+    /// Changes the times of `path`.
+    pub fn fs_set_times(
+        &self,
+        path: &str,
+        follow: bool,
+        atim: SetTime,
+        mtim: SetTime,
+    ) -> Result<(), FsError> {
+        self.fs_at(Kind::FsWrite, path)?
+            .set_times(path, follow, atim, mtim)
+    }
+
+    /// Creates the directory `path`.
+    pub fn fs_create_dir(&self, path: &str) -> Result<(), FsError> {
+        self.fs_at(Kind::FsWrite, path)?.create_dir(path)
+    }
+
+    /// Removes the empty directory `path`.
+    pub fn fs_remove_dir(&self, path: &str) -> Result<(), FsError> {
+        self.fs_at(Kind::FsWrite, path)?.remove_dir(path)
+    }
+
+    /// Removes the file `path`.
+    pub fn fs_remove_file(&self, path: &str) -> Result<(), FsError> {
+        self.fs_at(Kind::FsWrite, path)?.remove_file(path)
+    }
+
+    /// Renames `from` to `to`.
+    pub fn fs_rename(&self, from: &str, to: &str) -> Result<(), FsError> {
+        self.fs_at(Kind::FsWrite, from)?;
+        self.fs_at(Kind::FsWrite, to)?.rename(from, to)
+    }
+
+    /// Links `to` to the file `from`. Writes through the new name change the file
+    /// at `from`, so both need `fs:write`.
+    pub fn fs_hard_link(&self, from: &str, to: &str, follow: bool) -> Result<(), FsError> {
+        self.fs_at(Kind::FsWrite, from)?;
+        self.fs_at(Kind::FsWrite, to)?.hard_link(from, to, follow)
+    }
+
+    /// Creates the symbolic link `path` with text `target`.
+    pub fn fs_symlink(&self, target: &str, path: &str) -> Result<(), FsError> {
+        capped(target.len(), self.limits.max_name_bytes)?;
+        self.fs_at(Kind::FsWrite, path)?.symlink(target, path)
+    }
+
+    /// The text of the symbolic link `path`.
+    pub fn fs_read_link(&self, path: &str) -> Result<String, FsError> {
+        self.fs_at(Kind::FsRead, path)?.read_link(path)
+    }
+}

@@ -1,0 +1,157 @@
+//! `net:outbound:<host-glob>[:<port>]`: outbound HTTP through the platform, with
+//! the private-address guard (`net:outbound:private`) and every redirect hop
+//! checked like the first.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use super::{capped, Services};
+use crate::capability::Kind;
+use crate::error::Code;
+use crate::platform::{HttpRequest, HttpResponse, NetPolicy};
+
+/// An HTTP request as a profile decoded it from the guest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HttpCall {
+    /// Method (any case; sent upper-case).
+    pub method: String,
+    /// `http://` or `https://` URL.
+    pub url: String,
+    /// Headers in order.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+/// Parses `scheme://host[:port]/path?query` into `(scheme, host, port, path)`:
+/// scheme `http`/`https` only, host lower-cased without brackets or a trailing dot,
+/// port defaulted from the scheme, fragment dropped. Userinfo and percent-encoded
+/// hosts are refused (classic ways to smuggle a different host past a naive
+/// check). A platform following a redirect parses the `Location` with this too, so
+/// every hop is checked the same way.
+pub fn parse_url(url: &str) -> Result<(String, String, u16, String), Code> {
+    let (scheme, rest) = url.split_once("://").ok_or(Code::InvalidInput)?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "http" => 80,
+        "https" => 443,
+        _ => return Err(Code::InvalidInput),
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    if authority.contains('@') || authority.is_empty() || authority.contains(['\\', ' ', '%']) {
+        return Err(Code::InvalidInput);
+    }
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (h, after) = v6.split_once(']').ok_or(Code::InvalidInput)?;
+        match after {
+            "" => (h, default_port),
+            p => (
+                h,
+                p.strip_prefix(':')
+                    .ok_or(Code::InvalidInput)?
+                    .parse()
+                    .map_err(|_| Code::InvalidInput)?,
+            ),
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, p.parse().map_err(|_| Code::InvalidInput)?),
+            None => (authority, default_port),
+        }
+    };
+    if host.is_empty() || port == 0 {
+        return Err(Code::InvalidInput);
+    }
+    let path = path.split('#').next().unwrap_or("");
+    let path = if path.is_empty() {
+        "/".to_string()
+    } else if path.starts_with('?') {
+        format!("/{path}")
+    } else {
+        path.to_string()
+    };
+    Ok((
+        scheme,
+        host.trim_end_matches('.').to_ascii_lowercase(),
+        port,
+        path,
+    ))
+}
+
+/// The grants as the platform sees them while following redirects.
+struct Policy<'a>(&'a Services);
+
+impl NetPolicy for Policy<'_> {
+    fn allows(&self, host: &str, port: u16) -> bool {
+        if self.0.grants.allows_net(host, port) {
+            return true;
+        }
+        let _ = self.0.deny(Kind::NetOutbound, &format!("{host}:{port}"));
+        false
+    }
+
+    fn private_allowed(&self) -> bool {
+        self.0.grants.has_kind(Kind::NetPrivate)
+    }
+}
+
+impl Services {
+    /// Performs `call`; the response body is capped by `max_host_result_bytes`.
+    pub fn http_request(&self, call: HttpCall) -> Result<HttpResponse, Code> {
+        let max = self.limits.max_host_result_bytes;
+        capped(call.body.len(), max)?;
+        let (scheme, host, port, path) = parse_url(&call.url)?;
+        if !self.grants.allows_net(&host, port) {
+            self.deny(Kind::NetOutbound, &format!("{host}:{port}"))?;
+        }
+        let method = call.method.to_ascii_uppercase();
+        if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(Code::InvalidInput);
+        }
+        let request = HttpRequest {
+            method,
+            url: call.url,
+            scheme,
+            host,
+            port,
+            path,
+            headers: call.headers,
+            body: call.body,
+        };
+        let http = self.platform.http.as_ref().ok_or(Code::Unsupported)?;
+        let resp = http.request(&request, &Policy(self), max as usize)?;
+        capped(resp.body.len(), max)?;
+        Ok(resp)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_parse_strictly() {
+        assert_eq!(
+            parse_url("http://Example.com:8080/a?b=1#frag").unwrap(),
+            ("http".into(), "example.com".into(), 8080, "/a?b=1".into())
+        );
+        assert_eq!(parse_url("https://[::1]/").unwrap().1, "::1");
+        assert_eq!(
+            parse_url("https://x.org").unwrap(),
+            ("https".into(), "x.org".into(), 443, "/".into())
+        );
+        for bad in [
+            "ftp://x",
+            "http://user@evil.com/",
+            "http://",
+            "http://h:0/",
+            "http://h:99999/",
+            "nohost",
+            "http://a%2eb/",
+        ] {
+            assert_eq!(parse_url(bad), Err(Code::InvalidInput), "{bad}");
+        }
+    }
+}
