@@ -404,6 +404,28 @@ impl Grants {
         })
     }
 
+    /// Whether a grant of `kind` allows every path beneath directory `dir`
+    /// (itself included): its scope is `**`, `/**`, or `<prefix>/**` with `dir`
+    /// at or beneath `<prefix>`.
+    pub fn covers_tree(&self, kind: Kind, dir: &str) -> bool {
+        self.items.iter().any(|c| {
+            if c.kind != kind {
+                return false;
+            }
+            let Some(prefix) = c.scope.strip_suffix("/**") else {
+                return c.scope == "**";
+            };
+            if prefix.contains(['*', '?', '[', '{']) {
+                return false;
+            }
+            prefix.is_empty()
+                || dir == prefix
+                || dir
+                    .strip_prefix(prefix)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+    }
+
     /// Whether some grant covers `required` (manifest requirements).
     pub fn covers(&self, required: &Capability) -> bool {
         self.items.iter().any(|c| c.covers(required))
@@ -414,6 +436,21 @@ impl Grants {
 mod tests {
     use super::*;
     use alloc::string::ToString;
+
+    #[test]
+    fn whole_trees_are_covered_only_by_recursive_scopes() {
+        let g = Grants::from_strs(["fs:read:/data/**", "fs:write:/data/out/*"]).unwrap();
+        assert!(g.covers_tree(Kind::FsRead, "/data"));
+        assert!(g.covers_tree(Kind::FsRead, "/data/sub"));
+        assert!(!g.covers_tree(Kind::FsRead, "/database"));
+        assert!(!g.covers_tree(Kind::FsRead, "/"));
+        assert!(!g.covers_tree(Kind::FsWrite, "/data/out"));
+        let all = Grants::from_strs(["fs:write:/**"]).unwrap();
+        assert!(all.covers_tree(Kind::FsWrite, "/"));
+        assert!(all.covers_tree(Kind::FsWrite, "/x"));
+        let wild = Grants::from_strs(["fs:read:/d*/**"]).unwrap();
+        assert!(!wild.covers_tree(Kind::FsRead, "/data"));
+    }
 
     #[test]
     fn parses_every_kind_and_prints_it_back() {

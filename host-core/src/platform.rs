@@ -325,6 +325,14 @@ pub trait Filesystem: Send + Sync {
     /// The directory's entries; `LIMIT` when more than `max_entries`.
     fn list(&self, path: &str, max_entries: usize) -> Result<Vec<DirEntry>, Code>;
 
+    /// The guest path of the mapping that holds `path` (`None` when the platform
+    /// has no mappings, or none holds it). The core lets WASI operations, which
+    /// follow symbolic links within a mapping, through only when a grant covers
+    /// that whole mapping, so a link cannot carry them out of a narrower scope.
+    fn mount_point(&self, _path: &str) -> Option<String> {
+        None
+    }
+
     /// Opens a file or directory.
     fn open(&self, _path: &str, _flags: OpenFlags) -> Result<Box<dyn OpenFile>, FsError> {
         Err(FsError::Code(Code::Unsupported))

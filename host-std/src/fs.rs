@@ -587,6 +587,10 @@ impl StdFs {
 }
 
 impl Filesystem for StdFs {
+    fn mount_point(&self, path: &str) -> Option<String> {
+        self.resolve(path).ok().map(|(o, _)| o.mount.guest.clone())
+    }
+
     fn read(&self, path: &str, max: usize) -> Result<Vec<u8>, Code> {
         let (m, rel) = self.resolve(path)?;
         if rel.is_empty() {

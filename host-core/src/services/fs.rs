@@ -78,7 +78,17 @@ impl Services {
     fn fs_at(&self, kind: Kind, path: &str) -> Result<&dyn Filesystem, FsError> {
         capped(path.len(), self.limits.max_name_bytes)?;
         self.check(kind, path)?;
-        Ok(self.platform.fs.as_deref().ok_or(Code::Unsupported)?)
+        let fs = self.platform.fs.as_deref().ok_or(Code::Unsupported)?;
+        // These operations follow symbolic links within a mapping: a scope
+        // narrower than the mapping could be left through a link, so it does not
+        // admit them (contract v1's whole-file imports follow no link and honour
+        // any scope).
+        if let Some(mount) = fs.mount_point(path) {
+            if !self.grants.covers_tree(kind, &mount) {
+                self.deny(kind, path)?;
+            }
+        }
+        Ok(fs)
     }
 
     /// Opens `path` (normalised).
