@@ -69,6 +69,7 @@ pub mod platform;
 pub mod profiles;
 mod runtime;
 pub mod services;
+mod start;
 mod state;
 
 /// The wasmi dispatcher of this build: `"tail-call"` or `"portable"` (see "Dispatch"

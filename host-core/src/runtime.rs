@@ -349,7 +349,11 @@ impl Runtime {
         // effective limits, so run those without parsing the module again.
         info.check(&limits)?;
         check_exports(&info, &manifest)?;
-        let compile = || Module::new(&self.engine, wasm).map_err(map_compile_error);
+        // A start function is moved to an export so it runs in fuel slices
+        // (crate::start); the digest and every check above saw the original.
+        let detached = crate::start::detach(wasm);
+        let code: &[u8] = detached.as_ref().map_or(wasm, |(bytes, _)| bytes);
+        let compile = || Module::new(&self.engine, code).map_err(map_compile_error);
         let module = match &cfg.cache {
             None => compile()?,
             Some(cache) => {
@@ -362,6 +366,7 @@ impl Runtime {
                 }
             }
         };
+        let start_export = detached.map(|(_, name)| name);
         let mut config = manifest.config.clone();
         for (k, v) in cfg.config {
             config.insert(k, v);
@@ -384,6 +389,7 @@ impl Runtime {
                 info,
                 manifest: manifest.clone(),
                 digest,
+                start_export,
                 services: Arc::new(Services {
                     name: manifest.name,
                     grants: cfg.grants,
@@ -468,6 +474,8 @@ struct PluginInner {
     manifest: Manifest,
     digest: Digest,
     services: Arc<Services>,
+    /// The export the module's start function was moved to, if it had one.
+    start_export: Option<String>,
 }
 
 /// A compiled, checked plugin. Cheap to clone; instantiate it as often as needed.
@@ -591,6 +599,16 @@ impl Live {
             .ok();
         store.data_mut().memory = Some(memory);
         store.data_mut().alloc = alloc;
+        // The start function and `_initialize` share the budget of one call.
+        if let Some(name) = &p.start_export {
+            let start = instance
+                .get_typed_func::<(), ()>(&store, name)
+                .map_err(|_| Error::Host {
+                    reason: "the relocated start function is missing".into(),
+                })?;
+            let call = start.call_resumable(&mut store, ());
+            drive(&mut store, call, budget, hook, "the start function")?;
+        }
         if let Ok(init) = instance.get_typed_func::<(), ()>(&store, "_initialize") {
             let call = init.call_resumable(&mut store, ());
             drive(&mut store, call, budget, hook, "_initialize")?;
