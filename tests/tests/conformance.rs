@@ -3,6 +3,7 @@
 //! platform with the board's services (log, clock, random, events, KV; no
 //! filesystem, HTTP, environment or secrets).
 
+use caplet_core::platform::Level;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -72,8 +73,20 @@ fn every_case_passes_with_the_board_profile() {
     );
     // The services saw what the cases did.
     let lines = log.lines();
-    assert_eq!(lines.len(), 5, "{lines:?}");
-    assert!(lines
+    assert_eq!(lines.len(), 7, "{lines:?}");
+    // The WASI command's stdout and stderr, on a host without standard streams.
+    assert_eq!(
+        lines[..2],
+        [
+            (
+                "plugin".to_string(),
+                Level::Info,
+                "hello from wasi".to_string()
+            ),
+            ("plugin".to_string(), Level::Warn, "20".to_string()),
+        ]
+    );
+    assert!(lines[2..]
         .iter()
         .all(|(p, _, m)| p == "logger" && m == "conformance: five levels"));
     assert_eq!(

@@ -105,8 +105,26 @@ fn is_contract_violation(e: &Error) -> bool {
     matches!(e, Error::ContractViolation { .. })
 }
 
+fn is_exit_2(e: &Error) -> bool {
+    matches!(e, Error::Exit { code: 2 })
+}
+
 /// The conformance cases, in the order hosts run them.
 pub static CASES: &[Case] = &[
+    // ---- a WASI preview 1 command without a filesystem: args, environ, clocks,
+    // random, stdout/stderr to the log sink, proc_exit ----
+    Case {
+        name: "wasi_command",
+        source: Source::Module("wasi_command.wat"),
+        grants: &["clock", "random", "stdio"],
+        wasi_args: &["wasi_command", "x"],
+        steps: &[typed(
+            "_start",
+            &[],
+            Expect::Fails(is_exit_2, "proc_exit(2): argc of [wasi_command, x]"),
+        )],
+        ..Case::BASE
+    },
     // ---- the contract on well-behaved plugins ----
     Case {
         name: "echo",

@@ -22,6 +22,7 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use caplet_core::profiles::wasi::WasiConfig;
 use caplet_core::{
     Code, Digest, EngineLimits, Error, Grants, Limits, Platform, Plugin, PluginConfig, Runtime,
     Value,
@@ -144,6 +145,8 @@ pub struct Case {
     pub load_error: Option<Expect>,
     /// Calls made in order on one instance.
     pub steps: &'static [Step],
+    /// `argv` of a WASI command (empty for other plugins).
+    pub wasi_args: &'static [&'static str],
 }
 
 impl Case {
@@ -157,6 +160,7 @@ impl Case {
         compile_budget: None,
         load_error: None,
         steps: &[],
+        wasi_args: &[],
     };
 }
 
@@ -303,6 +307,10 @@ pub fn run_case(
             limits,
             config,
             platform: platform.clone(),
+            wasi: WasiConfig {
+                args: case.wasi_args.iter().map(|a| String::from(*a)).collect(),
+                preopens: Vec::new(),
+            },
             ..Default::default()
         },
     );

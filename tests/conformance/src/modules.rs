@@ -15,4 +15,5 @@ pub const MODULES: &[&str] = &[
     "spin.wat",
     "deep_recursion.wat",
     "big_memory.wat",
+    "wasi_command.wat",
 ];
