@@ -68,6 +68,12 @@ for entry in "${boards[@]}"; do
       result="FAIL (no figures)"; failed=1
       arena=0; arena_peak=0; stack_peak=0; modules=0
     fi
+    # Boards run the portable dispatcher: the tail-call one overflows the native
+    # stack where LLVM does not emit the tail calls (riscv32, size-optimised code).
+    if ! grep -q "dispatch=portable" "$log"; then
+      echo "error: $board $image does not report the portable dispatcher" >&2
+      result="FAIL (dispatcher)"; failed=1
+    fi
     static_ram=$(( ram - arena ))
     printf '%s %s: %s; flash %s (runtime %s + modules %s); RAM %s (arena %s, peak %s; static beside arena %s); stack peak %s\n' \
       "$board" "$image" "$result" "$(kib $flash)" "$(kib $((flash - modules)))" "$(kib $modules)" "$(kib $ram)" \

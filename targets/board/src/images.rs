@@ -26,12 +26,13 @@ pub fn conformance<T: Ticks + 'static>(ticks: T, seed: u64, stack: Stack) -> boo
     let at_start = ARENA.used();
     let summary = crate::conformance::run(&platform, &stack);
     defmt::println!(
-        "figures: arena_bytes={=usize} arena_peak={=usize} arena_at_start={=usize} stack_peak={=usize} embedded_modules={=usize}",
+        "figures: arena_bytes={=usize} arena_peak={=usize} arena_at_start={=usize} stack_peak={=usize} embedded_modules={=usize} dispatch={=str}",
         ARENA_BYTES,
         summary.arena_peak,
         at_start,
         summary.stack_peak,
-        ALL.iter().map(|m| m.bytes.len()).sum::<usize>()
+        ALL.iter().map(|m| m.bytes.len()).sum::<usize>(),
+        caplet_core::DISPATCH
     );
     defmt::println!(
         "conformance: {=u32} passed, {=u32} failed",
@@ -105,11 +106,12 @@ pub fn minimal<T: Ticks>(ticks: T, stack: Stack) -> bool {
         }
     };
     defmt::println!(
-        "figures: arena_bytes={=usize} arena_peak={=usize} arena_at_start=0 stack_peak={=usize} embedded_modules={=usize}",
+        "figures: arena_bytes={=usize} arena_peak={=usize} arena_at_start=0 stack_peak={=usize} embedded_modules={=usize} dispatch={=str}",
         ARENA_BYTES,
         ARENA.peak(),
         stack.peak(),
-        ECHO.bytes.len()
+        ECHO.bytes.len(),
+        caplet_core::DISPATCH
     );
     ok
 }

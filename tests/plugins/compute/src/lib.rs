@@ -2,7 +2,8 @@
 //!
 //! Entry points: `primes` (decimal `n` in, count of primes below `n` out)
 //! and `sha256` (lowercase hex SHA-256 of the input).
-//! Typed exports: `count_primes(n: i32) -> i32`, `fib(n: i32) -> i64`.
+//! Typed exports: `count_primes(n: i32) -> i32`, `fib(n: i32) -> i64`,
+//! `depth(n: i32) -> i32` (recurses `n` levels, returns `n`).
 
 use caplet_guest::Error;
 pub use fixture_common::count_primes_below;
@@ -60,4 +61,14 @@ pub extern "C" fn count_primes(n: i32) -> i32 {
 #[no_mangle]
 pub extern "C" fn fib(n: i32) -> i64 {
     fibonacci(n)
+}
+
+/// Typed export: recurses `n` levels (not a tail call) and returns `n`: deep wasm
+/// recursion for the interpreter's call stack, not the guest's shadow stack.
+#[no_mangle]
+pub extern "C" fn depth(n: i32) -> i32 {
+    if core::hint::black_box(n) <= 0 {
+        return 0;
+    }
+    depth(core::hint::black_box(n - 1)) + 1
 }
