@@ -176,6 +176,19 @@ pub struct ModuleInfo {
     pub has_start: bool,
 }
 
+/// `a + b`, or a refusal naming what overflowed (a module cannot declare more than
+/// 2^32 of anything without lying).
+fn add32(a: u32, b: u32, what: &str) -> Result<u32, Error> {
+    a.checked_add(b)
+        .ok_or_else(|| Error::too_large(format!("module declares more than 2^32 {what}")))
+}
+
+/// `a + b` for 64-bit totals, or a refusal naming what overflowed.
+fn add64(a: u64, b: u64, what: &str) -> Result<u64, Error> {
+    a.checked_add(b)
+        .ok_or_else(|| Error::too_large(format!("module declares more than 2^64 {what}")))
+}
+
 impl ModuleInfo {
     /// Scans `wasm`, refusing it when it exceeds `limits` (size, counts, memory minimum,
     /// compile estimate). Only section headers and signatures are read.
@@ -242,12 +255,13 @@ impl ModuleInfo {
                                 ItemKind::Memory
                             }
                             TypeRef::Table(t) => {
-                                info.tables += 1;
-                                info.table_min_elements += t.initial;
+                                info.tables = add32(info.tables, 1, "tables")?;
+                                info.table_min_elements =
+                                    add64(info.table_min_elements, t.initial, "table elements")?;
                                 ItemKind::Table
                             }
                             TypeRef::Global(_) => {
-                                info.globals += 1;
+                                info.globals = add32(info.globals, 1, "globals")?;
                                 ItemKind::Global
                             }
                             _ => ItemKind::Other,
@@ -272,8 +286,9 @@ impl ModuleInfo {
                 Payload::TableSection(r) => {
                     for t in r {
                         let t = t.map_err(bad)?;
-                        info.tables += 1;
-                        info.table_min_elements += t.ty.initial;
+                        info.tables = add32(info.tables, 1, "tables")?;
+                        info.table_min_elements =
+                            add64(info.table_min_elements, t.ty.initial, "table elements")?;
                     }
                 }
                 Payload::MemorySection(r) => {
@@ -286,7 +301,7 @@ impl ModuleInfo {
                     }
                 }
                 Payload::GlobalSection(r) => {
-                    info.globals += r.count();
+                    info.globals = add32(info.globals, r.count(), "globals")?;
                     count("globals", info.globals, limits.max_globals)?;
                 }
                 Payload::ExportSection(r) => {
@@ -321,7 +336,8 @@ impl ModuleInfo {
                     count("data segments", r.count(), limits.max_data_segments)?;
                     info.data_segments = r.count();
                     for d in r {
-                        info.data_bytes += d.map_err(bad)?.data.len() as u64;
+                        let len = d.map_err(bad)?.data.len() as u64;
+                        info.data_bytes = add64(info.data_bytes, len, "data bytes")?;
                     }
                 }
                 Payload::CodeSectionStart { size, count: n, .. } => {
@@ -388,15 +404,24 @@ impl ModuleInfo {
     /// peak, and the firmware's conformance run fails if any
     /// measured peak exceeds it (`targets/qemu-test.sh`).
     pub fn compile_estimate(&self) -> u64 {
-        8 * 1024
-            + self.size as u64
-            + self.code_bytes * 4
-            + u64::from(self.functions) * 128
-            + u64::from(self.types) * 64
-            + u64::from(self.globals) * 32
-            + (self.imports.len() + self.exports.len()) as u64 * 96
-            + self.data_bytes
-            + u64::from(self.data_segments + self.element_segments) * 64
+        // Saturating throughout: a module whose numbers would overflow needs more
+        // than any budget, and is refused for it.
+        let items = (self.imports.len() as u64).saturating_add(self.exports.len() as u64);
+        let segments =
+            u64::from(self.data_segments).saturating_add(u64::from(self.element_segments));
+        [
+            8 * 1024,
+            self.size as u64,
+            self.code_bytes.saturating_mul(4),
+            u64::from(self.functions).saturating_mul(128),
+            u64::from(self.types).saturating_mul(64),
+            u64::from(self.globals).saturating_mul(32),
+            items.saturating_mul(96),
+            self.data_bytes,
+            segments.saturating_mul(64),
+        ]
+        .into_iter()
+        .fold(0u64, u64::saturating_add)
     }
 
     /// The embedded manifest bytes, if any.
@@ -420,5 +445,80 @@ impl ModuleInfo {
             }
             _ => None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A module of raw sections (id, contents), for counts no assembler writes.
+    fn module(sections: &[(u8, &[u8])]) -> Vec<u8> {
+        let mut m = b"\0asm\x01\0\0\0".to_vec();
+        for (id, body) in sections {
+            m.push(*id);
+            let mut n = body.len();
+            loop {
+                let b = (n & 0x7f) as u8;
+                n >>= 7;
+                m.push(if n == 0 { b } else { b | 0x80 });
+                if n == 0 {
+                    break;
+                }
+            }
+            m.extend_from_slice(body);
+        }
+        m
+    }
+
+    fn generous() -> Limits {
+        Limits {
+            max_globals: u32::MAX,
+            max_tables: u32::MAX,
+            table_elements: u32::MAX,
+            ..Limits::default()
+        }
+    }
+
+    #[test]
+    fn an_imported_global_plus_a_global_count_of_u32_max_is_refused_not_wrapped() {
+        let wasm = module(&[
+            // one imported global `m.g: i32`
+            (2, &[1, 1, b'm', 1, b'g', 3, 0x7f, 0]),
+            // a global section claiming 0xFFFFFFFF globals
+            (6, &[0xff, 0xff, 0xff, 0xff, 0x0f]),
+        ]);
+        let e = ModuleInfo::scan(&wasm, &generous()).unwrap_err();
+        assert!(
+            matches!(&e, Error::ModuleTooLarge { reason } if reason.contains("2^32 globals")),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn two_table64_tables_with_huge_minimums_are_refused_not_wrapped() {
+        let min = [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]; // 2^63
+        let mut tables = alloc::vec![2u8];
+        for _ in 0..2 {
+            tables.extend_from_slice(&[0x70, 0x04]);
+            tables.extend_from_slice(&min);
+        }
+        let wasm = module(&[(4, &tables)]);
+        let e = ModuleInfo::scan(&wasm, &generous()).unwrap_err();
+        assert!(
+            matches!(&e, Error::ModuleTooLarge { reason } if reason.contains("table elements")),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_compile_estimate_saturates() {
+        let info = ModuleInfo {
+            code_bytes: u64::MAX,
+            data_bytes: u64::MAX,
+            functions: u32::MAX,
+            ..Default::default()
+        };
+        assert_eq!(info.compile_estimate(), u64::MAX);
     }
 }
