@@ -187,9 +187,27 @@ impl Capability {
                 }
                 return match kind {
                     Kind::NetOutbound => {
+                        let bracketed = scope.starts_with('[');
                         let (host, port) = split_host_port(scope).map_err(bad)?;
                         if host.is_empty() {
                             return Err(bad("empty host pattern"));
+                        }
+                        // One text, one capability: a `:` in an unbracketed host
+                        // would make `host:port` ambiguous, and a host named
+                        // `private` would print as the private-address grant.
+                        if !bracketed && host.contains(':') {
+                            return Err(bad(
+                                "an IPv6 host goes in brackets (`net:outbound:[::1]:443`)",
+                            ));
+                        }
+                        if bracketed && (host.contains(['[', ']']) || !host.contains(':')) {
+                            return Err(bad("brackets hold an IPv6 address pattern only"));
+                        }
+                        if host.eq_ignore_ascii_case("private") && port == Port::Any {
+                            return Err(bad(
+                                "`private` is reserved: the private-address grant is \
+                                 `net:outbound:private`, in lower case",
+                            ));
                         }
                         Ok(Capability {
                             kind,
@@ -287,7 +305,11 @@ impl fmt::Display for Capability {
         if !self.kind.is_scoped() {
             return f.write_str(self.kind.prefix());
         }
-        write!(f, "{}:{}", self.kind.prefix(), self.scope)?;
+        if self.kind == Kind::NetOutbound && self.scope.contains(':') {
+            write!(f, "{}:[{}]", self.kind.prefix(), self.scope)?;
+        } else {
+            write!(f, "{}:{}", self.kind.prefix(), self.scope)?;
+        }
         if let Port::Exactly(p) = self.port {
             write!(f, ":{p}")?;
         }
@@ -438,6 +460,36 @@ mod tests {
     use alloc::string::ToString;
 
     #[test]
+    fn capabilities_survive_display_and_parse() {
+        for (text, shown) in [
+            ("net:outbound:[::1]", "net:outbound:[::1]"),
+            ("net:outbound:[::1]:443", "net:outbound:[::1]:443"),
+            ("net:outbound:[fe80::*]:*", "net:outbound:[fe80::*]"),
+            ("net:outbound:private", "net:outbound:private"),
+            ("net:outbound:private:443", "net:outbound:private:443"),
+            ("net:outbound:API.example.com:443", "net:outbound:api.example.com:443"),
+        ] {
+            let c = Capability::parse(text).unwrap();
+            assert_eq!(c.to_string(), shown, "{text}");
+            assert_eq!(Capability::parse(shown).unwrap(), c, "{text}");
+        }
+    }
+
+    #[test]
+    fn ambiguous_network_grants_are_refused() {
+        for text in [
+            "net:outbound:*:*:*",
+            "net:outbound:::1",
+            "net:outbound:PRIVATE",
+            "net:outbound:Private",
+            "net:outbound:[example.com]",
+            "net:outbound:[[::1]]",
+        ] {
+            assert!(Capability::parse(text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
     fn whole_trees_are_covered_only_by_recursive_scopes() {
         let g = Grants::from_strs(["fs:read:/data/**", "fs:write:/data/out/*"]).unwrap();
         assert!(g.covers_tree(Kind::FsRead, "/data"));
@@ -468,13 +520,30 @@ mod tests {
             "net:outbound:private",
             "env:APP_*",
             "secrets:read:db-*",
+            "stdio",
         ] {
             let cap = Capability::parse(text).unwrap();
-            let back = cap.to_string();
-            if text.contains('[') {
-                assert_eq!(back, "net:outbound:::1:8080");
-            } else {
-                assert_eq!(back, text);
+            assert_eq!(cap.to_string(), text);
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever text parses, its display parses back to the same capability
+        /// and displays the same: a refusal's text can be granted as shown.
+        #[test]
+        fn display_then_parse_is_the_identity(
+            prefix in proptest::sample::select(&[
+                "log", "clock", "kv", "stdio", "emit:", "fs:read:", "fs:write:",
+                "net:outbound:", "env:", "secrets:read:",
+            ][..]),
+            scope in "[a-zA-Z0-9*?:.\\[\\]/_-]{0,14}",
+        ) {
+            let text = alloc::format!("{prefix}{scope}");
+            if let Ok(cap) = Capability::parse(&text) {
+                let shown = cap.to_string();
+                let again = Capability::parse(&shown);
+                proptest::prop_assert_eq!(again.as_ref().ok(), Some(&cap), "{} -> {}", text, shown);
+                proptest::prop_assert_eq!(again.unwrap().to_string(), shown);
             }
         }
     }
