@@ -467,7 +467,10 @@ mod tests {
             ("net:outbound:[fe80::*]:*", "net:outbound:[fe80::*]"),
             ("net:outbound:private", "net:outbound:private"),
             ("net:outbound:private:443", "net:outbound:private:443"),
-            ("net:outbound:API.example.com:443", "net:outbound:api.example.com:443"),
+            (
+                "net:outbound:API.example.com:443",
+                "net:outbound:api.example.com:443",
+            ),
         ] {
             let c = Capability::parse(text).unwrap();
             assert_eq!(c.to_string(), shown, "{text}");

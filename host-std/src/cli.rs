@@ -26,7 +26,7 @@ use crate::oci::{
     parse_layout_ref, Artifact, Client, ClientConfig, Credentials, Layout, OciError, OciLimits,
     Reference, Store,
 };
-use crate::platform::StdPlatform;
+use crate::platform::{escape, StdPlatform};
 use crate::policy::{parse_level, parse_rate, parse_trusted, HttpSettings, Policy, Settings};
 use crate::registry::{parse_spec, Registry};
 
@@ -369,7 +369,9 @@ pub fn main_with(args: impl IntoIterator<Item = String>) -> i32 {
         // A WASI program's own exit status: nothing to add.
         Err(f) if f.message.is_empty() => f.code,
         Err(f) => {
-            eprintln!("error: {}", f.message);
+            // One line, whatever a guest or a module put in the message (a
+            // `set_error` text, an export name): control characters are escaped.
+            eprintln!("error: {}", escape(&f.message));
             f.code
         }
     }
@@ -1086,12 +1088,12 @@ fn inspect(target: &str, json: bool, source: &SourceArgs) -> Result<(), Failure>
     let mut out = String::new();
     match &manifest {
         Some(m) => {
-            out += &format!("name:         {} {}\n", m.name, m.version);
+            out += &format!("name:         {} {}\n", escape(&m.name), m.version);
             if let Some(d) = &m.description {
-                out += &format!("description:  {d}\n");
+                out += &format!("description:  {}\n", escape(d));
             }
         }
-        None => out += &format!("name:         {} (no manifest)\n", loaded.name),
+        None => out += &format!("name:         {} (no manifest)\n", escape(&loaded.name)),
     }
     out += &format!(
         "sha256:       {}\nsize:         {} bytes\n",
@@ -1120,8 +1122,8 @@ fn inspect(target: &str, json: bool, source: &SourceArgs) -> Result<(), Failure>
     for i in &info.imports {
         out += &format!(
             "  {}.{}  {}  [{}]\n",
-            i.module,
-            i.name,
+            escape(&i.module),
+            escape(&i.name),
             describe(&i.kind),
             import_cap(&i.module, &i.name)
         );
@@ -1133,13 +1135,13 @@ fn inspect(target: &str, json: bool, source: &SourceArgs) -> Result<(), Failure>
             ItemKind::Func(s) if s.is_numeric() => "  (typed)",
             _ => "",
         };
-        out += &format!("  {}  {}{tag}\n", e.name, describe(&e.kind));
+        out += &format!("  {}  {}{tag}\n", escape(&e.name), describe(&e.kind));
     }
     if let Some(m) = &manifest {
         if !m.config.is_empty() {
             out += "config:\n";
             for (k, v) in &m.config {
-                out += &format!("  {k} = {v}\n");
+                out += &format!("  {} = {}\n", escape(k), escape(v));
             }
         }
     }
