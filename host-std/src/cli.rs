@@ -655,11 +655,12 @@ fn read_input(args: &RunArgs) -> Result<Vec<u8>, Failure> {
                 .read_to_end(&mut buf)
                 .map_err(|e| Failure::io(p, e))?;
         }
+        // The input may be a pipe (`--input-file <(cmd)`): the operator asked to
+        // read it, so it may block like stdin does.
         Some(p) => {
-            buf = read_capped(p, max).map_err(|mut f| {
-                f.code = exit::USAGE;
-                f
-            })?
+            buf = std::fs::File::open(p)
+                .and_then(|f| crate::files::read_capped_from(f, max))
+                .map_err(|e| Failure::io(p, e))?
         }
         None if !std::io::stdin().is_terminal() => {
             std::io::stdin()

@@ -17,9 +17,30 @@ pub(crate) fn read_capped_from(source: impl Read, max: u64) -> io::Result<Vec<u8
     Ok(buf)
 }
 
-/// Opens `path` and reads it with [`read_capped_from`].
+/// Opens `path` for reading only if it is a regular file, without ever blocking:
+/// the open is non-blocking (a FIFO without a writer would otherwise block it
+/// forever) and the type is checked on the opened handle, so a FIFO, socket or
+/// device is refused (`InvalidInput`) even if the path changes in between. The one
+/// reader of every operator- and directory-supplied file: modules, manifests,
+/// sidecars, policy and secrets files, the local store.
+pub(crate) fn open_regular(path: &Path) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file (a FIFO, socket, device or directory)",
+        ));
+    }
+    Ok(file)
+}
+
+/// Opens `path` with [`open_regular`] and reads it with [`read_capped_from`].
 pub(crate) fn read_capped(path: &Path, max: u64) -> io::Result<Vec<u8>> {
-    read_capped_from(std::fs::File::open(path)?, max)
+    read_capped_from(open_regular(path)?, max)
 }
 
 /// Like [`read_capped_from`], as UTF-8 text.
@@ -52,5 +73,19 @@ mod tests {
         assert!(e.to_string().contains("4-byte limit"), "{e}");
         assert!(read_text_capped_from(&[0xffu8][..], 4).is_err());
         assert_ne!(temp_name("a"), temp_name("a"));
+    }
+
+    #[test]
+    fn a_fifo_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let e = read_capped(&fifo, 10).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert!(read_capped(dir.path(), 10).is_err());
     }
 }

@@ -609,8 +609,8 @@ impl Store {
     /// The manifest digest last seen for `r`'s tag.
     pub fn tag(&self, r: &Reference) -> Option<Digest> {
         let t = r.tag.as_ref()?;
-        let text = std::fs::read_to_string(self.tag_path(r, t)).ok()?;
-        parse_digest(text.trim()).ok()
+        let bytes = crate::files::read_capped(&self.tag_path(r, t), 1024).ok()?;
+        parse_digest(std::str::from_utf8(&bytes).ok()?.trim()).ok()
     }
 
     /// The artifact with manifest digest `d`, entirely from the store.

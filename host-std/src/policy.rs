@@ -306,7 +306,7 @@ impl Policy {
     /// Reads and checks the policy file at `path`.
     pub fn load(path: &Path) -> Result<Policy, String> {
         let shown = path.display();
-        let text = std::fs::File::open(path)
+        let text = crate::files::open_regular(path)
             .and_then(|f| crate::files::read_text_capped_from(f, MAX_POLICY_BYTES))
             .map_err(|e| format!("cannot read policy file {shown}: {e}"))?;
         let base = path.parent().unwrap_or(Path::new("."));

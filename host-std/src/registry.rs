@@ -186,7 +186,7 @@ impl Registry {
             root: dir.to_path_buf(),
             ..Registry::default()
         };
-        let max_module = Limits::default().max_module_bytes as u64;
+        let max_module = crate::limits::server().max_module_bytes as u64;
         let mut claimed: Vec<PathBuf> = Vec::new();
         // Sidecars first: they claim their modules.
         for path in files

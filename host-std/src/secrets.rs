@@ -43,7 +43,7 @@ impl StdSecrets {
     /// Reads the secrets file at `path`, refusing it when group or others may read it.
     pub fn from_file(path: &Path) -> Result<StdSecrets, String> {
         let shown = path.display();
-        let file = std::fs::File::open(path)
+        let file = crate::files::open_regular(path)
             .map_err(|e| format!("cannot open secrets file {shown}: {e}"))?;
         let meta = file
             .metadata()

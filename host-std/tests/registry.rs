@@ -181,3 +181,74 @@ fn a_module_is_compiled_once_across_loads_and_threads() {
     let p = reg.load(&other, kv, cfg()).unwrap();
     assert_eq!(p.instantiate().unwrap().call("incr", b"").unwrap(), b"1");
 }
+
+/// Runs `caplet` with `args`, killing it after 10 s: a FIFO must never hang it.
+fn caplet_bounded(args: &[&str]) -> (Option<i32>, String) {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_caplet"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        if let Some(_status) = child.try_wait().unwrap() {
+            let out = child.wait_with_output().unwrap();
+            return (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            );
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("caplet {args:?} blocked on a FIFO");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn a_fifo_in_a_plugin_dir_or_as_policy_or_secrets_never_blocks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // A sidecar whose module is a FIFO, and a FIFO named like a module.
+    mkfifo(&dir.join("pipe.wasm"));
+    std::fs::write(
+        dir.join("pipe-1.0.0.json"),
+        r#"{"name":"pipe","version":"1.0.0","module":"pipe.wasm"}"#,
+    )
+    .unwrap();
+    mkfifo(&dir.join("other.wasm"));
+    let d = dir.display().to_string();
+    let (code, _) = caplet_bounded(&["list", "--plugin-dir", &d]);
+    assert_eq!(code, Some(0));
+    let (code, err) = caplet_bounded(&["run", "pipe@^1", "--plugin-dir", &d]);
+    assert_ne!(code, Some(0), "{err}");
+    // A FIFO given as the policy file, the secrets file or the module itself.
+    mkfifo(&dir.join("policy.toml"));
+    mkfifo(&dir.join("secrets.toml"));
+    let echo = caplet_tests::plugin_path("echo").display().to_string();
+    let policy = dir.join("policy.toml").display().to_string();
+    let (code, err) = caplet_bounded(&["run", &echo, "--call", "echo", "--policy", &policy]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+    let secrets = dir.join("secrets.toml").display().to_string();
+    let (code, err) = caplet_bounded(&["run", &echo, "--call", "echo", "--secrets", &secrets]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+    let module = dir.join("other.wasm").display().to_string();
+    let (code, err) = caplet_bounded(&["run", &module]);
+    assert_ne!(code, Some(0), "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+}
