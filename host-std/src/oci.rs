@@ -976,6 +976,8 @@ impl Client {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(5)
+            // Credentials never follow a redirect (to whatever host it names).
+            .redirect_auth_headers(ureq::config::RedirectAuthHeaders::Never)
             .proxy(None)
             .timeout_connect(Some(Duration::from_secs(10)))
             .timeout_global(Some(Duration::from_secs(300)))
@@ -1063,7 +1065,7 @@ impl Client {
                     service,
                     scope,
                 }) => {
-                    let token = self.token(&realm, service, scope, creds)?;
+                    let token = self.token(&r.registry, &realm, service, scope, creds)?;
                     format!("Bearer {token}")
                 }
             });
@@ -1076,6 +1078,7 @@ impl Client {
 
     fn token(
         &self,
+        registry: &str,
         realm: &str,
         service: Option<String>,
         scope: Option<String>,
@@ -1083,6 +1086,9 @@ impl Client {
     ) -> Result<String, OciError> {
         let mut url = url::Url::parse(realm)
             .map_err(|_| OciError(format!("the registry's token realm `{realm}` is not a URL")))?;
+        if creds.is_some() {
+            realm_may_get_credentials(registry, &url)?;
+        }
         {
             let mut q = url.query_pairs_mut();
             if let Some(s) = &service {
@@ -1402,6 +1408,32 @@ fn basic(user: &str, password: &str) -> String {
     )
 }
 
+/// Whether the registry's credentials may go to its token realm, checked before
+/// anything is sent (as Docker's and oras' clients do): over HTTPS to any host, or
+/// over plain HTTP only to the registry's own host when that host is this machine
+/// (the rule for credentials over plain HTTP everywhere in Caplet).
+fn realm_may_get_credentials(registry: &str, realm: &url::Url) -> Result<(), OciError> {
+    if realm.scheme() == "https" {
+        return Ok(());
+    }
+    let realm_host = match (realm.host_str(), realm.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        (None, _) => String::new(),
+    };
+    if realm.scheme() == "http"
+        && realm_host.eq_ignore_ascii_case(registry)
+        && is_loopback_registry(registry)
+    {
+        return Ok(());
+    }
+    err(format!(
+        "{registry}: refusing to send credentials to the token service at {realm}: \
+         credentials go over HTTPS, or over plain HTTP only to the registry's own host on \
+         this machine"
+    ))
+}
+
 fn is_loopback_registry(registry: &str) -> bool {
     let host = registry
         .rsplit_once(':')
@@ -1495,6 +1527,21 @@ mod tests {
             Some(Challenge::Basic)
         ));
         assert!(parse_challenge("Negotiate").is_none());
+    }
+
+    #[test]
+    fn credentials_go_to_a_token_realm_only_over_https_or_to_the_loopback_registry_itself() {
+        let ok = |reg: &str, realm: &str| {
+            realm_may_get_credentials(reg, &url::Url::parse(realm).unwrap()).is_ok()
+        };
+        assert!(ok("registry.example", "https://auth.example/token"));
+        assert!(ok("127.0.0.1:5000", "http://127.0.0.1:5000/token"));
+        assert!(ok("localhost:5000", "http://localhost:5000/token"));
+        assert!(!ok("127.0.0.1:5000", "http://127.0.0.2:5000/token"));
+        assert!(!ok("127.0.0.1:5000", "http://127.0.0.1:5001/token"));
+        assert!(!ok("127.0.0.1:5000", "http://evil.example/token"));
+        assert!(!ok("registry.example", "http://registry.example/token"));
+        assert!(!ok("127.0.0.1:5000", "ftp://127.0.0.1:5000/token"));
     }
 
     #[test]
