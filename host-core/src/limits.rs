@@ -66,6 +66,14 @@ pub struct Limits {
     pub max_host_result_bytes: u32,
     /// Host calls one guest call may make. Default 1,000,000.
     pub max_host_calls: u64,
+    /// Bytes a plugin may write beneath its mapped directories, over the life of
+    /// the loaded plugin (all its instances and calls): file writes, WASI writes and
+    /// growth by `set_size`. Past it a write fails with `LIMIT` (WASI: `dquot`).
+    /// Default 64 MiB.
+    pub write_quota_bytes: u64,
+    /// Files, directories and links a plugin may create beneath its mapped
+    /// directories, over the life of the loaded plugin. Default 1,000.
+    pub write_quota_files: u32,
 }
 
 const KIB: u32 = 1024;
@@ -102,6 +110,8 @@ impl Default for Limits {
             max_name_bytes: 4 * KIB,
             max_host_result_bytes: MIB,
             max_host_calls: 1_000_000,
+            write_quota_bytes: 64 * MIB as u64,
+            write_quota_files: 1_000,
         }
     }
 }

@@ -397,6 +397,7 @@ impl Runtime {
                     limits,
                     config,
                     wasi: cfg.wasi,
+                    written: Default::default(),
                 }),
             }),
         })

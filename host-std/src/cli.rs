@@ -230,6 +230,14 @@ struct RunArgs {
     /// 10^7 fuel), to rehearse a plugin before flashing it.
     #[arg(long, value_name = "PROFILE", default_value = "server")]
     profile: LimitsProfile,
+    /// Bytes the plugin may write beneath its mapped directories during this run
+    /// (default 1 GiB; `--profile embedded`: 64 MiB).
+    #[arg(long, value_name = "SIZE", value_parser = size_arg)]
+    write_quota: Option<u64>,
+    /// Files, directories and links the plugin may create beneath its mapped
+    /// directories during this run (default 100,000; embedded: 1,000).
+    #[arg(long, value_name = "N")]
+    write_quota_files: Option<u32>,
     /// Largest module accepted (bytes, or with KiB/MiB/GiB).
     #[arg(long, value_name = "SIZE", value_parser = size_arg)]
     max_module: Option<u64>,
@@ -715,6 +723,8 @@ fn flag_settings(args: &RunArgs) -> Result<Settings, Failure> {
     }
     s.fuel = args.fuel;
     s.memory = args.memory;
+    s.write_quota = args.write_quota;
+    s.write_quota_files = args.write_quota_files;
     s.timeout = args.timeout.map(Duration::from_millis);
     s.log_level = args.log_level;
     s.http = HttpSettings {
@@ -829,6 +839,12 @@ fn run(mut args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
             wasi_grants.push(Capability::parse(&format!("env:{var}"))?);
         }
         settings.dirs.extend(wasi_mounts);
+    }
+    if let Some(q) = settings.write_quota {
+        limits.write_quota_bytes = q;
+    }
+    if let Some(q) = settings.write_quota_files {
+        limits.write_quota_files = q;
     }
     let mut grants = Grants::new();
     for cap in settings.allow.iter().chain(&wasi_grants) {

@@ -23,6 +23,7 @@ const MIB: u32 = 1024 * 1024;
 /// | data / element segments | 50,000 / 50,000 | 1,000 / 1,000 |
 /// | imports / exports | 2,000 / 50,000 | 100 / 1,000 |
 /// | input, output, host results | 64 MiB | 1 MiB |
+/// | write quota (bytes / files created beneath mappings) | 1 GiB / 100,000 | 64 MiB / 1,000 |
 ///
 /// Per-value caps (log line, KV key and value, config) stay as on a board.
 pub fn server() -> Limits {
@@ -41,6 +42,8 @@ pub fn server() -> Limits {
         max_input_bytes: 64 * MIB,
         max_output_bytes: 64 * MIB,
         max_host_result_bytes: 64 * MIB,
+        write_quota_bytes: 1024 * u64::from(MIB),
+        write_quota_files: 100_000,
         ..Limits::default()
     }
 }

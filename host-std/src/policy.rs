@@ -16,6 +16,8 @@
 //! config = { greeting = "hi", retries = 3 }
 //! fuel = 5_000_000
 //! memory = "4MiB"
+//! write-quota = "256MiB"  # bytes written beneath the mappings (default 1 GiB)
+//! write-quota-files = 500 # files created beneath them (default 100,000)
 //! timeout-ms = 500
 //! sha256 = "e6cd…"         # bind this section to one module
 //!
@@ -106,6 +108,8 @@ struct RawSection {
     config: BTreeMap<String, ConfigValue>,
     fuel: Option<u64>,
     memory: Option<Size>,
+    write_quota: Option<Size>,
+    write_quota_files: Option<u32>,
     timeout_ms: Option<u64>,
     log_level: Option<String>,
     http: Option<RawHttp>,
@@ -169,6 +173,10 @@ pub struct Settings {
     pub fuel: Option<u64>,
     /// Memory budget in bytes.
     pub memory: Option<u64>,
+    /// Bytes the plugin may write beneath its mappings.
+    pub write_quota: Option<u64>,
+    /// Files the plugin may create beneath its mappings.
+    pub write_quota_files: Option<u32>,
     /// Timeout per call.
     pub timeout: Option<Duration>,
     /// Plugin log level.
@@ -190,6 +198,8 @@ impl Settings {
         self.kv_store = over.kv_store.or(self.kv_store.take());
         self.fuel = over.fuel.or(self.fuel);
         self.memory = over.memory.or(self.memory);
+        self.write_quota = over.write_quota.or(self.write_quota);
+        self.write_quota_files = over.write_quota_files.or(self.write_quota_files);
         self.timeout = over.timeout.or(self.timeout);
         self.log_level = over.log_level.or(self.log_level);
         self.sha256 = over.sha256.or(self.sha256);
@@ -277,6 +287,14 @@ fn section(raw: RawSection, base: &Path) -> Result<Settings, String> {
             format!("memory: `{t}` is not a size (bytes, or a number with KiB, MiB or GiB)")
         })?),
     };
+    s.write_quota = match raw.write_quota {
+        None => None,
+        Some(Size::Bytes(n)) => Some(n),
+        Some(Size::Text(t)) => Some(parse_size(&t).ok_or_else(|| {
+            format!("write-quota: `{t}` is not a size (bytes, or a number with KiB, MiB or GiB)")
+        })?),
+    };
+    s.write_quota_files = raw.write_quota_files;
     s.timeout = raw.timeout_ms.map(Duration::from_millis);
     s.sha256 = raw
         .sha256

@@ -107,6 +107,7 @@ const EPERM: Errno = 63;
 const ESPIPE: Errno = 70;
 const ETIMEDOUT: Errno = 73;
 const EXDEV: Errno = 75;
+const EDQUOT: Errno = 19;
 const ENOTCAPABLE: Errno = 76;
 
 /// The errno for a service's [`Code`]. A capability denial is `notcapable`.
@@ -523,6 +524,8 @@ fn fd_write(
             rights,
             ..
         } if *rights & RIGHT_FD_WRITE != 0 => {
+            let total: u64 = vecs.iter().map(|(_, l)| *l as u64).sum();
+            s.charge_write(total, 0).map_err(|_| WasiError(EDQUOT))?;
             for (p, l) in &vecs {
                 let n = handle.write(slice(mem, *p, *l)?)?;
                 written += n;
@@ -614,8 +617,10 @@ fn fd_pread(
     put_u32(mem, out, total as u32)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn fd_pwrite(
     mem: &mut [u8],
+    s: &Services,
     w: &mut WasiState,
     fd: i32,
     iovs: i32,
@@ -624,6 +629,10 @@ fn fd_pwrite(
     out: i32,
 ) -> W<()> {
     let vecs = iovecs(mem, iovs, n)?;
+    if matches!(w.get(fd)?, Fd::File { write: true, .. }) {
+        let total: u64 = vecs.iter().map(|(_, l)| *l as u64).sum();
+        s.charge_write(total, 0).map_err(|_| WasiError(EDQUOT))?;
+    }
     let Fd::File {
         handle,
         write: true,
@@ -1297,12 +1306,17 @@ pub(crate) fn define(l: &mut Linker<HostState>) -> Result<(), wasmi::errors::Lin
         MODULE,
         "fd_filestat_set_size",
         |mut c: C<'_>, fd: i32, size: i64| -> R {
-            with(&mut c, |_, _, w| match w.get(fd)? {
+            with(&mut c, |_, s, w| match w.get(fd)? {
                 Fd::File {
                     handle,
                     write: true,
                     ..
-                } => Ok(handle.set_size(size as u64)?),
+                } => {
+                    // Growth counts against the write quota like written bytes.
+                    let growth = (size as u64).saturating_sub(handle.stat()?.size);
+                    s.charge_write(growth, 0).map_err(|_| WasiError(EDQUOT))?;
+                    Ok(handle.set_size(size as u64)?)
+                }
                 Fd::Dir { .. } => err(EISDIR),
                 _ => err(EBADF),
             })
@@ -1376,7 +1390,9 @@ pub(crate) fn define(l: &mut Linker<HostState>) -> Result<(), wasmi::errors::Lin
         MODULE,
         "fd_pwrite",
         |mut c: C<'_>, fd: i32, iovs: i32, n: i32, off: i64, out: i32| -> R {
-            with(&mut c, |mem, _, w| fd_pwrite(mem, w, fd, iovs, n, off, out))
+            with(&mut c, |mem, s, w| {
+                fd_pwrite(mem, s, w, fd, iovs, n, off, out)
+            })
         },
     )?;
     l.func_wrap(

@@ -10,6 +10,28 @@ use crate::error::Code;
 use crate::platform::{DirEntry, FileStat, Filesystem, FsError, OpenFile, OpenFlags, SetTime};
 use alloc::boxed::Box;
 
+/// What a plugin has written beneath its mappings, against
+/// [`Limits::write_quota_bytes`](crate::Limits::write_quota_bytes) and
+/// [`Limits::write_quota_files`](crate::Limits::write_quota_files). Shared by every
+/// instance of a loaded plugin.
+#[derive(Debug, Default)]
+pub struct WriteQuota {
+    bytes: core::sync::atomic::AtomicU64,
+    files: core::sync::atomic::AtomicU32,
+}
+
+impl WriteQuota {
+    /// Bytes written so far.
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(core::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Files created so far.
+    pub fn files(&self) -> u32 {
+        self.files.load(core::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 /// Entries one directory listing may return.
 pub const MAX_LIST_ENTRIES: usize = 10_000;
 
@@ -61,7 +83,43 @@ impl Services {
     pub fn fs_write(&self, path: &str, data: &[u8]) -> Result<(), Code> {
         capped(data.len(), self.limits.max_host_result_bytes)?;
         let (path, fs) = self.fs_path(Kind::FsWrite, path)?;
+        let new = matches!(fs.stat(&path, false), Err(FsError::Code(Code::NotFound)));
+        self.charge_write(data.len() as u64, u32::from(new))?;
         fs.write(&path, data)
+    }
+
+    /// Charges `bytes` written and `files` created to the plugin's write quota;
+    /// `LIMIT` (and nothing charged) when either would go over.
+    pub fn charge_write(&self, bytes: u64, files: u32) -> Result<(), Code> {
+        use core::sync::atomic::Ordering::Relaxed;
+        let q = &self.written;
+        let bytes_ok = q
+            .bytes
+            .fetch_update(Relaxed, Relaxed, |b| {
+                b.checked_add(bytes)
+                    .filter(|t| *t <= self.limits.write_quota_bytes)
+            })
+            .is_ok();
+        if !bytes_ok {
+            return Err(Code::Limit);
+        }
+        let files_ok = q
+            .files
+            .fetch_update(Relaxed, Relaxed, |f| {
+                f.checked_add(files)
+                    .filter(|t| *t <= self.limits.write_quota_files)
+            })
+            .is_ok();
+        if !files_ok {
+            q.bytes.fetch_sub(bytes, Relaxed);
+            return Err(Code::Limit);
+        }
+        Ok(())
+    }
+
+    /// The write quota used so far.
+    pub fn write_quota(&self) -> &WriteQuota {
+        &self.written
     }
 
     /// The entries of the directory at guest `path`.
@@ -101,7 +159,11 @@ impl Services {
         if kind == Kind::FsWrite && flags.read {
             self.check(Kind::FsRead, path)?;
         }
-        self.fs_at(kind, path)?.open(path, flags)
+        let fs = self.fs_at(kind, path)?;
+        if flags.create && matches!(fs.stat(path, false), Err(FsError::Code(Code::NotFound))) {
+            self.charge_write(0, 1)?;
+        }
+        fs.open(path, flags)
     }
 
     /// Metadata of `path`.
@@ -123,7 +185,9 @@ impl Services {
 
     /// Creates the directory `path`.
     pub fn fs_create_dir(&self, path: &str) -> Result<(), FsError> {
-        self.fs_at(Kind::FsWrite, path)?.create_dir(path)
+        let fs = self.fs_at(Kind::FsWrite, path)?;
+        self.charge_write(0, 1)?;
+        fs.create_dir(path)
     }
 
     /// Removes the empty directory `path`.
@@ -146,13 +210,17 @@ impl Services {
     /// at `from`, so both need `fs:write`.
     pub fn fs_hard_link(&self, from: &str, to: &str, follow: bool) -> Result<(), FsError> {
         self.fs_at(Kind::FsWrite, from)?;
-        self.fs_at(Kind::FsWrite, to)?.hard_link(from, to, follow)
+        let fs = self.fs_at(Kind::FsWrite, to)?;
+        self.charge_write(0, 1)?;
+        fs.hard_link(from, to, follow)
     }
 
     /// Creates the symbolic link `path` with text `target`.
     pub fn fs_symlink(&self, target: &str, path: &str) -> Result<(), FsError> {
         capped(target.len(), self.limits.max_name_bytes)?;
-        self.fs_at(Kind::FsWrite, path)?.symlink(target, path)
+        let fs = self.fs_at(Kind::FsWrite, path)?;
+        self.charge_write(target.len() as u64, 1)?;
+        fs.symlink(target, path)
     }
 
     /// The text of the symbolic link `path`.

@@ -48,6 +48,8 @@ pub struct Services {
     pub(crate) limits: Limits,
     pub(crate) config: BTreeMap<String, String>,
     pub(crate) wasi: crate::profiles::wasi::WasiConfig,
+    /// Bytes written and files created beneath mappings so far (the write quota).
+    pub(crate) written: fs::WriteQuota,
 }
 
 impl Services {
