@@ -280,20 +280,8 @@ fn section(raw: RawSection, base: &Path) -> Result<Settings, String> {
         .map(|(k, v)| (k, v.into_text()))
         .collect();
     s.fuel = raw.fuel;
-    s.memory = match raw.memory {
-        None => None,
-        Some(Size::Bytes(n)) => Some(n),
-        Some(Size::Text(t)) => Some(parse_size(&t).ok_or_else(|| {
-            format!("memory: `{t}` is not a size (bytes, or a number with KiB, MiB or GiB)")
-        })?),
-    };
-    s.write_quota = match raw.write_quota {
-        None => None,
-        Some(Size::Bytes(n)) => Some(n),
-        Some(Size::Text(t)) => Some(parse_size(&t).ok_or_else(|| {
-            format!("write-quota: `{t}` is not a size (bytes, or a number with KiB, MiB or GiB)")
-        })?),
-    };
+    s.memory = size_key("memory", raw.memory)?;
+    s.write_quota = size_key("write-quota", raw.write_quota)?;
     s.write_quota_files = raw.write_quota_files;
     s.timeout = raw.timeout_ms.map(Duration::from_millis);
     s.sha256 = raw
@@ -318,6 +306,17 @@ fn section(raw: RawSection, base: &Path) -> Result<Settings, String> {
         }
     }
     Ok(s)
+}
+
+/// A size key (`memory`, `write-quota`): bytes, or text with a unit.
+fn size_key(key: &str, raw: Option<Size>) -> Result<Option<u64>, String> {
+    match raw {
+        None => Ok(None),
+        Some(Size::Bytes(n)) => Ok(Some(n)),
+        Some(Size::Text(t)) => parse_size(&t).map(Some).ok_or_else(|| {
+            format!("{key}: `{t}` is not a size (bytes, or a number with KiB, MiB or GiB)")
+        }),
+    }
 }
 
 impl Policy {

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use caplet_tests::wat_path;
 
-/// A wasm file in a temp dir, removed on drop.
-struct Wasm(tempfile::TempDir, std::path::PathBuf);
+/// A wasm file in a temp dir, removed with the dir on drop.
+struct Wasm(#[allow(dead_code)] tempfile::TempDir, std::path::PathBuf);
 
 impl Wasm {
     fn from_wat(text: &str) -> Wasm {

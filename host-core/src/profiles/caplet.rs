@@ -43,14 +43,14 @@ const fn spec(
     service: Option<&'static str>,
     capabilities: &'static [Kind],
 ) -> ImportSpec {
-    ImportSpec {
-        profile: Profile::Caplet,
+    ImportSpec::new(
+        Profile::Caplet,
         name,
         params,
         results,
         service,
         capabilities,
-    }
+    )
 }
 
 /// The import table of contract v1.

@@ -74,6 +74,25 @@ pub struct ImportSpec {
 }
 
 impl ImportSpec {
+    /// An entry of a profile's import table.
+    pub(crate) const fn new(
+        profile: Profile,
+        name: &'static str,
+        params: &'static [ValType],
+        results: &'static [ValType],
+        service: Option<&'static str>,
+        capabilities: &'static [Kind],
+    ) -> Self {
+        ImportSpec {
+            profile,
+            name,
+            params,
+            results,
+            service,
+            capabilities,
+        }
+    }
+
     /// The wasm signature.
     pub fn signature(&self) -> Signature {
         Signature {

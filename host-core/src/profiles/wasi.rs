@@ -492,6 +492,35 @@ fn clock_id(id: i32) -> W<ClockId> {
     }
 }
 
+/// Runs `io` on each iovec in order, stopping after the first short transfer;
+/// returns the bytes transferred.
+fn each_iovec(vecs: &[(i32, usize)], mut io: impl FnMut(i32, usize) -> W<usize>) -> W<usize> {
+    let mut total = 0usize;
+    for &(p, l) in vecs {
+        let n = io(p, l)?;
+        total += n;
+        if n < l {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// The open file of a positional read or write (`fd_pread`, `fd_pwrite`).
+fn positional(w: &mut WasiState, fd: i32, write: bool) -> W<&mut Box<dyn OpenFile>> {
+    match w.get(fd)? {
+        Fd::File {
+            handle,
+            read,
+            write: writable,
+            ..
+        } if (if write { *writable } else { *read }) => Ok(handle),
+        Fd::Dir { .. } => err(EISDIR),
+        Fd::Stdin | Fd::Stdout | Fd::Stderr => err(ESPIPE),
+        Fd::File { .. } => err(EBADF),
+    }
+}
+
 fn fd_write(
     mem: &mut [u8],
     s: &Services,
@@ -502,8 +531,7 @@ fn fd_write(
     out: i32,
 ) -> W<()> {
     let vecs = iovecs(mem, iovs, n)?;
-    let mut written = 0usize;
-    match w.get(fd)? {
+    let written = match w.get(fd)? {
         Fd::Stdout | Fd::Stderr => {
             let stream = if fd == 1 {
                 Stream::Stdout
@@ -514,9 +542,7 @@ fn fd_write(
             for (p, l) in &vecs {
                 data.extend_from_slice(slice(mem, *p, *l)?);
             }
-            if !data.is_empty() {
-                written = s.stdio_write(stream, &data)?;
-            }
+            s.stdio_write(stream, &data)?
         }
         Fd::File {
             handle,
@@ -526,17 +552,11 @@ fn fd_write(
         } if *rights & RIGHT_FD_WRITE != 0 => {
             let total: u64 = vecs.iter().map(|(_, l)| *l as u64).sum();
             s.charge_write(total, 0).map_err(|_| WasiError(EDQUOT))?;
-            for (p, l) in &vecs {
-                let n = handle.write(slice(mem, *p, *l)?)?;
-                written += n;
-                if n < *l {
-                    break;
-                }
-            }
+            each_iovec(&vecs, |p, l| Ok(handle.write(slice(mem, p, l)?)?))?
         }
         Fd::Dir { .. } => return err(EISDIR),
         _ => return err(EBADF),
-    }
+    };
     put_u32(mem, out, written as u32)
 }
 
@@ -550,19 +570,16 @@ fn fd_read(
     out: i32,
 ) -> W<()> {
     let vecs = iovecs(mem, iovs, n)?;
-    let mut read = 0usize;
-    match w.get(fd)? {
+    let read = match w.get(fd)? {
         Fd::Stdin => {
-            for (p, l) in &vecs {
-                if *l == 0 {
-                    continue;
+            // Checked even for an empty read: the grant decides, not the length.
+            s.stdio_read(&mut [])?;
+            each_iovec(&vecs, |p, l| {
+                if l == 0 {
+                    return Ok(0);
                 }
-                let n = s.stdio_read(slice_mut(mem, *p, *l)?)?;
-                read += n;
-                if n < *l {
-                    break;
-                }
-            }
+                Ok(s.stdio_read(slice_mut(mem, p, l)?)?)
+            })?
         }
         Fd::File {
             handle,
@@ -570,17 +587,11 @@ fn fd_read(
             rights,
             ..
         } if *rights & RIGHT_FD_READ != 0 => {
-            for (p, l) in &vecs {
-                let n = handle.read(slice_mut(mem, *p, *l)?)?;
-                read += n;
-                if n < *l {
-                    break;
-                }
-            }
+            each_iovec(&vecs, |p, l| Ok(handle.read(slice_mut(mem, p, l)?)?))?
         }
         Fd::Dir { .. } => return err(EISDIR),
         _ => return err(EBADF),
-    }
+    };
     put_u32(mem, out, read as u32)
 }
 
@@ -594,26 +605,13 @@ fn fd_pread(
     out: i32,
 ) -> W<()> {
     let vecs = iovecs(mem, iovs, n)?;
-    let Fd::File {
-        handle, read: true, ..
-    } = w.get(fd)?
-    else {
-        return match w.get(fd)? {
-            Fd::Dir { .. } => err(EISDIR),
-            Fd::Stdin | Fd::Stdout | Fd::Stderr => err(ESPIPE),
-            _ => err(EBADF),
-        };
-    };
+    let handle = positional(w, fd, false)?;
     let mut at = offset as u64;
-    let mut total = 0usize;
-    for (p, l) in &vecs {
-        let n = handle.read_at(slice_mut(mem, *p, *l)?, at)?;
-        total += n;
+    let total = each_iovec(&vecs, |p, l| {
+        let n = handle.read_at(slice_mut(mem, p, l)?, at)?;
         at += n as u64;
-        if n < *l {
-            break;
-        }
-    }
+        Ok(n)
+    })?;
     put_u32(mem, out, total as u32)
 }
 
@@ -629,32 +627,15 @@ fn fd_pwrite(
     out: i32,
 ) -> W<()> {
     let vecs = iovecs(mem, iovs, n)?;
-    if matches!(w.get(fd)?, Fd::File { write: true, .. }) {
-        let total: u64 = vecs.iter().map(|(_, l)| *l as u64).sum();
-        s.charge_write(total, 0).map_err(|_| WasiError(EDQUOT))?;
-    }
-    let Fd::File {
-        handle,
-        write: true,
-        ..
-    } = w.get(fd)?
-    else {
-        return match w.get(fd)? {
-            Fd::Dir { .. } => err(EISDIR),
-            Fd::Stdin | Fd::Stdout | Fd::Stderr => err(ESPIPE),
-            _ => err(EBADF),
-        };
-    };
+    let handle = positional(w, fd, true)?;
+    let total: u64 = vecs.iter().map(|(_, l)| *l as u64).sum();
+    s.charge_write(total, 0).map_err(|_| WasiError(EDQUOT))?;
     let mut at = offset as u64;
-    let mut total = 0usize;
-    for (p, l) in &vecs {
-        let n = handle.write_at(slice(mem, *p, *l)?, at)?;
-        total += n;
+    let total = each_iovec(&vecs, |p, l| {
+        let n = handle.write_at(slice(mem, p, l)?, at)?;
         at += n as u64;
-        if n < *l {
-            break;
-        }
-    }
+        Ok(n)
+    })?;
     put_u32(mem, out, total as u32)
 }
 
@@ -946,14 +927,7 @@ const fn spec(
     service: Option<&'static str>,
     capabilities: &'static [Kind],
 ) -> ImportSpec {
-    ImportSpec {
-        profile: Profile::Wasi,
-        name,
-        params,
-        results,
-        service,
-        capabilities,
-    }
+    ImportSpec::new(Profile::Wasi, name, params, results, service, capabilities)
 }
 
 const FS: &[Kind] = &[Kind::FsRead, Kind::FsWrite];
