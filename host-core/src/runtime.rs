@@ -719,53 +719,41 @@ fn serve(
     during: &str,
 ) -> Result<Val, Error> {
     match host_error.downcast_ref::<GuestRequest>() {
-        Some(GuestRequest::Give { import }) => {
-            let data = core::mem::take(&mut store.data_mut().pending);
-            give(store, &data, import, budget, hook).map(Val::I64)
+        Some(GuestRequest::FinishAlloc { import }) => {
+            finish_alloc(store, import, budget, hook).map(Val::I64)
         }
         Some(GuestRequest::Exit(code)) => Err(Error::Exit { code: *code }),
         None => Err(map_run_error(host_error, during, store, budget)),
     }
 }
 
-/// Hands `data` to the guest in a buffer from its `caplet_alloc`, run under the
-/// call's fuel slices and hook like any guest code; returns it packed.
-fn give(
+/// Finishes a `caplet_alloc` that a contract-v1 import started inline and that ran
+/// out of its fuel slice: under the call's budget and hook like any guest code,
+/// then places the import's bytes in the buffer; returns it packed.
+fn finish_alloc(
     store: &mut Store<HostState>,
-    data: &[u8],
     import: &str,
     budget: u64,
     hook: &mut dyn SliceHook,
 ) -> Result<i64, Error> {
-    let len = i32::try_from(data.len()).map_err(|_| Error::Host {
-        reason: format!("`{import}` produced more than 2 GiB"),
-    })?;
-    let alloc = store.data().alloc.ok_or_else(|| Error::MissingExport {
-        name: "caplet_alloc".into(),
-        expected: "a function (i32) -> (i32)".into(),
-    })?;
-    store.data_mut().in_alloc = true;
+    let pending = store
+        .data_mut()
+        .pending_alloc
+        .take()
+        .ok_or_else(|| Error::Host {
+            reason: "a suspended caplet_alloc is missing".into(),
+        })?;
+    let data = core::mem::take(&mut store.data_mut().pending);
     let during = format!("caplet_alloc (called by the host for `{import}`)");
-    let call = alloc.call_resumable(&mut *store, len);
+    refill(store, budget, hook)?;
+    let call = pending.resume(&mut *store);
     let ptr = drive(store, call, budget, hook, &during);
     store.data_mut().in_alloc = false;
     let ptr = ptr?;
-    if ptr == 0 {
-        return Ok(Code::Limit.as_neg_i64());
-    }
     let memory = store.data().memory.ok_or_else(|| Error::Host {
         reason: "instance memory missing".into(),
     })?;
-    let mem = memory.data_mut(&mut *store);
-    let Some(range) = profiles::guest_range(mem.len(), ptr, len) else {
-        return Err(Error::contract(format!(
-            "caplet_alloc({len}) returned {} for `{import}`, outside the {}-byte memory",
-            ptr as u32,
-            mem.len()
-        )));
-    };
-    mem[range].copy_from_slice(data);
-    Ok(caplet::pack(ptr as u32, len as u32))
+    caplet::place(memory.data_mut(&mut *store), ptr, &data, import)
 }
 
 fn refill(

@@ -40,10 +40,12 @@ pub(crate) fn fatal(e: Error) -> wasmi::Error {
 /// and hook, then resumes the suspended call with the result.
 #[derive(Debug)]
 pub(crate) enum GuestRequest {
-    /// Hand [`HostState::pending`] to the guest through `caplet_alloc` and resume
-    /// the host function with the packed `(ptr, len)` (contract v1's
-    /// buffer-returning imports).
-    Give {
+    /// Finish the `caplet_alloc` call that a buffer-returning import of contract v1
+    /// started inline and that ran out of its fuel slice
+    /// ([`HostState::pending_alloc`]): refill slices under the hook, then copy
+    /// [`HostState::pending`] into the buffer and resume the import with the packed
+    /// `(ptr, len)`.
+    FinishAlloc {
         /// The import that produced the bytes, for messages.
         import: &'static str,
     },
@@ -54,7 +56,7 @@ pub(crate) enum GuestRequest {
 impl fmt::Display for GuestRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            GuestRequest::Give { import, .. } => {
+            GuestRequest::FinishAlloc { import, .. } => {
                 write!(f, "`{import}` hands a buffer to the guest")
             }
             GuestRequest::Exit(code) => write!(f, "proc_exit({code})"),
@@ -128,8 +130,10 @@ pub(crate) struct HostState {
     pub(crate) budget: u64,
     /// The driver is running `caplet_alloc` for a host function.
     pub(crate) in_alloc: bool,
-    /// The bytes of a [`GuestRequest::Give`].
+    /// The bytes of a [`GuestRequest::FinishAlloc`].
     pub(crate) pending: Vec<u8>,
+    /// The suspended `caplet_alloc` of a [`GuestRequest::FinishAlloc`].
+    pub(crate) pending_alloc: Option<wasmi::TypedResumableCallOutOfFuel<i32>>,
     /// WASI preview 1 state (file descriptors), created on first use.
     pub(crate) wasi: Option<WasiState>,
 }
@@ -153,6 +157,7 @@ impl HostState {
             budget: 0,
             in_alloc: false,
             pending: Vec::new(),
+            pending_alloc: None,
             wasi: None,
         }
     }

@@ -131,30 +131,105 @@ pub(crate) fn returns_buffer(module: &str, name: &str) -> bool {
 type C<'a> = Caller<'a, HostState>;
 type R<T> = Result<T, wasmi::Error>;
 
-/// Asks the call driver to hand `data` to the guest (through `caplet_alloc`) and
-/// resume this import with the packed buffer. Empty data is `(0, 0)` without a
-/// call to `caplet_alloc`.
+/// Hands `data` to the guest in a buffer from its `caplet_alloc` and returns it
+/// packed; empty data is `(0, 0)` without a call to `caplet_alloc`.
+///
+/// `caplet_alloc` runs inline, on what is left of the current fuel slice: the
+/// common case costs one nested call. When it needs more than the slice, it is
+/// suspended and the call driver finishes it ([`GuestRequest::FinishAlloc`]) with
+/// refills under the slice hook, so a looping allocator still meets the deadline.
 fn give(caller: &mut C<'_>, data: Vec<u8>, import: &'static str) -> R<i64> {
+    use wasmi::TypedResumableCall as Call;
     if data.is_empty() {
         return Ok(0);
     }
-    if i32::try_from(data.len()).is_err() {
+    let Ok(len) = i32::try_from(data.len()) else {
         return Ok(Code::Limit.as_neg_i64());
-    }
+    };
     let state = caller.data();
-    if state.alloc.is_none() {
+    let Some(alloc) = state.alloc else {
         return Err(fatal(Error::MissingExport {
             name: "caplet_alloc".into(),
             expected: "a function (i32) -> (i32)".into(),
         }));
-    }
+    };
     if state.in_alloc {
         return Err(fatal(Error::contract(format!(
             "caplet_alloc called `{import}`, which needs caplet_alloc again (re-entrancy is refused)"
         ))));
     }
-    caller.data_mut().pending = data;
-    Err(wasmi::Error::host(GuestRequest::Give { import }))
+    caller.data_mut().in_alloc = true;
+    let call = alloc.call_resumable(&mut *caller, len);
+    match call {
+        Ok(Call::Finished(ptr)) => {
+            caller.data_mut().in_alloc = false;
+            let memory = caller.data().memory()?;
+            place(memory.data_mut(&mut *caller), ptr, &data, import).map_err(fatal)
+        }
+        Ok(Call::OutOfFuel(pending)) => {
+            // Still in caplet_alloc: `in_alloc` stays set until the driver finishes.
+            let state = caller.data_mut();
+            state.pending = data;
+            state.pending_alloc = Some(pending);
+            Err(wasmi::Error::host(GuestRequest::FinishAlloc { import }))
+        }
+        Ok(Call::HostTrap(pending)) => {
+            // A host function called by caplet_alloc failed fatally (or the
+            // program exited): the whole call ends the same way.
+            caller.data_mut().in_alloc = false;
+            let e = pending.host_error();
+            Err(
+                match (
+                    e.downcast_ref::<crate::state::Fatal>(),
+                    e.downcast_ref::<GuestRequest>(),
+                ) {
+                    (Some(f), _) => fatal(f.0.clone()),
+                    (None, Some(GuestRequest::Exit(code))) => {
+                        wasmi::Error::host(GuestRequest::Exit(*code))
+                    }
+                    _ => fatal(Error::contract(format!(
+                        "caplet_alloc (called by the host for `{import}`) failed: {e}"
+                    ))),
+                },
+            )
+        }
+        Err(e) => {
+            caller.data_mut().in_alloc = false;
+            let during = format!("caplet_alloc (called by the host for `{import}`)");
+            Err(fatal(match e.as_trap_code() {
+                Some(code) => Error::Trap {
+                    during,
+                    message: format!("{code}"),
+                },
+                None => match e.downcast_ref::<crate::state::Fatal>() {
+                    Some(f) => f.0.clone(),
+                    None => Error::Trap {
+                        during,
+                        message: format!("{e}"),
+                    },
+                },
+            }))
+        }
+    }
+}
+
+/// Copies `data` into the guest's buffer at `ptr` from `caplet_alloc` and returns
+/// it packed; `-LIMIT` when the guest could not allocate (`ptr == 0`), a contract
+/// violation when the buffer lies outside memory.
+pub(crate) fn place(mem: &mut [u8], ptr: i32, data: &[u8], import: &str) -> Result<i64, Error> {
+    if ptr == 0 {
+        return Ok(Code::Limit.as_neg_i64());
+    }
+    let len = data.len() as i32;
+    let Some(range) = guest_range(mem.len(), ptr, len) else {
+        return Err(Error::contract(format!(
+            "caplet_alloc({len}) returned {} for `{import}`, outside the {}-byte memory",
+            ptr as u32,
+            mem.len()
+        )));
+    };
+    mem[range].copy_from_slice(data);
+    Ok(pack(ptr as u32, len as u32))
 }
 
 fn code32(r: Result<(), Code>) -> i32 {
