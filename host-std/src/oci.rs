@@ -405,8 +405,9 @@ fn check_descriptor(
 }
 
 /// Checks a fetched OCI manifest: a wasm artifact with exactly one wasm layer.
-/// Returns (config, layer, Caplet manifest text if annotated).
-fn check_manifest(
+/// Returns (config, layer, Caplet manifest text if annotated). Public for the fuzz
+/// targets; the client and the layout reader call it on every manifest.
+pub fn check_manifest(
     bytes: &[u8],
     limits: &OciLimits,
 ) -> Result<(Descriptor, Descriptor, Option<String>), OciError> {
@@ -458,6 +459,15 @@ fn check_manifest(
         .annotations
         .and_then(|mut a| a.remove(CAPLET_MANIFEST_ANNOTATION));
     Ok((config, layer.clone(), caplet))
+}
+
+/// Parses an OCI image index (a layout's `index.json`); returns its manifests.
+pub fn parse_index(bytes: &[u8]) -> Result<Vec<Descriptor>, OciError> {
+    parse_index_raw(bytes).map(|i| i.manifests)
+}
+
+fn parse_index_raw(bytes: &[u8]) -> Result<ImageIndex, OciError> {
+    serde_json::from_slice(bytes).map_err(|e| OciError(format!("not an OCI index: {e}")))
 }
 
 /// Assembles and checks an artifact from fetched parts.
@@ -700,8 +710,7 @@ impl Layout {
         let path = self.root.join("index.json");
         let bytes = crate::files::read_capped(&path, limits.max_manifest_bytes)
             .map_err(|e| OciError(format!("{}: {e}", path.display())))?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| OciError(format!("{} is not an OCI index: {e}", path.display())))
+        parse_index_raw(&bytes).map_err(|e| OciError(format!("{}: {e}", path.display())))
     }
 
     /// Writes `a` and names it `tag` in `index.json` (replacing an older `tag`).

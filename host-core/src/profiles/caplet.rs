@@ -317,9 +317,9 @@ fn to_json<T: Serialize>(value: &T, estimate: usize) -> Result<Vec<u8>, Code> {
     }
 }
 
-/// `http_request`: the JSON request decoded, the service called, the response
-/// encoded as JSON with a base64 body.
-fn http(raw: &[u8], s: &crate::services::Services) -> Result<Vec<u8>, Code> {
+/// Decodes the JSON request of `http_request` (`{"method", "url", "headers",
+/// "body"}` with a base64 body); `INVALID_INPUT` for anything else.
+pub fn decode_http_request(raw: &[u8]) -> Result<HttpCall, Code> {
     let mut scratch = vec![0u8; raw.len()];
     let (req, _): (HttpRequestJson, usize) =
         serde_json_core::from_slice_escaped(raw, &mut scratch).map_err(|_| Code::InvalidInput)?;
@@ -327,12 +327,18 @@ fn http(raw: &[u8], s: &crate::services::Services) -> Result<Vec<u8>, Code> {
         None => Vec::new(),
         Some(b) => b64().decode(b).map_err(|_| Code::InvalidInput)?,
     };
-    let resp = s.http_request(HttpCall {
+    Ok(HttpCall {
         method: req.method,
         url: req.url,
         headers: req.headers.into_iter().map(|(k, v)| (k.0, v)).collect(),
         body,
-    })?;
+    })
+}
+
+/// `http_request`: the JSON request decoded, the service called, the response
+/// encoded as JSON with a base64 body.
+fn http(raw: &[u8], s: &crate::services::Services) -> Result<Vec<u8>, Code> {
+    let resp = s.http_request(decode_http_request(raw)?)?;
     let mut headers: BTreeMap<&str, String> = BTreeMap::new();
     for (k, v) in &resp.headers {
         headers

@@ -31,6 +31,11 @@ pub struct HttpCall {
 /// check). A platform following a redirect parses the `Location` with this too, so
 /// every hop is checked the same way.
 pub fn parse_url(url: &str) -> Result<(String, String, u16, String), Code> {
+    // No control characters or spaces anywhere: a request line or header they could
+    // break is never built from such a URL.
+    if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(Code::InvalidInput);
+    }
     let (scheme, rest) = url.split_once("://").ok_or(Code::InvalidInput)?;
     let scheme = scheme.to_ascii_lowercase();
     let default_port = match scheme.as_str() {
@@ -61,6 +66,9 @@ pub fn parse_url(url: &str) -> Result<(String, String, u16, String), Code> {
             None => (authority, default_port),
         }
     };
+    // The host as it will be checked and connected to: without a trailing dot, and
+    // never empty (`http://..../` is no host at all).
+    let host = host.trim_end_matches('.');
     if host.is_empty() || port == 0 {
         return Err(Code::InvalidInput);
     }
@@ -72,12 +80,7 @@ pub fn parse_url(url: &str) -> Result<(String, String, u16, String), Code> {
     } else {
         path.to_string()
     };
-    Ok((
-        scheme,
-        host.trim_end_matches('.').to_ascii_lowercase(),
-        port,
-        path,
-    ))
+    Ok((scheme, host.to_ascii_lowercase(), port, path))
 }
 
 /// The grants as the platform sees them while following redirects.
@@ -150,6 +153,11 @@ mod tests {
             "http://h:99999/",
             "nohost",
             "http://a%2eb/",
+            // found by the fuzz target `http_request`: a host of dots only
+            "http://......../x",
+            "http://./",
+            "http://a/b\u{1f}c",
+            "http://a/b c",
         ] {
             assert_eq!(parse_url(bad), Err(Code::InvalidInput), "{bad}");
         }
