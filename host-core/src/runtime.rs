@@ -538,7 +538,7 @@ impl Plugin {
         Ok(Instance {
             plugin: self.clone(),
             live: Some(live),
-            last_usage: Usage::default(),
+            last_usage: LastUsage::Fixed(Usage::default()),
         })
     }
 
@@ -836,7 +836,15 @@ fn map_run_error(e: &wasmi::Error, during: &str, store: &Store<HostState>, budge
 pub struct Instance {
     plugin: Plugin,
     live: Option<Live>,
-    last_usage: Usage,
+    last_usage: LastUsage,
+}
+
+/// The usage of the last call: read from the live store, or fixed when the call
+/// failed (the store may be gone).
+#[derive(Clone, Copy)]
+enum LastUsage {
+    Live { budget: u64 },
+    Fixed(Usage),
 }
 
 impl fmt::Debug for Instance {
@@ -861,7 +869,11 @@ impl Instance {
 
     /// Usage of the last call (also after a failed call).
     pub fn last_usage(&self) -> Usage {
-        self.last_usage
+        match (self.last_usage, &self.live) {
+            (LastUsage::Fixed(u), _) => u,
+            (LastUsage::Live { budget }, Some(live)) => live.usage(budget),
+            (LastUsage::Live { .. }, None) => Usage::default(),
+        }
     }
 
     /// Whether the instance was dropped after a failure and will be recreated.
@@ -881,17 +893,20 @@ impl Instance {
         input: &[u8],
         hook: &mut dyn SliceHook,
     ) -> Result<Vec<u8>, Error> {
-        let limits = self.plugin.inner.services.limits;
-        if input.len() > limits.max_input_bytes as usize {
+        let limits = &self.plugin.inner.services.limits;
+        let (max_input, max_output, budget) = (
+            limits.max_input_bytes,
+            limits.max_output_bytes,
+            limits.fuel_per_call,
+        );
+        if input.len() > max_input as usize {
             return Err(Error::usage(format!(
-                "input is {} bytes, more than the {}-byte cap",
+                "input is {} bytes, more than the {max_input}-byte cap",
                 input.len(),
-                limits.max_input_bytes
             )));
         }
-        let budget = limits.fuel_per_call;
         let live = self.live(hook)?;
-        let result = call_entry(live, name, input, budget, limits.max_output_bytes, hook);
+        let result = call_entry(live, name, input, budget, max_output, hook);
         self.finish(budget, result)
     }
 
@@ -971,15 +986,22 @@ impl Instance {
     }
 
     fn finish<T>(&mut self, budget: u64, result: Result<T, Error>) -> Result<T, Error> {
-        if let Some(live) = &self.live {
-            self.last_usage = live.usage(budget);
-        }
-        if let Err(e) = &result {
-            if let Error::OutOfFuel { .. } = e {
-                self.last_usage.fuel_used = budget;
-            }
-            if poisons(e) {
-                self.live = None;
+        match &result {
+            // The store keeps what the call used until the next call: read it when
+            // asked (`last_usage`), not on every call.
+            Ok(_) => self.last_usage = LastUsage::Live { budget },
+            Err(e) => {
+                let mut usage = self
+                    .live
+                    .as_ref()
+                    .map_or_else(Usage::default, |l| l.usage(budget));
+                if let Error::OutOfFuel { .. } = e {
+                    usage.fuel_used = budget;
+                }
+                self.last_usage = LastUsage::Fixed(usage);
+                if poisons(e) {
+                    self.live = None;
+                }
             }
         }
         result
