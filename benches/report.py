@@ -158,9 +158,10 @@ def main():
     w("")
     w("Build settings: the `bench` profile is the workspace's `release` profile (fat LTO,")
     w("`codegen-units = 1`, `panic = \"abort\"`), the settings Caplet ships with; Extism")
-    w("and wasmtime are built with the same settings in the same binary. Caplet enables")
-    w("wasmi's `portable-dispatch` feature; cargo unifies features, so the raw-wasmi")
-    w("baselines use the same dispatcher as Caplet.")
+    w("and wasmtime are built with the same settings in the same binary. The dispatcher is")
+    w("the one the `caplet` binary ships on this machine (caplet-core's default")
+    w("`auto-dispatch`: wasmi's tail-call dispatcher on an optimised x86_64/aarch64 build);")
+    w("cargo unifies features, so the raw-wasmi baselines use the same dispatcher as Caplet.")
     w("")
 
     # ---- Targets -------------------------------------------------------------------
