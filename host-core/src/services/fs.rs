@@ -14,21 +14,21 @@ use alloc::boxed::Box;
 /// [`Limits::write_quota_bytes`](crate::Limits::write_quota_bytes) and
 /// [`Limits::write_quota_files`](crate::Limits::write_quota_files). Shared by every
 /// instance of a loaded plugin.
+/// A lock rather than atomics: 32-bit boards (thumbv7em) have no 64-bit atomics.
 #[derive(Debug, Default)]
 pub struct WriteQuota {
-    bytes: core::sync::atomic::AtomicU64,
-    files: core::sync::atomic::AtomicU32,
+    used: spin::Mutex<(u64, u32)>,
 }
 
 impl WriteQuota {
     /// Bytes written so far.
     pub fn bytes(&self) -> u64 {
-        self.bytes.load(core::sync::atomic::Ordering::Relaxed)
+        self.used.lock().0
     }
 
     /// Files created so far.
     pub fn files(&self) -> u32 {
-        self.files.load(core::sync::atomic::Ordering::Relaxed)
+        self.used.lock().1
     }
 }
 
@@ -91,29 +91,18 @@ impl Services {
     /// Charges `bytes` written and `files` created to the plugin's write quota;
     /// `LIMIT` (and nothing charged) when either would go over.
     pub fn charge_write(&self, bytes: u64, files: u32) -> Result<(), Code> {
-        use core::sync::atomic::Ordering::Relaxed;
-        let q = &self.written;
-        let bytes_ok = q
-            .bytes
-            .fetch_update(Relaxed, Relaxed, |b| {
-                b.checked_add(bytes)
-                    .filter(|t| *t <= self.limits.write_quota_bytes)
-            })
-            .is_ok();
-        if !bytes_ok {
-            return Err(Code::Limit);
-        }
-        let files_ok = q
-            .files
-            .fetch_update(Relaxed, Relaxed, |f| {
-                f.checked_add(files)
-                    .filter(|t| *t <= self.limits.write_quota_files)
-            })
-            .is_ok();
-        if !files_ok {
-            q.bytes.fetch_sub(bytes, Relaxed);
-            return Err(Code::Limit);
-        }
+        let mut used = self.written.used.lock();
+        let new_bytes = used
+            .0
+            .checked_add(bytes)
+            .filter(|t| *t <= self.limits.write_quota_bytes)
+            .ok_or(Code::Limit)?;
+        let new_files = used
+            .1
+            .checked_add(files)
+            .filter(|t| *t <= self.limits.write_quota_files)
+            .ok_or(Code::Limit)?;
+        *used = (new_bytes, new_files);
         Ok(())
     }
 
