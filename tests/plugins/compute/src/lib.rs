@@ -63,12 +63,28 @@ pub extern "C" fn fib(n: i32) -> i64 {
     fibonacci(n)
 }
 
-/// Typed export: recurses `n` levels (not a tail call) and returns `n`: deep wasm
-/// recursion for the interpreter's call stack, not the guest's shadow stack.
+/// Typed export: recurses `n` levels and returns `n`: deep wasm recursion for the
+/// interpreter's call stack. Two functions calling each other, never inlined, so
+/// LLVM cannot turn the recursion into a loop, and nothing on the shadow stack.
 #[no_mangle]
 pub extern "C" fn depth(n: i32) -> i32 {
-    if core::hint::black_box(n) <= 0 {
-        return 0;
+    down_a(n)
+}
+
+#[inline(never)]
+fn down_a(n: i32) -> i32 {
+    if n <= 0 {
+        0
+    } else {
+        down_b(n - 1) + 1
     }
-    depth(core::hint::black_box(n - 1)) + 1
+}
+
+#[inline(never)]
+fn down_b(n: i32) -> i32 {
+    if n <= 0 {
+        0
+    } else {
+        down_a(n - 1) + 1
+    }
 }
