@@ -1414,16 +1414,23 @@ pub(crate) fn define(l: &mut Linker<HostState>) -> Result<(), wasmi::errors::Lin
             with(&mut c, |mem, s, w| fd_write(mem, s, w, fd, iovs, n, out))
         },
     )?;
-    l.func_wrap(
-        MODULE,
-        "path_create_directory",
-        |mut c: C<'_>, fd: i32, p: i32, len: i32| -> R {
-            with(&mut c, |mem, s, w| {
-                let (path, _) = w.resolve(fd, &path_str(mem, p, len, s)?)?;
-                Ok(s.fs_create_dir(&path)?)
-            })
-        },
-    )?;
+    // The two directory operations on one path.
+    type DirOp = fn(&Services, &str) -> Result<(), FsError>;
+    for (name, op) in [
+        ("path_create_directory", Services::fs_create_dir as DirOp),
+        ("path_remove_directory", Services::fs_remove_dir as DirOp),
+    ] {
+        l.func_wrap(
+            MODULE,
+            name,
+            move |mut c: C<'_>, fd: i32, p: i32, len: i32| -> R {
+                with(&mut c, |mem, s, w| {
+                    let (path, _) = w.resolve(fd, &path_str(mem, p, len, s)?)?;
+                    Ok(op(s, &path)?)
+                })
+            },
+        )?;
+    }
     l.func_wrap(
         MODULE,
         "path_filestat_get",
@@ -1503,16 +1510,6 @@ pub(crate) fn define(l: &mut Linker<HostState>) -> Result<(), wasmi::errors::Lin
                 let n = text.len().min(blen as u32 as usize);
                 put(mem, buf, &text.as_bytes()[..n])?;
                 put_u32(mem, out, n as u32)
-            })
-        },
-    )?;
-    l.func_wrap(
-        MODULE,
-        "path_remove_directory",
-        |mut c: C<'_>, fd: i32, p: i32, len: i32| -> R {
-            with(&mut c, |mem, s, w| {
-                let (path, _) = w.resolve(fd, &path_str(mem, p, len, s)?)?;
-                Ok(s.fs_remove_dir(&path)?)
             })
         },
     )?;
