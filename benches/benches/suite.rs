@@ -4,6 +4,8 @@
 //! Groups (criterion ids `group/function[/parameter]`):
 //! * `echo/{caplet,raw_wasmi,extism}/{64,4096,65536}` — one call of an echo entry with
 //!   an input of that many bytes, output copied out to a `Vec<u8>`;
+//!   `echo/{caplet_floor,raw_wasmi_floor}/64` — the same on the floor plugin
+//!   (`FLOOR_ECHO_WAT`, almost no guest work);
 //! * `cold_start/*` — read the module file, SHA-256 it, compile, instantiate, first
 //!   call, for the ~40 KB `compute` plugin and its Extism twin;
 //! * `instantiate/*` — a new instance from an already compiled module;
@@ -59,6 +61,23 @@ fn echo(c: &mut Criterion) {
             b.iter(|| raw.call(black_box(input)))
         });
         if size == 64 {
+            // The floor plugin: almost no guest work, so the ratio is Caplet's layer.
+            let floor = caplet_tests::wat_str(caplet_benches::FLOOR_ECHO_WAT);
+            let plugin = load(&floor, config(&[], Limits::default(), full(), None));
+            let mut floor_caplet = plugin.instantiate().expect("instantiates");
+            assert_eq!(floor_caplet.call("echo", &input).unwrap(), input);
+            group.bench_with_input(
+                BenchmarkId::new("caplet_floor", size),
+                &input,
+                |b, input| b.iter(|| floor_caplet.call("echo", black_box(input)).unwrap()),
+            );
+            let mut floor_raw = RawEcho::new(&floor, "echo");
+            assert_eq!(floor_raw.call(&input), input);
+            group.bench_with_input(
+                BenchmarkId::new("raw_wasmi_floor", size),
+                &input,
+                |b, input| b.iter(|| floor_raw.call(black_box(input))),
+            );
             // Diagnostic: the floor with fuel metering on, to split Caplet's overhead
             // into metering and the rest of its call path.
             let mut raw_fuel = RawEcho::with_fuel(&wasm, "echo", true);

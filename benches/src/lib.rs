@@ -18,6 +18,25 @@ use caplet_core::platform::{MemoryKv, Platform};
 use caplet_core::{Compiled, Digest, Error, Grants, Limits, ModuleCache, PluginConfig, Runtime};
 use wasmi::{Caller, Config, Engine, Linker, Memory, Module, Store, TypedFunc};
 
+/// The floor echo plugin, in the WebAssembly text format: a bump `caplet_alloc`
+/// reset by each call and an `echo` entry that returns its input buffer, about 26
+/// fuel per call. With almost no guest work, Caplet's own per-call cost against raw
+/// wasmi on the same module shows (`echo/caplet_floor/64` vs
+/// `echo/raw_wasmi_floor/64`).
+pub const FLOOR_ECHO_WAT: &str = r#"(module
+  (memory (export "memory") 2)
+  (global $next (mut i32) (i32.const 1024))
+  (func (export "caplet_alloc") (param $len i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $next))
+    (global.set $next (i32.add (local.get $p) (local.get $len)))
+    (local.get $p))
+  (func (export "echo") (param $ptr i32) (param $len i32) (result i64)
+    (global.set $next (i32.const 1024))
+    (i64.or
+      (i64.shl (i64.extend_i32_u (local.get $ptr)) (i64.const 32))
+      (i64.extend_i32_u (local.get $len)))))"#;
+
 pub mod native;
 pub mod rss;
 
