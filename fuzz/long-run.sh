@@ -6,14 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")"
 runs="${1:-10000000}"
 shift || true
+source ./targets.sh
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(manifest capability policy sizes_and_mounts oci http_request guest_path module guest_boundary)
+  targets=("${all_targets[@]}")
 fi
 for t in "${targets[@]}"; do
-  corpus="target/corpus/$t"
-  mkdir -p "$corpus"
-  cp -n seeds/"$t"/* "$corpus"/ 2>/dev/null || true
+  corpus=$(seed "$t")
   start=$(date +%s)
   set +e
   cargo +nightly fuzz run -O "$t" "$corpus" -- -runs="$runs" -rss_limit_mb=4096 -timeout=10 \

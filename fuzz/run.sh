@@ -11,9 +11,10 @@ set -euo pipefail
 cd "$(dirname "$0")"
 seconds="${1:-20}"
 shift || true
+source ./targets.sh
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(manifest capability policy sizes_and_mounts oci http_request guest_path module guest_boundary)
+  targets=("${all_targets[@]}")
 fi
 rustup toolchain install nightly --profile minimal >/dev/null 2>&1 || {
   echo "fuzz: a nightly toolchain is needed (rustup toolchain install nightly)" >&2
@@ -23,13 +24,7 @@ command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --quiet
 cargo +nightly fuzz build -O
 summary=()
 for t in "${targets[@]}"; do
-  corpus="target/corpus/$t"
-  mkdir -p "$corpus"
-  cp -n seeds/"$t"/* "$corpus"/ 2>/dev/null || true
-  if [ "$t" = module ]; then
-    cp -n ../tests/wasi-testsuite/tests/c/testsuite/wasm32-wasip1/*.wasm "$corpus"/ 2>/dev/null || true
-    cp -n ../target/plugins/wasm32-unknown-unknown/release/*.wasm "$corpus"/ 2>/dev/null || true
-  fi
+  corpus=$(seed "$t")
   log="target/fuzz-$t.log"
   set +e
   cargo +nightly fuzz run -O "$t" "$corpus" -- -max_total_time="$seconds" -rss_limit_mb=4096 \

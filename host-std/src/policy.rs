@@ -385,6 +385,8 @@ secrets = "/run/secrets.toml"
 config = { greeting = "hi", retries = 3, on = true }
 fuel = 5_000_000
 memory = "4MiB"
+write-quota = "256MiB"
+write-quota-files = 500
 timeout-ms = 500
 
 [plugins.fs_tool.http]
@@ -410,6 +412,8 @@ trust = ["10.0.0.7"]
         assert_eq!(s.config["on"], "true");
         assert_eq!(s.fuel, Some(5_000_000));
         assert_eq!(s.memory, Some(4 << 20));
+        assert_eq!(s.write_quota, Some(256 << 20));
+        assert_eq!(s.write_quota_files, Some(500));
         assert_eq!(s.timeout, Some(Duration::from_millis(500)));
         assert_eq!(s.log_level, Some(Level::Warn));
         let mut http = HttpConfig::default();

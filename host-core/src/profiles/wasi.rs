@@ -95,6 +95,7 @@ const EINVAL: Errno = 28;
 const EIO: Errno = 29;
 const EISDIR: Errno = 31;
 const ELOOP: Errno = 32;
+const EMFILE: Errno = 33;
 const ENAMETOOLONG: Errno = 37;
 const ENOBUFS: Errno = 42;
 const ENOENT: Errno = 44;
@@ -248,7 +249,7 @@ impl WasiState {
 
     fn insert(&mut self, fd: Fd) -> W<u32> {
         if self.fds.len() >= MAX_FDS {
-            return err(33); // mfile
+            return err(EMFILE);
         }
         let mut n = 3;
         while self.fds.contains_key(&n) {
