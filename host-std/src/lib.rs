@@ -12,6 +12,8 @@
 //! - [`env`] and [`secrets`]: the operator's environment allowlist and secrets file;
 //! - [`kv`]: the durable, crash-safe KV store shared safely between processes;
 //! - [`deadline`]: wall-clock deadlines and cancellation between fuel slices;
+//! - [`process`]: one allowed native program run without a shell, with a timeout,
+//!   output caps and its whole process group killed at the end;
 //! - [`policy`]: the policy file (grants and limits per plugin, TOML);
 //! - [`cli`]: the `caplet` command (`run`, `inspect`, `verify`).
 
@@ -29,6 +31,7 @@ pub mod limits;
 pub mod oci;
 pub mod platform;
 pub mod policy;
+pub mod process;
 pub mod registry;
 pub mod secrets;
 
