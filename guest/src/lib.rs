@@ -16,7 +16,10 @@
 //! * [`manifest!`], which embeds the plugin's manifest in the module;
 //! * [`Error`] and [`ErrorCode`], the contract's error model;
 //! * safe wrappers for every host import: [`log`], [`config`], [`clock`],
-//!   [`random`], [`kv`], [`emit()`], [`fs`], [`http`], [`env`](mod@env), [`secret`].
+//!   [`random`], [`kv`], [`emit()`], [`fs`], [`http`], [`env`](mod@env), [`secret`],
+//!   [`exec`];
+//! * [`app_functions!`], which declares the embedding application's own
+//!   functions as safe Rust functions.
 //!
 //! ```
 //! use caplet_guest::{kv, log, Error};
@@ -63,6 +66,7 @@
 pub mod abi;
 mod entry;
 mod error;
+pub mod exec;
 pub mod fs;
 mod host;
 pub mod http;
@@ -74,6 +78,11 @@ mod sys;
 
 pub use error::{Error, ErrorCode};
 pub use host::{clock, config, emit, env, kv, log, random, secret};
+
+#[doc(hidden)]
+pub fn __app_call(import: &str, raw: sys::AppImport, input: &[u8]) -> Result<Vec<u8>> {
+    sys::app_call(import, raw, input)
+}
 
 /// `Result` with the kit's [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -134,3 +134,103 @@ macro_rules! manifest {
         };
     };
 }
+
+/// Declares functions of the embedding application (its own import module,
+/// granted by `app:<name>` capabilities) as safe Rust functions.
+///
+/// Two forms per function:
+///
+/// - `fn name(bytes) -> bytes;` — the contract's buffer convention: the
+///   function takes `&[u8]` and returns `Result<Vec<u8>, Error>` (a host error
+///   code becomes the `Err`);
+/// - `fn name(a: i32, b: f64) -> i64;` — numbers only (`i32`, `i64`, `f32`,
+///   `f64`; at most one result): the function returns the value itself. A
+///   failure of the host function ends the plugin's call.
+///
+/// ```
+/// caplet_guest::app_functions! {
+///     module "board" {
+///         /// The reading of a named sensor.
+///         pub fn read_sensor(bytes) -> bytes;
+///         /// Sets a GPIO pin; returns its previous level.
+///         pub fn gpio_set(pin: i32, level: i32) -> i32;
+///     }
+/// }
+///
+/// fn report(_input: &[u8]) -> Result<Vec<u8>, caplet_guest::Error> {
+///     let temp = read_sensor(b"temp")?;
+///     let _was = gpio_set(13, 1);
+///     Ok(temp)
+/// }
+/// # let _ = report;
+/// ```
+///
+/// Off `wasm32` (unit tests) the bytes form fails with `UNSUPPORTED` and the
+/// numbers form panics, since it has no way to report an error.
+#[macro_export]
+macro_rules! app_functions {
+    (module $module:literal { $($body:tt)* }) => {
+        $crate::__app_functions!(@items $module; $($body)*);
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __app_functions {
+    (@items $module:literal;) => {};
+    (@items $module:literal;
+        $(#[$meta:meta])* $vis:vis fn $name:ident (bytes) -> bytes; $($rest:tt)*
+    ) => {
+        $(#[$meta])*
+        $vis fn $name(input: &[u8]) -> $crate::Result<::std::vec::Vec<u8>> {
+            #[cfg(target_arch = "wasm32")]
+            {
+                #[link(wasm_import_module = $module)]
+                extern "C" {
+                    #[link_name = ::core::stringify!($name)]
+                    fn raw(ptr: i32, len: i32) -> i64;
+                }
+                $crate::__app_call(
+                    ::core::concat!($module, ".", ::core::stringify!($name)),
+                    raw,
+                    input,
+                )
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            {
+                let _ = input;
+                ::core::result::Result::Err($crate::Error::unsupported(::core::concat!(
+                    $module, ".", ::core::stringify!($name), ": not on wasm32"
+                )))
+            }
+        }
+        $crate::__app_functions!(@items $module; $($rest)*);
+    };
+    (@items $module:literal;
+        $(#[$meta:meta])* $vis:vis fn $name:ident ($($arg:ident : $ty:ident),* $(,)?) $(-> $ret:ident)?; $($rest:tt)*
+    ) => {
+        $(#[$meta])*
+        #[allow(unsafe_code)]
+        $vis fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "wasm32")]
+            {
+                #[link(wasm_import_module = $module)]
+                extern "C" {
+                    #[link_name = ::core::stringify!($name)]
+                    fn raw($($arg: $ty),*) $(-> $ret)?;
+                }
+                // SAFETY: a numbers-only import passes no pointers; the host
+                // checked its signature against this declaration at load.
+                unsafe { raw($($arg),*) }
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            {
+                $(let _ = $arg;)*
+                ::core::panic!(::core::concat!(
+                    $module, ".", ::core::stringify!($name), " is only available on wasm32"
+                ))
+            }
+        }
+        $crate::__app_functions!(@items $module; $($rest)*);
+    };
+}

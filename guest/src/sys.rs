@@ -36,6 +36,7 @@ mod imports {
         pub fn http_request(req_ptr: i32, req_len: i32) -> i64;
         pub fn env_get(name_ptr: i32, name_len: i32) -> i64;
         pub fn secret_get(name_ptr: i32, name_len: i32) -> i64;
+        pub fn exec(req_ptr: i32, req_len: i32) -> i64;
     }
 }
 
@@ -86,6 +87,9 @@ mod imports {
         UNSUPPORTED64
     }
     pub unsafe fn secret_get(_name_ptr: i32, _name_len: i32) -> i64 {
+        UNSUPPORTED64
+    }
+    pub unsafe fn exec(_req_ptr: i32, _req_len: i32) -> i64 {
         UNSUPPORTED64
     }
 }
@@ -417,6 +421,32 @@ pub(crate) fn secret_get(name: &[u8]) -> Result<Vec<u8>, Error> {
     // SAFETY: see the shared argument above; `name` is borrowed.
     let packed = unsafe { imports::secret_get(np, nl) };
     take_result("secret_get", packed)
+}
+
+pub(crate) fn exec(request: &[u8]) -> Result<Vec<u8>, Error> {
+    let (rp, rl) = arg(request)?;
+    // SAFETY: see the shared argument above; `request` is borrowed.
+    let packed = unsafe { imports::exec(rp, rl) };
+    take_result("exec", packed)
+}
+
+/// The raw import of an application's bytes function.
+pub type AppImport = unsafe extern "C" fn(i32, i32) -> i64;
+
+/// Calls an application's bytes function `import` (`module.name`, for
+/// messages) with `input`, the way the contract's buffer-returning imports are
+/// called.
+///
+/// # Safety argument
+/// `raw` must be a wasm import of signature `(i32, i32) -> i64` following the
+/// contract's buffer convention, which is what [`crate::app_functions!`]
+/// declares; the host checks every pointer it is given.
+pub(crate) fn app_call(import: &str, raw: AppImport, input: &[u8]) -> Result<Vec<u8>, Error> {
+    let (p, l) = arg(input)?;
+    // SAFETY: see the shared argument above; `input` is borrowed, and `raw` is
+    // an import of the contract's buffer convention (declared by the macro).
+    let packed = unsafe { raw(p, l) };
+    take_result(import, packed)
 }
 
 #[cfg(test)]

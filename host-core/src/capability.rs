@@ -15,6 +15,10 @@
 //! | `net:outbound:private` | [`Kind::NetPrivate`] | — (lifts the private-address guard) |
 //! | `env:<name-glob>` | [`Kind::Env`] | the variable name |
 //! | `secrets:read:<name-glob>` | [`Kind::SecretsRead`] | the secret name |
+//! | `stdio` | [`Kind::Stdio`] | — |
+//! | `app:<name-glob>` | [`Kind::App`] | the capability name an application function declares |
+//! | `exec:<program-path-glob>` | [`Kind::Exec`] | the program's absolute host path |
+//! | `fs:temp[:<dir>]` | [`Kind::FsTemp`] | — (a private scratch directory at guest `<dir>`, `/tmp` by default) |
 //!
 //! Deny by default: a [`Grants`] table starts empty and only what is added is allowed.
 //! The table has a fixed capacity ([`MAX_GRANTS`]); adding past it is an error.
@@ -60,11 +64,20 @@ pub enum Kind {
     SecretsRead,
     /// `stdio`: a WASI program's standard input, output and error.
     Stdio,
+    /// `app:<name-glob>`: the application functions whose declared capability
+    /// name matches.
+    App,
+    /// `exec:<program-path-glob>`: running the programs whose absolute host path
+    /// matches (no shell).
+    Exec,
+    /// `fs:temp[:<dir>]`: a fresh, private scratch directory at guest path `<dir>`
+    /// (`/tmp` by default), readable and writable beneath, removed with the plugin.
+    FsTemp,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Log,
         Kind::Clock,
         Kind::Random,
@@ -77,6 +90,9 @@ impl Kind {
         Kind::Env,
         Kind::SecretsRead,
         Kind::Stdio,
+        Kind::App,
+        Kind::Exec,
+        Kind::FsTemp,
     ];
 
     /// The prefix of the capability string (`fs:read`, `kv`, …).
@@ -94,6 +110,9 @@ impl Kind {
             Kind::Env => "env",
             Kind::SecretsRead => "secrets:read",
             Kind::Stdio => "stdio",
+            Kind::App => "app",
+            Kind::Exec => "exec",
+            Kind::FsTemp => "fs:temp",
         }
     }
 
@@ -107,12 +126,14 @@ impl Kind {
                 | Kind::NetOutbound
                 | Kind::Env
                 | Kind::SecretsRead
+                | Kind::App
+                | Kind::Exec
         )
     }
 
     const fn separator(self) -> Separator {
         match self {
-            Kind::FsRead | Kind::FsWrite => Separator::Slash,
+            Kind::FsRead | Kind::FsWrite | Kind::Exec => Separator::Slash,
             _ => Separator::None,
         }
     }
@@ -168,7 +189,15 @@ impl Capability {
             "kv" => return plain(Kind::Kv),
             "stdio" => return plain(Kind::Stdio),
             "net:outbound:private" => return plain(Kind::NetPrivate),
+            "fs:temp" => return Ok(Capability::any(Kind::FsTemp)),
             _ => {}
+        }
+        if let Some(dir) = text.strip_prefix("fs:temp:") {
+            return Ok(Capability {
+                kind: Kind::FsTemp,
+                scope: scratch_dir(dir).map_err(bad)?,
+                port: Port::Any,
+            });
         }
         let scoped = [
             (Kind::FsRead, "fs:read:"),
@@ -177,6 +206,8 @@ impl Capability {
             (Kind::SecretsRead, "secrets:read:"),
             (Kind::Emit, "emit:"),
             (Kind::Env, "env:"),
+            (Kind::App, "app:"),
+            (Kind::Exec, "exec:"),
         ];
         for (kind, prefix) in scoped {
             if let Some(scope) = text.strip_prefix(prefix) {
@@ -218,6 +249,10 @@ impl Capability {
                     Kind::FsRead | Kind::FsWrite if !scope.starts_with('/') && scope != "**" => {
                         Err(bad("path scopes are absolute guest paths (start with `/`)"))
                     }
+                    Kind::Exec if !scope.starts_with('/') => Err(bad(
+                        "program scopes are absolute host paths (`exec:/usr/bin/*`); \
+                         nothing is looked up in PATH",
+                    )),
                     _ => Ok(Capability {
                         kind,
                         scope: scope.to_string(),
@@ -227,17 +262,20 @@ impl Capability {
             }
         }
         let known = "log, clock, random, kv, stdio, emit:<topic>, fs:read:<path>, fs:write:<path>, \
-                     net:outbound:<host>[:<port>], net:outbound:private, env:<name>, secrets:read:<name>";
+                     fs:temp[:<dir>], net:outbound:<host>[:<port>], net:outbound:private, env:<name>, \
+                     secrets:read:<name>, app:<name>, exec:<program-path>";
         Err(Error::BadCapability {
             text: truncate(text, 80),
             reason: format!("unknown capability (known: {known})"),
         })
     }
 
-    /// A capability of an unscoped kind, or a scoped kind with scope `*`/`/**`.
+    /// A capability of an unscoped kind, or a scoped kind with scope `*`/`/**`
+    /// (`fs:temp` at its default `/tmp`).
     pub fn any(kind: Kind) -> Self {
         let scope = match kind {
-            Kind::FsRead | Kind::FsWrite => "/**",
+            Kind::FsRead | Kind::FsWrite | Kind::Exec => "/**",
+            Kind::FsTemp => DEFAULT_SCRATCH_DIR,
             k if k.is_scoped() => "*",
             _ => "",
         };
@@ -253,7 +291,8 @@ impl Capability {
         self.kind
     }
 
-    /// The scope glob (empty for unscoped kinds; the host part for `net:outbound`).
+    /// The scope glob (empty for unscoped kinds; the host part for `net:outbound`;
+    /// the guest directory for `fs:temp`).
     pub fn scope(&self) -> &str {
         &self.scope
     }
@@ -286,6 +325,9 @@ impl Capability {
         if self.kind != required.kind {
             return false;
         }
+        if self.kind == Kind::FsTemp {
+            return self.scope == required.scope;
+        }
         if !self.kind.is_scoped() {
             return true;
         }
@@ -302,6 +344,9 @@ impl Capability {
 
 impl fmt::Display for Capability {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.kind == Kind::FsTemp && self.scope != DEFAULT_SCRATCH_DIR {
+            return write!(f, "fs:temp:{}", self.scope);
+        }
         if !self.kind.is_scoped() {
             return f.write_str(self.kind.prefix());
         }
@@ -315,6 +360,29 @@ impl fmt::Display for Capability {
         }
         Ok(())
     }
+}
+
+/// Where `fs:temp` maps its scratch directory unless the grant names another.
+pub const DEFAULT_SCRATCH_DIR: &str = "/tmp";
+
+/// The guest directory of `fs:temp:<dir>`: absolute, without globs, `.` or `..`
+/// components, empty components or a trailing `/`, and not `/` itself.
+fn scratch_dir(dir: &str) -> Result<String, &'static str> {
+    if !dir.starts_with('/') || dir == "/" {
+        return Err(
+            "the scratch directory is an absolute guest path below `/` (`fs:temp:/scratch`)",
+        );
+    }
+    if dir.contains(['*', '?', '[', ']', '{', '}', '\\']) {
+        return Err("the scratch directory is a path, not a glob");
+    }
+    if dir[1..]
+        .split('/')
+        .any(|c| c.is_empty() || c == "." || c == "..")
+    {
+        return Err("the scratch directory has an empty, `.` or `..` component");
+    }
+    Ok(dir.to_string())
 }
 
 fn split_host_port(scope: &str) -> Result<(&str, Port), &'static str> {
@@ -404,14 +472,40 @@ impl Grants {
         self.items.is_empty()
     }
 
-    /// Whether any grant of this kind exists (the link-time check).
+    /// Whether any grant of this kind exists (the link-time check). An `fs:temp`
+    /// grant counts as both `fs:read` and `fs:write`.
     pub fn has_kind(&self, kind: Kind) -> bool {
-        self.items.iter().any(|c| c.kind == kind)
+        self.items.iter().any(|c| {
+            c.kind == kind
+                || (c.kind == Kind::FsTemp && matches!(kind, Kind::FsRead | Kind::FsWrite))
+        })
     }
 
-    /// Whether some grant allows `subject` for `kind` (the call-time check).
+    /// Whether some grant allows `subject` for `kind` (the call-time check). An
+    /// `fs:temp` grant allows reading and writing its directory and beneath.
     pub fn allows(&self, kind: Kind, subject: &str) -> bool {
         self.items.iter().any(|c| c.allows(kind, subject))
+            || (matches!(kind, Kind::FsRead | Kind::FsWrite)
+                && self.scratch_dir_of(subject).is_some())
+    }
+
+    /// The directory of the `fs:temp` grant that `path` lies in (the directory
+    /// itself included), if any.
+    pub fn scratch_dir_of(&self, path: &str) -> Option<&str> {
+        self.scratch_dirs().find(|dir| {
+            path == *dir
+                || path
+                    .strip_prefix(dir)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+    }
+
+    /// The guest directories of the `fs:temp` grants.
+    pub fn scratch_dirs(&self) -> impl Iterator<Item = &str> {
+        self.items
+            .iter()
+            .filter(|c| c.kind == Kind::FsTemp)
+            .map(|c| c.scope.as_str())
     }
 
     /// Whether some grant allows connecting to `host:port`.
@@ -430,6 +524,9 @@ impl Grants {
     /// (itself included): its scope is `**`, `/**`, or `<prefix>/**` with `dir`
     /// at or beneath `<prefix>`.
     pub fn covers_tree(&self, kind: Kind, dir: &str) -> bool {
+        if matches!(kind, Kind::FsRead | Kind::FsWrite) && self.scratch_dir_of(dir).is_some() {
+            return true;
+        }
         self.items.iter().any(|c| {
             if c.kind != kind {
                 return false;
@@ -524,6 +621,12 @@ mod tests {
             "env:APP_*",
             "secrets:read:db-*",
             "stdio",
+            "app:sensors.read",
+            "app:sensors.*",
+            "exec:/usr/bin/*",
+            "exec:/opt/runner",
+            "fs:temp",
+            "fs:temp:/scratch/work",
         ] {
             let cap = Capability::parse(text).unwrap();
             assert_eq!(cap.to_string(), text);
@@ -537,7 +640,7 @@ mod tests {
         fn display_then_parse_is_the_identity(
             prefix in proptest::sample::select(&[
                 "log", "clock", "kv", "stdio", "emit:", "fs:read:", "fs:write:",
-                "net:outbound:", "env:", "secrets:read:",
+                "net:outbound:", "env:", "secrets:read:", "app:", "exec:", "fs:temp", "fs:temp:",
             ][..]),
             scope in "[a-zA-Z0-9*?:.\\[\\]/_-]{0,14}",
         ) {
@@ -561,6 +664,14 @@ mod tests {
             ("net:outbound:host:0", "port"),
             ("env:A B", "whitespace"),
             ("net:outbound:[::1", "unclosed"),
+            ("exec:echo", "absolute"),
+            ("exec:", "empty"),
+            ("app:", "empty"),
+            ("fs:temp:tmp", "absolute"),
+            ("fs:temp:/", "absolute"),
+            ("fs:temp:/a/../b", "`..`"),
+            ("fs:temp:/t*", "glob"),
+            ("fs:temp:/a//b", "empty"),
         ] {
             let err = Capability::parse(text).unwrap_err();
             let msg = err.to_string();
@@ -595,6 +706,39 @@ mod tests {
         assert!(g.allows_net("API.Example.com.", 443));
         assert!(!g.allows_net("api.example.com", 80));
         assert!(!g.allows_net("example.org", 443));
+    }
+
+    #[test]
+    fn scratch_grants_allow_their_tree_only() {
+        let g = Grants::from_strs(["fs:temp"]).unwrap();
+        for path in ["/tmp", "/tmp/a", "/tmp/a/b.txt"] {
+            assert!(g.allows(Kind::FsRead, path), "{path}");
+            assert!(g.allows(Kind::FsWrite, path), "{path}");
+        }
+        for path in ["/tmpx", "/", "/data/tmp", "/tm"] {
+            assert!(!g.allows(Kind::FsRead, path), "{path}");
+            assert!(!g.allows(Kind::FsWrite, path), "{path}");
+        }
+        assert!(g.covers_tree(Kind::FsWrite, "/tmp"));
+        assert!(!g.covers_tree(Kind::FsWrite, "/"));
+        assert!(!g.allows(Kind::Exec, "/tmp"));
+        let other = Grants::from_strs(["fs:temp:/scratch"]).unwrap();
+        assert!(other.allows(Kind::FsWrite, "/scratch/x"));
+        assert!(!other.allows(Kind::FsWrite, "/tmp/x"));
+        assert_eq!(
+            other.scratch_dirs().collect::<alloc::vec::Vec<_>>(),
+            ["/scratch"]
+        );
+    }
+
+    #[test]
+    fn program_and_application_scopes() {
+        let g = Grants::from_strs(["exec:/usr/bin/*", "app:sensors.*"]).unwrap();
+        assert!(g.allows(Kind::Exec, "/usr/bin/echo"));
+        assert!(!g.allows(Kind::Exec, "/usr/bin/x/y"));
+        assert!(!g.allows(Kind::Exec, "/bin/sh"));
+        assert!(g.allows(Kind::App, "sensors.read"));
+        assert!(!g.allows(Kind::App, "gpio.write"));
     }
 
     #[test]

@@ -79,7 +79,7 @@ pub const DISPATCH: &str = env!("CAPLET_DISPATCH");
 pub use capability::{Capability, Grants, Kind};
 pub use digest::{read_module, Digest};
 pub use error::{Code, Error, ErrorKind, Interrupt};
-pub use inspect::ModuleInfo;
+pub use inspect::{ModuleInfo, ValType};
 pub use limits::{parse_size, EngineLimits, Limits};
 pub use manifest::Manifest;
 pub use platform::Platform;
@@ -87,3 +87,4 @@ pub use runtime::{
     Compiled, Instance, LimitOverrides, ModuleCache, NoHook, Plugin, PluginConfig, Runtime,
     SliceHook, Usage, Value,
 };
+pub use services::app::{AppCall, AppFunction, AppFunctions};

@@ -74,6 +74,12 @@ pub struct Limits {
     /// Files, directories and links a plugin may create beneath its mapped
     /// directories, over the life of the loaded plugin. Default 1,000.
     pub write_quota_files: u32,
+    /// Bytes of each of stdout and stderr captured from a program run by `exec`;
+    /// past it the program's process group is killed. Default 1 MiB.
+    pub max_exec_output_bytes: u32,
+    /// Wall-clock limit of one `exec` in milliseconds (a request may ask for
+    /// less). Default 10,000.
+    pub exec_timeout_ms: u64,
 }
 
 const KIB: u32 = 1024;
@@ -112,6 +118,8 @@ impl Default for Limits {
             max_host_calls: 1_000_000,
             write_quota_bytes: 64 * MIB as u64,
             write_quota_files: 1_000,
+            max_exec_output_bytes: MIB,
+            exec_timeout_ms: 10_000,
         }
     }
 }

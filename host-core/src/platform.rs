@@ -333,6 +333,24 @@ pub trait Filesystem: Send + Sync {
         None
     }
 
+    /// A new, private scratch directory (`fs:temp`) mapped at guest directory
+    /// `dir`, as a filesystem of its own holding that one mapping, read-write.
+    /// The core asks for one per loaded plugin and routes every path beneath `dir`
+    /// to it; it MUST NOT be shared with any other plugin, SHOULD be created on
+    /// first use, and MUST be removed when the returned filesystem is dropped.
+    /// A platform without scratch directories keeps the default, and granting
+    /// `fs:temp` then fails the load.
+    fn scratch(&self, _dir: &str) -> Result<Arc<dyn Filesystem>, Code> {
+        Err(Code::Unsupported)
+    }
+
+    /// The operating-system path of the directory at guest `path`, for the
+    /// working directory of a program run by `exec`: it MUST be a directory inside
+    /// a mapping, reached without leaving it. Default: `UNSUPPORTED`.
+    fn local_dir(&self, _path: &str) -> Result<String, Code> {
+        Err(Code::Unsupported)
+    }
+
     /// Opens a file or directory.
     fn open(&self, _path: &str, _flags: OpenFlags) -> Result<Box<dyn OpenFile>, FsError> {
         Err(FsError::Code(Code::Unsupported))
@@ -437,6 +455,56 @@ pub trait Http: Send + Sync {
     ) -> Result<HttpResponse, Code>;
 }
 
+/// A program run for a plugin, checked by the core: the program is an absolute,
+/// normalised host path allowed by an `exec:` grant; the environment holds only
+/// variables the `env:` grants allow; the working directory is a guest path
+/// inside a granted mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecRequest {
+    /// The program's absolute host path (`argv[0]`).
+    pub program: String,
+    /// `argv[1..]`.
+    pub args: Vec<String>,
+    /// The child's whole environment.
+    pub env: Vec<(String, String)>,
+    /// The working directory: the operating-system path of a mapped guest
+    /// directory ([`Filesystem::local_dir`]).
+    pub cwd: String,
+    /// Bytes for standard input (closed after them).
+    pub stdin: Vec<u8>,
+    /// Wall-clock limit in milliseconds; past it the process group is killed.
+    pub timeout_ms: u64,
+    /// Cap on each of stdout and stderr; past it the process group is killed.
+    pub max_output: usize,
+}
+
+/// How a program run ended.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ExecOutput {
+    /// The exit status, when the program exited.
+    pub exit_code: Option<i32>,
+    /// The signal that ended it, when one did.
+    pub signal: Option<i32>,
+    /// The timeout passed and the process group was killed.
+    pub timed_out: bool,
+    /// A stream passed its cap and the process group was killed.
+    pub output_capped: bool,
+    /// Standard output (at most the cap).
+    pub stdout: Vec<u8>,
+    /// Standard error (at most the cap).
+    pub stderr: Vec<u8>,
+    /// Wall-clock time of the run in milliseconds.
+    pub duration_ms: u64,
+}
+
+/// Runs programs (`exec:<program-path-glob>`). MUST NOT use a shell, MUST kill
+/// the whole process group on timeout or over-cap output, MUST NOT pass any
+/// environment variable but the request's.
+pub trait Exec: Send + Sync {
+    /// Runs the program and waits for it (bounded by `timeout_ms`).
+    fn run(&self, request: &ExecRequest) -> Result<ExecOutput, Code>;
+}
+
 /// Environment variables from an operator-given allowlist. MUST NOT expose the
 /// host environment wholesale.
 pub trait Environment: Send + Sync {
@@ -508,6 +576,8 @@ pub struct Platform {
     pub secrets: Option<Arc<dyn Secrets>>,
     /// `stdio` (without it, a WASI program's output goes to `log`)
     pub stdio: Option<Arc<dyn Stdio>>,
+    /// `exec`
+    pub exec: Option<Arc<dyn Exec>>,
     /// Denials go here (optional).
     pub audit: Option<Arc<dyn Audit>>,
 }
@@ -544,6 +614,12 @@ impl Platform {
             Kind::Env => self.env.is_some(),
             Kind::SecretsRead => self.secrets.is_some(),
             Kind::Stdio => self.stdio.is_some() || self.log.is_some(),
+            // Application functions live on the runtime, not the platform: a
+            // grant naming a function the runtime lacks simply matches nothing.
+            Kind::App => true,
+            Kind::Exec => self.exec.is_some(),
+            // The directory itself is asked for at load (`Filesystem::scratch`).
+            Kind::FsTemp => self.fs.is_some(),
         }
     }
 
@@ -772,6 +848,16 @@ pub mod testing {
             Ok(())
         }
 
+        /// The guest path itself (nothing runs on it: see [`RecordingExec`]).
+        fn local_dir(&self, path: &str) -> Result<String, Code> {
+            Ok(path.to_string())
+        }
+
+        /// A new, empty in-memory filesystem per scratch directory.
+        fn scratch(&self, _dir: &str) -> Result<Arc<dyn Filesystem>, Code> {
+            Ok(Arc::new(MemoryFs::default()))
+        }
+
         fn list(&self, path: &str, max_entries: usize) -> Result<Vec<DirEntry>, Code> {
             let prefix = if path.ends_with('/') {
                 path.to_string()
@@ -863,6 +949,22 @@ pub mod testing {
         }
     }
 
+    /// An `exec` that runs nothing: it records each request and answers with
+    /// exit status 0 and the program's path on stdout.
+    #[derive(Default)]
+    pub struct RecordingExec(pub spin::Mutex<Vec<ExecRequest>>);
+
+    impl Exec for RecordingExec {
+        fn run(&self, request: &ExecRequest) -> Result<ExecOutput, Code> {
+            self.0.lock().push(request.clone());
+            Ok(ExecOutput {
+                exit_code: Some(0),
+                stdout: request.program.as_bytes().to_vec(),
+                ..ExecOutput::default()
+            })
+        }
+    }
+
     /// A platform with every service, backed by the implementations above.
     pub fn full() -> Platform {
         Platform {
@@ -876,6 +978,7 @@ pub mod testing {
             env: Some(Arc::new(MapEnv::default())),
             secrets: Some(Arc::new(MapSecrets::default())),
             stdio: None,
+            exec: Some(Arc::new(RecordingExec::default())),
             audit: Some(Arc::new(RecordingAudit::default())),
         }
     }

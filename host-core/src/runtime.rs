@@ -12,7 +12,7 @@ use wasmi::{
     TypedResumableCall, Val,
 };
 
-use crate::capability::{Capability, Grants};
+use crate::capability::{Capability, Grants, Kind};
 use crate::digest::Digest;
 use crate::error::{Code, Error, Interrupt};
 use crate::inspect::{ItemKind, ModuleInfo, Signature, ValType};
@@ -20,6 +20,7 @@ use crate::limits::{EngineLimits, Limits};
 use crate::manifest::Manifest;
 use crate::platform::{Denial, Platform};
 use crate::profiles::{self, caplet, wasi::WasiConfig};
+use crate::services::app::{AppFunction, AppFunctions};
 use crate::services::Services;
 use crate::state::{Fatal, GuestRequest, HostState};
 
@@ -73,7 +74,17 @@ pub enum Value {
 }
 
 impl Value {
-    fn ty(&self) -> ValType {
+    /// The zero of type `t` (`Other` is read as `i32`).
+    pub(crate) fn zero(t: ValType) -> Self {
+        match t {
+            ValType::I64 => Value::I64(0),
+            ValType::F32 => Value::F32(0.0),
+            ValType::F64 => Value::F64(0.0),
+            ValType::I32 | ValType::Other => Value::I32(0),
+        }
+    }
+
+    pub(crate) fn ty(&self) -> ValType {
         match self {
             Value::I32(_) => ValType::I32,
             Value::I64(_) => ValType::I64,
@@ -82,7 +93,7 @@ impl Value {
         }
     }
 
-    fn to_val(self) -> Val {
+    pub(crate) fn to_val(self) -> Val {
         match self {
             Value::I32(v) => Val::I32(v),
             Value::I64(v) => Val::I64(v),
@@ -91,7 +102,7 @@ impl Value {
         }
     }
 
-    fn from_val(v: &Val) -> Option<Self> {
+    pub(crate) fn from_val(v: &Val) -> Option<Self> {
         Some(match v {
             Val::I32(v) => Value::I32(*v),
             Val::I64(v) => Value::I64(*v),
@@ -193,6 +204,8 @@ pub trait ModuleCache: Send + Sync {
 pub struct Runtime {
     engine: Engine,
     linker: Arc<Linker<HostState>>,
+    /// The application's functions, by import module.
+    apps: Arc<[AppFunctions]>,
 }
 
 impl fmt::Debug for Runtime {
@@ -217,6 +230,29 @@ impl Runtime {
     /// the first call, and fails hard rather than resumably when a slice is smaller
     /// than one function's translation cost).
     pub fn new(limits: EngineLimits) -> Self {
+        Self::build(limits, Vec::new())
+    }
+
+    /// A runtime that also offers the application's functions, each module under
+    /// its own import name (see [`AppFunctions`]). Fails when two sets share a
+    /// module name.
+    pub fn with_functions(
+        limits: EngineLimits,
+        functions: impl IntoIterator<Item = AppFunctions>,
+    ) -> Result<Self, Error> {
+        let apps: Vec<AppFunctions> = functions.into_iter().collect();
+        for (i, a) in apps.iter().enumerate() {
+            if apps[..i].iter().any(|b| b.module == a.module) {
+                return Err(Error::usage(format!(
+                    "application module `{}` is given twice",
+                    a.module
+                )));
+            }
+        }
+        Ok(Self::build(limits, apps))
+    }
+
+    fn build(limits: EngineLimits, apps: Vec<AppFunctions>) -> Self {
         let mut config = Config::default();
         config
             .consume_fuel(true)
@@ -226,11 +262,20 @@ impl Runtime {
             .set_max_cached_stacks(2)
             .enforced_limits(wasmi::EnforcedLimits::strict());
         let engine = Engine::new(&config);
-        let linker = profiles::linker(&engine);
+        let linker = profiles::linker(&engine, &apps);
         Runtime {
             engine,
             linker: Arc::new(linker),
+            apps: apps.into(),
         }
+    }
+
+    /// The application function `module.name`, if this runtime offers it.
+    pub fn app_function(&self, module: &str, name: &str) -> Option<&AppFunction> {
+        self.apps
+            .iter()
+            .find(|a| a.module == module)
+            .and_then(|a| a.get(name))
     }
 
     /// Verifies, scans, checks capabilities and compiles a module.
@@ -290,12 +335,23 @@ impl Runtime {
         }
         for import in &info.imports {
             let qualified = format!("{}.{}", import.module, import.name);
+            if let Some(app) = self.apps.iter().find(|a| a.module == import.module) {
+                check_app_import(app, import, &qualified, &cfg.grants, &audit)?;
+                continue;
+            }
             let Some(spec) = profiles::resolve(&import.module, &import.name) else {
                 let reason = match profiles::profile_of(&import.module) {
                     Some(p) => format!("the `{}` profile has no function of this name", p.module()),
-                    None => "Caplet provides the import modules `caplet` (contract v1) and \
-                             `wasi_snapshot_preview1` (WASI preview 1)"
-                        .into(),
+                    None => {
+                        let mut modules = String::from(
+                            "Caplet provides the import modules `caplet` (contract v1) and \
+                             `wasi_snapshot_preview1` (WASI preview 1)",
+                        );
+                        for a in self.apps.iter() {
+                            modules.push_str(&format!(", and the application's `{}`", a.module));
+                        }
+                        modules
+                    }
                 };
                 return Err(Error::UnknownImport {
                     import: qualified,
@@ -348,7 +404,11 @@ impl Runtime {
         // The lenient scan read everything; only the limit checks depend on the
         // effective limits, so run those without parsing the module again.
         info.check(&limits)?;
-        check_exports(&info, &manifest)?;
+        let app_buffers = info.imports.iter().any(|i| {
+            self.app_function(&i.module, &i.name)
+                .is_some_and(AppFunction::returns_buffer)
+        });
+        check_exports(&info, &manifest, app_buffers)?;
         // A start function is moved to an export so it runs in fuel slices
         // (crate::start); the digest and every check above saw the original.
         let detached = crate::start::detach(wasm);
@@ -367,6 +427,23 @@ impl Runtime {
             }
         };
         let start_export = detached.map(|(_, name)| name);
+        // One private scratch directory per `fs:temp` grant and loaded plugin.
+        let mut scratch = Vec::new();
+        let mut wasi = cfg.wasi;
+        for dir in cfg.grants.scratch_dirs() {
+            let fs = cfg
+                .platform
+                .fs
+                .as_ref()
+                .and_then(|fs| fs.scratch(dir).ok())
+                .ok_or_else(|| Error::CapabilityUnsupported {
+                    capability: format!("fs:temp:{dir} (this host has no scratch directories)"),
+                })?;
+            scratch.push((dir.to_string(), fs));
+            if !wasi.preopens.iter().any(|p| p.guest == dir) {
+                wasi.preopens.push(crate::profiles::wasi::Preopen::new(dir));
+            }
+        }
         let mut config = manifest.config.clone();
         for (k, v) in cfg.config {
             config.insert(k, v);
@@ -396,15 +473,61 @@ impl Runtime {
                     platform: cfg.platform,
                     limits,
                     config,
-                    wasi: cfg.wasi,
+                    wasi,
                     written: Default::default(),
+                    scratch,
                 }),
             }),
         })
     }
 }
 
-fn check_exports(info: &ModuleInfo, manifest: &Manifest) -> Result<(), Error> {
+/// The load check of an import of an application module: the function exists,
+/// its signature matches, and its declared capability is granted.
+fn check_app_import(
+    app: &AppFunctions,
+    import: &crate::inspect::Import,
+    qualified: &str,
+    grants: &Grants,
+    audit: &dyn Fn(Kind, &str),
+) -> Result<(), Error> {
+    let Some(function) = app.get(&import.name) else {
+        return Err(Error::UnknownImport {
+            import: qualified.into(),
+            reason: format!(
+                "the application module `{}` has no function of this name",
+                app.module
+            ),
+        });
+    };
+    let expected = function.signature();
+    match &import.kind {
+        ItemKind::Func(sig) if *sig == expected => {}
+        ItemKind::Func(sig) => {
+            return Err(Error::UnknownImport {
+                import: qualified.into(),
+                reason: format!("expected signature {expected}, found {sig}"),
+            })
+        }
+        _ => {
+            return Err(Error::UnknownImport {
+                import: qualified.into(),
+                reason: "must be a function".into(),
+            })
+        }
+    }
+    if !grants.allows(Kind::App, &function.capability) {
+        let capability = function.capability();
+        audit(Kind::App, &capability);
+        return Err(Error::CapabilityDenied {
+            capability,
+            needed_by: format!("import `{qualified}`"),
+        });
+    }
+    Ok(())
+}
+
+fn check_exports(info: &ModuleInfo, manifest: &Manifest, app_buffers: bool) -> Result<(), Error> {
     let memory = info
         .exports
         .iter()
@@ -423,7 +546,7 @@ fn check_exports(info: &ModuleInfo, manifest: &Manifest) -> Result<(), Error> {
         Some(e) if e.kind != ItemKind::Func(alloc_sig.clone()) => {
             return Err(Error::MissingExport { name: "caplet_alloc".into(), expected: "a function (i32) -> (i32)".into() })
         }
-        None if info.entry_points().next().is_some() || info.imports.iter().any(|i| caplet::returns_buffer(&i.module, &i.name)) => {
+        None if app_buffers || info.entry_points().next().is_some() || info.imports.iter().any(|i| caplet::returns_buffer(&i.module, &i.name)) => {
             return Err(Error::MissingExport {
                 name: "caplet_alloc".into(),
                 expected: "a function (i32) -> (i32) (required with entry points or buffer-returning imports)".into(),

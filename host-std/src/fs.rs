@@ -38,6 +38,7 @@
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt, SystemTimeSpec};
@@ -93,17 +94,34 @@ impl Mount {
     /// The path beneath this mount for `guest_path`, if the mount covers it
     /// (`""` for the mount point itself).
     fn relative<'p>(&self, guest_path: &'p str) -> Option<&'p str> {
-        if self.guest == "/" {
-            return Some(guest_path.trim_start_matches('/'));
-        }
-        let rest = guest_path.strip_prefix(self.guest.as_str())?;
-        if rest.is_empty() {
-            Some("")
-        } else {
-            rest.strip_prefix('/')
-        }
+        relative(&self.guest, guest_path)
     }
 }
+
+/// The path beneath guest directory `dir` for `guest_path`, if `dir` holds it
+/// (`""` for `dir` itself).
+fn relative<'p>(dir: &str, guest_path: &'p str) -> Option<&'p str> {
+    if dir == "/" {
+        return Some(guest_path.trim_start_matches('/'));
+    }
+    let rest = guest_path.strip_prefix(dir)?;
+    if rest.is_empty() {
+        Some("")
+    } else {
+        rest.strip_prefix('/')
+    }
+}
+
+/// A private scratch directory (`fs:temp`), created on first use in the host's
+/// temporary directory (`TMPDIR`, mode 0700, a random name) and removed with
+/// everything in it when its [`StdFs`] is dropped.
+struct Scratch {
+    guest: String,
+    cell: OnceLock<(tempfile::TempDir, Opened)>,
+}
+
+/// The name prefix of scratch directories in the host's temporary directory.
+pub const SCRATCH_PREFIX: &str = "caplet-scratch-";
 
 struct Opened {
     mount: Mount,
@@ -113,6 +131,8 @@ struct Opened {
 /// The std [`Filesystem`]: the operator's mappings, opened beneath-only.
 pub struct StdFs {
     mounts: Vec<Opened>,
+    /// Set on the filesystem of one scratch directory ([`Filesystem::scratch`]).
+    scratch: Option<Scratch>,
 }
 
 impl std::fmt::Debug for StdFs {
@@ -168,12 +188,66 @@ impl StdFs {
         }
         // Longest guest prefix first, so `/data/cache` wins over `/data`.
         opened.sort_by_key(|o| std::cmp::Reverse(o.mount.guest.len()));
-        Ok(StdFs { mounts: opened })
+        Ok(StdFs {
+            mounts: opened,
+            scratch: None,
+        })
     }
 
     /// A service with no mappings: every path is `NOT_FOUND`.
     pub fn empty() -> StdFs {
-        StdFs { mounts: Vec::new() }
+        StdFs {
+            mounts: Vec::new(),
+            scratch: None,
+        }
+    }
+
+    /// The filesystem of one private scratch directory at guest directory `dir`
+    /// (what [`Filesystem::scratch`] returns): nothing exists on the host until
+    /// the first path beneath `dir` is used.
+    pub fn new_scratch(dir: &str) -> StdFs {
+        StdFs {
+            mounts: Vec::new(),
+            scratch: Some(Scratch {
+                guest: dir.to_string(),
+                cell: OnceLock::new(),
+            }),
+        }
+    }
+
+    /// The host directory of the scratch directory, once created (for tests and
+    /// diagnostics).
+    pub fn scratch_host_dir(&self) -> Option<&std::path::Path> {
+        self.scratch
+            .as_ref()
+            .and_then(|s| s.cell.get())
+            .map(|(tmp, _)| tmp.path())
+    }
+
+    /// The scratch directory's mapping, created now if it was not yet.
+    fn scratch_opened(s: &Scratch) -> Result<&Opened, Code> {
+        if let Some((_, o)) = s.cell.get() {
+            return Ok(o);
+        }
+        let tmp = tempfile::Builder::new()
+            .prefix(SCRATCH_PREFIX)
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .tempdir()
+            .map_err(|e| code_of(&e))?;
+        let dir = Dir::open_ambient_dir(tmp.path(), cap_std::ambient_authority())
+            .map_err(|e| code_of(&e))?;
+        let opened = Opened {
+            mount: Mount {
+                host: tmp.path().to_path_buf(),
+                guest: s.guest.clone(),
+                read_only: false,
+            },
+            dir,
+        };
+        // Two first uses racing: one directory wins, the other is dropped
+        // (removed) right here.
+        let _ = s.cell.set((tmp, opened));
+        s.cell.get().map(|(_, o)| o).ok_or(Code::Internal)
     }
 
     /// The mappings, longest guest path first.
@@ -182,6 +256,12 @@ impl StdFs {
     }
 
     fn resolve<'p>(&self, guest_path: &'p str) -> Result<(&Opened, &'p str), Code> {
+        if let Some(s) = &self.scratch {
+            return match relative(&s.guest, guest_path) {
+                Some(rel) => Self::scratch_opened(s).map(|o| (o, rel)),
+                None => Err(Code::NotFound),
+            };
+        }
         self.mounts
             .iter()
             .find_map(|o| o.mount.relative(guest_path).map(|rel| (o, rel)))
@@ -588,7 +668,30 @@ impl StdFs {
 
 impl Filesystem for StdFs {
     fn mount_point(&self, path: &str) -> Option<String> {
+        if let Some(s) = &self.scratch {
+            // Known without creating the directory.
+            return relative(&s.guest, path).map(|_| s.guest.clone());
+        }
         self.resolve(path).ok().map(|(o, _)| o.mount.guest.clone())
+    }
+
+    fn scratch(&self, dir: &str) -> Result<Arc<dyn Filesystem>, Code> {
+        Ok(Arc::new(StdFs::new_scratch(dir)))
+    }
+
+    fn local_dir(&self, path: &str) -> Result<String, Code> {
+        let (m, rel) = self.resolve(path)?;
+        // Walked like every contract-v1 path: beneath the mapping, no symlink.
+        walk(&m.dir, rel)?;
+        let host = if rel.is_empty() {
+            m.mount.host.clone()
+        } else {
+            m.mount.host.join(rel)
+        };
+        let host = std::path::absolute(&host).map_err(|e| code_of(&e))?;
+        host.into_os_string()
+            .into_string()
+            .map_err(|_| Code::InvalidInput)
     }
 
     fn read(&self, path: &str, max: usize) -> Result<Vec<u8>, Code> {

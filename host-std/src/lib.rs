@@ -23,6 +23,7 @@
 pub mod cli;
 pub mod deadline;
 pub mod env;
+pub mod exec;
 mod files;
 pub mod fs;
 pub mod http;

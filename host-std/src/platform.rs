@@ -15,6 +15,7 @@ use crate::deadline::call_time_left;
 use caplet_core::{Code, Platform};
 
 use crate::env::StdEnv;
+use crate::exec::StdExec;
 use crate::fs::{Mount, StdFs};
 use crate::http::{HttpConfig, StdHttp};
 use crate::kv::SqliteKv;
@@ -230,6 +231,7 @@ impl StdPlatform {
             env: Some(Arc::new(env)),
             secrets: Some(Arc::new(secrets)),
             stdio: self.stdio.then(|| Arc::new(ProcessStdio) as Arc<dyn Stdio>),
+            exec: Some(Arc::new(StdExec::new(&self.mounts))),
             audit: Some(Arc::new(StderrAudit)),
         }
     }

@@ -95,7 +95,7 @@ fn every_import_names_its_service_and_capability() {
         profiles::imports()
             .filter(|s| s.profile == Profile::Caplet)
             .count(),
-        15
+        16
     );
     assert_eq!(
         profiles::imports()
@@ -114,15 +114,7 @@ fn every_import_links_with_its_signature() {
             .capabilities
             .iter()
             .filter(|_| spec.profile == Profile::Caplet)
-            .map(|k| {
-                if k.is_scoped() {
-                    format!("{}:*", k.prefix())
-                        .replace("fs:read:*", "fs:read:/**")
-                        .replace("fs:write:*", "fs:write:/**")
-                } else {
-                    k.prefix().to_string()
-                }
-            })
+            .map(|k| caplet_core::Capability::any(*k).to_string())
             .collect();
         let grants = Grants::from_strs(grants.iter().map(String::as_str)).unwrap();
         let plugin = Runtime::default()

@@ -106,6 +106,7 @@ pub const IMPORTS: &[ImportSpec] = &[
         Some("secrets"),
         &[Kind::SecretsRead],
     ),
+    spec("exec", &[I32, I32], &[I64], Some("exec"), &[Kind::Exec]),
 ];
 
 /// The capability an import of contract v1 belongs to: `None` if the import does
@@ -241,7 +242,7 @@ fn code32(r: Result<(), Code>) -> i32 {
 
 /// Counts the call, runs `f` on the guest memory and the services, then hands
 /// its bytes to the guest.
-fn with_result(
+pub(crate) fn with_result(
     caller: &mut C<'_>,
     import: &'static str,
     f: impl FnOnce(&[u8], &crate::services::Services) -> Result<Vec<u8>, Code>,
@@ -333,6 +334,68 @@ pub fn decode_http_request(raw: &[u8]) -> Result<HttpCall, Code> {
         headers: req.headers.into_iter().map(|(k, v)| (k.0, v)).collect(),
         body,
     })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExecRequestJson {
+    argv: Vec<String>,
+    #[serde(default)]
+    env: Vec<String>,
+    #[serde(default)]
+    cwd: Option<String>,
+    #[serde(default)]
+    stdin: Option<String>,
+    #[serde(default)]
+    timeout_ms: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct ExecResponseJson {
+    exit_code: Option<i32>,
+    signal: Option<i32>,
+    timed_out: bool,
+    output_capped: bool,
+    duration_ms: u64,
+    stdout: String,
+    stderr: String,
+}
+
+/// Decodes the JSON request of `exec` (`{"argv", "env", "cwd", "stdin",
+/// "timeout_ms"}` with a base64 `stdin`); `INVALID_INPUT` for anything else.
+pub fn decode_exec_request(raw: &[u8]) -> Result<crate::services::exec::ExecCall, Code> {
+    let mut scratch = vec![0u8; raw.len()];
+    let (req, _): (ExecRequestJson, usize) =
+        serde_json_core::from_slice_escaped(raw, &mut scratch).map_err(|_| Code::InvalidInput)?;
+    let stdin = match &req.stdin {
+        None => Vec::new(),
+        Some(b) => b64().decode(b).map_err(|_| Code::InvalidInput)?,
+    };
+    Ok(crate::services::exec::ExecCall {
+        argv: req.argv,
+        env: req.env,
+        cwd: req.cwd,
+        stdin,
+        timeout_ms: req.timeout_ms,
+    })
+}
+
+/// `exec`: the JSON request decoded, the service called, the outcome encoded as
+/// JSON with base64 streams.
+fn exec(raw: &[u8], s: &crate::services::Services) -> Result<Vec<u8>, Code> {
+    let out = s.exec(decode_exec_request(raw)?)?;
+    let json = ExecResponseJson {
+        exit_code: out.exit_code,
+        signal: out.signal,
+        timed_out: out.timed_out,
+        output_capped: out.output_capped,
+        duration_ms: out.duration_ms,
+        stdout: b64().encode(&out.stdout),
+        stderr: b64().encode(&out.stderr),
+    };
+    let json = to_json(&json, json.stdout.len() + json.stderr.len() + 160)?;
+    crate::services::capped(json.len(), s.limits.max_host_result_bytes)?;
+    Ok(json)
 }
 
 /// `http_request`: the JSON request decoded, the service called, the response
@@ -531,6 +594,18 @@ pub(crate) fn define(l: &mut Linker<HostState>) -> Result<(), wasmi::errors::Lin
     )?;
     l.func_wrap(
         MODULE,
+        "exec",
+        |mut c: C<'_>, ptr: i32, len: i32| -> R<i64> {
+            with_result(&mut c, "exec", |mem, s| {
+                let max = s.limits.max_host_result_bytes;
+                // stdin travels in base64: allow for the 4/3 expansion.
+                let raw = bytes_at(mem, ptr, len, max.saturating_mul(4) / 3 + 64 * 1024)?;
+                exec(raw, s)
+            })
+        },
+    )?;
+    l.func_wrap(
+        MODULE,
         "secret_get",
         |mut c: C<'_>, ptr: i32, len: i32| -> R<i64> {
             with_result(&mut c, "secret_get", |mem, s| {
@@ -550,6 +625,36 @@ mod tests {
         assert_eq!(unpack(pack(0x1234, 0x10)), (0x1234, 0x10));
         assert_eq!(unpack(pack(0x7fff_ffff, u32::MAX)), (0x7fff_ffff, u32::MAX));
         assert!(pack(0x7fff_ffff, u32::MAX) >= 0);
+    }
+
+    #[test]
+    fn exec_requests_decode_strictly() {
+        let call = decode_exec_request(
+            br#"{"argv":["/bin/echo","hi"],"env":["LANG"],"cwd":"/data","stdin":"aGk=","timeout_ms":5}"#,
+        )
+        .unwrap();
+        assert_eq!(call.argv, ["/bin/echo", "hi"]);
+        assert_eq!(call.env, ["LANG"]);
+        assert_eq!(call.cwd.as_deref(), Some("/data"));
+        assert_eq!(call.stdin, b"hi");
+        assert_eq!(call.timeout_ms, Some(5));
+        let bare = decode_exec_request(br#"{"argv":["/bin/true"]}"#).unwrap();
+        assert!(bare.env.is_empty() && bare.cwd.is_none() && bare.stdin.is_empty());
+        for bad in [
+            &br#"{"argv":["/bin/sh"],"shell":true}"#[..],
+            br#"{"argv":"/bin/sh -c x"}"#,
+            br#"{"env":["A"]}"#,
+            br#"{"argv":["/bin/cat"],"stdin":"not base64!"}"#,
+            br#"{"argv":["/bin/true"],"timeout_ms":-1}"#,
+            b"not json",
+        ] {
+            assert_eq!(
+                decode_exec_request(bad).unwrap_err(),
+                Code::InvalidInput,
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
     }
 
     #[test]

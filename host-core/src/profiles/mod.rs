@@ -12,6 +12,7 @@
 //! built with the guest kit imports both). [`IMPORTS`] lists every import of every
 //! profile with the service and capabilities it reaches.
 
+pub(crate) mod app;
 pub mod caplet;
 pub mod wasi;
 
@@ -122,14 +123,22 @@ pub fn profile_of(module: &str) -> Option<Profile> {
     Profile::ALL.into_iter().find(|p| p.module() == module)
 }
 
-/// Builds the linker holding every import of every profile.
-pub(crate) fn linker(engine: &Engine) -> Linker<HostState> {
+/// Builds the linker holding every import of every profile, and the
+/// application's functions (whose modules [`AppFunctions::new`] keeps apart from
+/// the profiles' and the runtime keeps apart from each other).
+pub(crate) fn linker(
+    engine: &Engine,
+    apps: &[crate::services::app::AppFunctions],
+) -> Linker<HostState> {
     let mut l = Linker::<HostState>::new(engine);
     // Every definition is unique and well-typed: these cannot fail, and a failure
     // would be a bug caught by every test that loads a plugin (and by
     // the test that instantiates a module importing every import).
     let _ = caplet::define(&mut l);
     let _ = wasi::define(&mut l);
+    for set in apps {
+        let _ = app::define(&mut l, set);
+    }
     l
 }
 

@@ -64,12 +64,23 @@ pub fn normalize_guest_path(path: &str) -> Result<String, Code> {
 }
 
 impl Services {
+    /// The filesystem that holds normalised guest `path`: the plugin's scratch
+    /// directory (`fs:temp`) beneath its directory, the platform's otherwise.
+    pub(crate) fn filesystem_for(&self, path: &str) -> Result<&dyn Filesystem, Code> {
+        if let Some(dir) = self.grants.scratch_dir_of(path) {
+            if let Some((_, fs)) = self.scratch.iter().find(|(d, _)| d == dir) {
+                return Ok(fs.as_ref());
+            }
+        }
+        self.platform.fs.as_deref().ok_or(Code::Unsupported)
+    }
+
     /// Normalises `path` and checks it against the grants of `kind`.
     fn fs_path(&self, kind: Kind, path: &str) -> Result<(String, &dyn Filesystem), Code> {
         capped(path.len(), self.limits.max_name_bytes)?;
         let path = normalize_guest_path(path)?;
         self.check(kind, &path)?;
-        let fs = self.platform.fs.as_deref().ok_or(Code::Unsupported)?;
+        let fs = self.filesystem_for(&path)?;
         Ok((path, fs))
     }
 
@@ -125,7 +136,7 @@ impl Services {
     fn fs_at(&self, kind: Kind, path: &str) -> Result<&dyn Filesystem, FsError> {
         capped(path.len(), self.limits.max_name_bytes)?;
         self.check(kind, path)?;
-        let fs = self.platform.fs.as_deref().ok_or(Code::Unsupported)?;
+        let fs = self.filesystem_for(path)?;
         // These operations follow symbolic links within a mapping: a scope
         // narrower than the mapping could be left through a link, so it does not
         // admit them (contract v1's whole-file imports follow no link and honour
@@ -191,15 +202,18 @@ impl Services {
 
     /// Renames `from` to `to`.
     pub fn fs_rename(&self, from: &str, to: &str) -> Result<(), FsError> {
-        self.fs_at(Kind::FsWrite, from)?;
-        self.fs_at(Kind::FsWrite, to)?.rename(from, to)
+        let source = self.fs_at(Kind::FsWrite, from)?;
+        let fs = self.fs_at(Kind::FsWrite, to)?;
+        same_filesystem(source, fs)?;
+        fs.rename(from, to)
     }
 
     /// Links `to` to the file `from`. Writes through the new name change the file
     /// at `from`, so both need `fs:write`.
     pub fn fs_hard_link(&self, from: &str, to: &str, follow: bool) -> Result<(), FsError> {
-        self.fs_at(Kind::FsWrite, from)?;
+        let source = self.fs_at(Kind::FsWrite, from)?;
         let fs = self.fs_at(Kind::FsWrite, to)?;
+        same_filesystem(source, fs)?;
         self.charge_write(0, 1)?;
         fs.hard_link(from, to, follow)
     }
@@ -215,5 +229,15 @@ impl Services {
     /// The text of the symbolic link `path`.
     pub fn fs_read_link(&self, path: &str) -> Result<String, FsError> {
         self.fs_at(Kind::FsRead, path)?.read_link(path)
+    }
+}
+
+/// `CrossDevice` between a scratch directory and a mapping (or two scratch
+/// directories): neither filesystem knows the other's paths.
+fn same_filesystem(a: &dyn Filesystem, b: &dyn Filesystem) -> Result<(), FsError> {
+    if core::ptr::addr_eq(a as *const dyn Filesystem, b as *const dyn Filesystem) {
+        Ok(())
+    } else {
+        Err(FsError::CrossDevice)
     }
 }

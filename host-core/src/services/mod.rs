@@ -10,16 +10,19 @@
 //!              │
 //!              ▼
 //!            service (log, clock, random, kv, emit, config,   grant + scope, caps,
-//!                     fs, http, env, secrets, stdio)          audit, usage
+//!                     fs, http, env, secrets, stdio, exec,    audit, usage
+//!                     application functions)
 //!              │
 //!              ▼
 //!            platform trait (the host's I/O)
 //! ```
 
+pub mod app;
 mod clock;
 mod config;
 mod emit;
 mod env;
+pub mod exec;
 pub mod fs;
 pub mod http;
 mod kv;
@@ -50,6 +53,10 @@ pub struct Services {
     pub(crate) wasi: crate::profiles::wasi::WasiConfig,
     /// Bytes written and files created beneath mappings so far (the write quota).
     pub(crate) written: fs::WriteQuota,
+    /// The private scratch directories of the `fs:temp` grants, by guest
+    /// directory (each a filesystem of its own, dropped with the plugin).
+    pub(crate) scratch:
+        alloc::vec::Vec<(String, alloc::sync::Arc<dyn crate::platform::Filesystem>)>,
 }
 
 impl Services {
