@@ -11,7 +11,13 @@
 //! * `instantiate/*` — a new instance from an already compiled module;
 //! * `compute/*` — counting primes below 20,000 in the guest, Caplet with fuel on vs
 //!   raw wasmi with fuel off (and on) vs the same Rust function compiled natively;
-//! * `host_calls/*` — one call making 10,000 `kv_get` host calls.
+//! * `host_calls/*` — one call making 10,000 `kv_get` host calls;
+//! * `app_calls/{bytes_builtin,bytes_app,numbers_builtin,numbers_app}` — one call
+//!   making 10,000 host calls: `config_get` vs an application bytes function of the
+//!   same shape, `clock_now` vs an application numbers function (`APP_CALLS_WAT`);
+//! * `exec/{caplet,native}` — running `/bin/true`: a guest call of `caplet.exec`
+//!   (JSON request, checks, fork/exec, poll loop, JSON response) vs
+//!   `std::process::Command` in this process.
 //!
 //! Every bench checks its output once before timing, so a broken bench fails instead
 //! of measuring nothing.
@@ -296,7 +302,98 @@ fn host_calls(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, echo, cold_start, instantiate, compute, host_calls);
+/// 10,000 host calls per guest call: an application function against the
+/// built-in import of the same shape, in the same run.
+fn app_calls(c: &mut Criterion) {
+    const CALLS: i32 = 10_000;
+    let wasm = caplet_tests::wat_str(caplet_benches::APP_CALLS_WAT);
+    let runtime = Runtime::with_functions(
+        caplet_core::EngineLimits::default(),
+        [caplet_benches::bench_app_functions()],
+    )
+    .unwrap();
+    let mut cfg = config(
+        &["clock", "app:bench.*"],
+        Limits::default().with_fuel(10_000_000_000),
+        full(),
+        None,
+    );
+    cfg.config.insert("temp".into(), "21.5".into());
+    let plugin = runtime.load(&wasm, cfg).unwrap();
+    let mut instance = plugin.instantiate().unwrap();
+    let mut group = c.benchmark_group("app_calls");
+    group.throughput(Throughput::Elements(CALLS as u64));
+    group.sampling_mode(SamplingMode::Flat).sample_size(20);
+    for (name, per_call) in [
+        ("bytes_builtin", 4),
+        ("bytes_app", 4),
+        ("numbers_builtin", 1),
+        ("numbers_app", 1),
+    ] {
+        let args = [Value::I32(CALLS)];
+        assert_eq!(
+            instance.call_typed(name, &args).unwrap(),
+            [Value::I64(i64::from(CALLS) * per_call)],
+            "{name}"
+        );
+        assert_eq!(instance.last_usage().host_calls, CALLS as u64);
+        group.bench_function(name, |b| {
+            b.iter(|| instance.call_typed(name, black_box(&args)).unwrap())
+        });
+    }
+    group.finish();
+}
+
+/// `/bin/true` through `caplet.exec` vs spawned directly.
+fn exec(c: &mut Criterion) {
+    let wasm = caplet_tests::wat_str(caplet_benches::EXEC_TRUE_WAT);
+    let platform = caplet::platform::StdPlatform::default().build().unwrap();
+    let plugin = load(
+        &wasm,
+        config(
+            &["exec:/bin/true", "fs:temp"],
+            Limits::default(),
+            platform,
+            None,
+        ),
+    );
+    let mut instance = plugin.instantiate().unwrap();
+    let mut group = c.benchmark_group("exec");
+    group.sampling_mode(SamplingMode::Flat).sample_size(20);
+    let check = |out: &[Value], instance: &caplet_core::Instance| {
+        let [Value::I64(packed)] = out else {
+            panic!("exec returned {out:?}")
+        };
+        assert!(*packed > 0, "exec failed with {packed}");
+        assert_eq!(instance.last_usage().host_calls, 1);
+    };
+    let out = instance.call_typed("run", &[]).unwrap();
+    check(&out, &instance);
+    group.bench_function("caplet", |b| {
+        b.iter(|| instance.call_typed("run", &[]).unwrap())
+    });
+    group.bench_function("native", |b| {
+        b.iter(|| {
+            let status = std::process::Command::new("/bin/true")
+                .env_clear()
+                .status()
+                .unwrap();
+            assert!(status.success());
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    echo,
+    cold_start,
+    instantiate,
+    compute,
+    host_calls,
+    app_calls,
+    exec
+);
 
 /// Resident memory of idle instances, measured in child processes of this binary.
 mod idle_memory {

@@ -383,3 +383,109 @@ pub mod extism_host {
         Plugin::new_from_compiled(&compile(wasm)).expect("extism instantiates")
     }
 }
+
+/// A module for the `app_calls` group: each export runs `n` host calls of one
+/// kind in a loop, with a bump `caplet_alloc` reset per call, so the loop's own
+/// guest work is a few instructions per host call:
+///
+/// * `bytes_builtin(n)` — `caplet.config_get("temp")` (a 4-byte key in, a 4-byte
+///   value out through `caplet_alloc`);
+/// * `bytes_app(n)` — `bench.read("temp")`, an application bytes function of the
+///   same shape;
+/// * `numbers_builtin(n)` — `caplet.clock_now(1)`;
+/// * `numbers_app(n)` — `bench.counter() -> i64`, an application numbers function.
+///
+/// Each returns the sum of the low 32 bits of its results (lengths, or values), so
+/// the bench checks every call returned what it should.
+pub const APP_CALLS_WAT: &str = r#"(module
+  (import "caplet" "config_get" (func $config_get (param i32 i32) (result i64)))
+  (import "caplet" "clock_now" (func $clock_now (param i32) (result i64)))
+  (import "bench" "read" (func $read (param i32 i32) (result i64)))
+  (import "bench" "counter" (func $counter (result i64)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "temp")
+  (global $bump (mut i32) (i32.const 1024))
+  (func (export "caplet_alloc") (param i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $bump))
+    (global.set $bump (i32.add (global.get $bump) (local.get 0)))
+    (local.get $p))
+  (func (export "bytes_builtin") (param $n i32) (result i64)
+    (local $sum i64)
+    (block $done (loop $next
+      (br_if $done (i32.eqz (local.get $n)))
+      (global.set $bump (i32.const 1024))
+      (local.set $sum (i64.add (local.get $sum)
+        (i64.and (call $config_get (i32.const 16) (i32.const 4)) (i64.const 0xffffffff))))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br $next)))
+    (local.get $sum))
+  (func (export "bytes_app") (param $n i32) (result i64)
+    (local $sum i64)
+    (block $done (loop $next
+      (br_if $done (i32.eqz (local.get $n)))
+      (global.set $bump (i32.const 1024))
+      (local.set $sum (i64.add (local.get $sum)
+        (i64.and (call $read (i32.const 16) (i32.const 4)) (i64.const 0xffffffff))))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br $next)))
+    (local.get $sum))
+  (func (export "numbers_builtin") (param $n i32) (result i64)
+    (local $sum i64)
+    (block $done (loop $next
+      (br_if $done (i32.eqz (local.get $n)))
+      (local.set $sum (i64.add (local.get $sum)
+        (i64.extend_i32_u (i64.ge_s (call $clock_now (i32.const 1)) (i64.const 0)))))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br $next)))
+    (local.get $sum))
+  (func (export "numbers_app") (param $n i32) (result i64)
+    (local $sum i64)
+    (block $done (loop $next
+      (br_if $done (i32.eqz (local.get $n)))
+      (local.set $sum (i64.add (local.get $sum) (call $counter)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br $next)))
+    (local.get $sum)))"#;
+
+/// The application functions of [`APP_CALLS_WAT`]: `bench.read` answers `21.5`
+/// for `temp`; `bench.counter` returns 1.
+pub fn bench_app_functions() -> caplet_core::AppFunctions {
+    use caplet_core::{AppFunctions, Code, ValType, Value};
+    AppFunctions::new("bench")
+        .and_then(|a| {
+            a.bytes("read", "app:bench.read", |_, name| match name {
+                b"temp" => Ok(b"21.5".to_vec()),
+                _ => Err(Code::NotFound),
+            })
+        })
+        .and_then(|a| {
+            a.numbers(
+                "counter",
+                "app:bench.counter",
+                &[],
+                &[ValType::I64],
+                |_, _, r| {
+                    r[0] = Value::I64(1);
+                    Ok(())
+                },
+            )
+        })
+        .expect("valid application functions")
+}
+
+/// A module for `exec/caplet`: `run()` calls `caplet.exec` with
+/// `{"argv":["/bin/true"]}` and returns the packed result.
+pub const EXEC_TRUE_WAT: &str = r#"(module
+  (import "caplet" "exec" (func $exec (param i32 i32) (result i64)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "{\"argv\":[\"/bin/true\"]}")
+  (global $bump (mut i32) (i32.const 1024))
+  (func (export "caplet_alloc") (param i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $bump))
+    (global.set $bump (i32.add (global.get $bump) (local.get 0)))
+    (local.get $p))
+  (func (export "run") (result i64)
+    (global.set $bump (i32.const 1024))
+    (call $exec (i32.const 16) (i32.const 22))))"#;

@@ -7,10 +7,10 @@ use caplet_core::platform::Level;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use caplet_conformance::{engine_limits, run_case, Module, Modules, NoProbe, CASES, MODULES};
+use caplet_conformance::{run_case, Module, Modules, NoProbe, CASES, MODULES};
 use caplet_core::platform::testing::{RecordingEvents, RecordingLog, StepClock, XorShiftEntropy};
 use caplet_core::platform::{MemoryKv, Platform};
-use caplet_core::{Digest, Runtime};
+use caplet_core::Digest;
 use caplet_tests::{plugin, wat};
 
 struct Files(BTreeMap<&'static str, Vec<u8>>);
@@ -52,7 +52,7 @@ fn every_case_passes_with_the_board_profile() {
     let log = Arc::new(RecordingLog::default());
     let events = Arc::new(RecordingEvents::default());
     let platform = board_like_platform(log.clone(), events.clone());
-    let runtime = Runtime::new(engine_limits());
+    let runtime = caplet_conformance::runtime();
     let mut failures = Vec::new();
     for case in CASES {
         if let Err(f) = run_case(case, &runtime, &platform, &files, u64::MAX, &mut NoProbe) {

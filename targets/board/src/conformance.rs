@@ -4,7 +4,7 @@
 
 use alloc::vec::Vec;
 
-use caplet_conformance::{engine_limits, run_case, Probe, CASES};
+use caplet_conformance::{run_case, Probe, CASES};
 use caplet_core::{Error, Grants, Platform, Plugin, PluginConfig, Runtime};
 
 use crate::arena::ARENA;
@@ -55,7 +55,7 @@ pub fn run(platform: &Platform, stack: &Stack) -> Summary {
         // dropped, so this is how a board that swaps plugins gets its arena back
         // (see `caplet_core::Runtime`). It also makes each case's figures its own.
         stack.paint();
-        let runtime = Runtime::new(engine_limits());
+        let runtime = caplet_conformance::runtime();
         let base = ARENA.used();
         defmt::debug!("arena in use before {=str}: {=usize} B", case.name, base);
         ARENA.reset_peak();
@@ -114,7 +114,7 @@ pub fn run(platform: &Platform, stack: &Stack) -> Summary {
         }
     }
     stack.paint();
-    let runtime = Runtime::new(engine_limits());
+    let runtime = caplet_conformance::runtime();
     let checks = [
         ("arena_exhausted", arena_exhausted(platform, &runtime)),
         ("kv_budgets", kv_budgets()),

@@ -105,6 +105,18 @@ fn is_contract_violation(e: &Error) -> bool {
     matches!(e, Error::ContractViolation { .. })
 }
 
+fn is_not_found(e: &Error) -> bool {
+    guest_code(e, Code::NotFound)
+}
+
+fn is_app_host_failure(e: &Error) -> bool {
+    matches!(e, Error::Host { .. })
+}
+
+fn is_sensors_denied(e: &Error) -> bool {
+    matches!(e, Error::CapabilityDenied { capability, .. } if capability == "app:sensors.read")
+}
+
 fn is_exit_2(e: &Error) -> bool {
     matches!(e, Error::Exit { code: 2 })
 }
@@ -123,6 +135,40 @@ pub static CASES: &[Case] = &[
             &[],
             Expect::Fails(is_exit_2, "proc_exit(2): argc of [wasi_command, x]"),
         )],
+        ..Case::BASE
+    },
+    // ---- the board's own functions (conformance `app_functions`), called by a
+    // plugin built with the kit's `app_functions!` ----
+    Case {
+        name: "app_function",
+        source: Source::Module("board_app"),
+        grants: &["app:sensors.read", "app:gpio.write"],
+        steps: &[
+            entry("sensor", b"temp", bytes(b"21.5")),
+            entry(
+                "sensor",
+                b"pressure",
+                Expect::Fails(is_not_found, "NOT_FOUND for an unknown sensor"),
+            ),
+            entry("sensors_sum", b"temp,humidity", bytes(b"61.5")),
+            entry("toggle", b"13", bytes(b"0")),
+            entry("toggle", b"13", bytes(b"1")),
+            entry(
+                "toggle",
+                b"40",
+                Expect::Fails(is_app_host_failure, "a host error for pin 40"),
+            ),
+        ],
+        ..Case::BASE
+    },
+    Case {
+        name: "app_function_denied",
+        source: Source::Module("board_app"),
+        grants: &["app:gpio.write"],
+        load_error: Some(Expect::Fails(
+            is_sensors_denied,
+            "app:sensors.read denied at load",
+        )),
         ..Case::BASE
     },
     // ---- the contract on well-behaved plugins ----

@@ -22,10 +22,12 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use core::sync::atomic::{AtomicU32, Ordering};
+
 use caplet_core::profiles::wasi::WasiConfig;
 use caplet_core::{
-    Code, Digest, EngineLimits, Error, Grants, Limits, Platform, Plugin, PluginConfig, Runtime,
-    Value,
+    AppFunctions, Code, Digest, EngineLimits, Error, Grants, Limits, Platform, Plugin,
+    PluginConfig, Runtime, ValType, Value,
 };
 
 mod cases;
@@ -69,6 +71,64 @@ pub fn engine_limits() -> EngineLimits {
     EngineLimits {
         max_recursion_depth: 256,
         max_stack_bytes: 64 * 1024,
+    }
+}
+
+/// The application functions every conformance host offers, as a board would
+/// offer its own: import module `board` with
+///
+/// - `read_sensor(bytes) -> bytes` (capability `app:sensors.read`): `temp` reads
+///   `21.5`, `humidity` reads `40`, any other name is `NOT_FOUND`;
+/// - `gpio_set(pin: i32, level: i32) -> i32` (capability `app:gpio.write`): sets
+///   pin 0-31 of a register that starts at 0 and returns its previous level; any
+///   other pin fails the call.
+pub fn app_functions() -> AppFunctions {
+    let pins = alloc::sync::Arc::new(AtomicU32::new(0));
+    // A fixed module name and capability names: registration cannot fail.
+    let set = AppFunctions::new("board").and_then(|set| {
+        set.bytes(
+            "read_sensor",
+            "app:sensors.read",
+            |_call, name| match name {
+                b"temp" => Ok(b"21.5".to_vec()),
+                b"humidity" => Ok(b"40".to_vec()),
+                _ => Err(Code::NotFound),
+            },
+        )
+    });
+    let set = set.and_then(|set| {
+        set.numbers(
+            "gpio_set",
+            "app:gpio.write",
+            &[ValType::I32, ValType::I32],
+            &[ValType::I32],
+            move |_call, args, results| {
+                let (Value::I32(pin @ 0..=31), Value::I32(level)) = (args[0], args[1]) else {
+                    return Err(Code::InvalidInput);
+                };
+                let bit = 1u32 << pin;
+                let old = if level != 0 {
+                    pins.fetch_or(bit, Ordering::SeqCst)
+                } else {
+                    pins.fetch_and(!bit, Ordering::SeqCst)
+                };
+                results[0] = Value::I32(i32::from(old & bit != 0));
+                Ok(())
+            },
+        )
+    });
+    match set {
+        Ok(set) => set,
+        Err(_) => panic!("the conformance application functions are valid"),
+    }
+}
+
+/// The runtime every conformance host runs the table on: [`engine_limits`] and
+/// the [`app_functions`].
+pub fn runtime() -> Runtime {
+    match Runtime::with_functions(engine_limits(), [app_functions()]) {
+        Ok(runtime) => runtime,
+        Err(_) => panic!("one application module cannot clash"),
     }
 }
 
@@ -240,7 +300,7 @@ pub struct Report {
     pub compile_estimate: u64,
 }
 
-/// Runs one case on `runtime` (which must use [`engine_limits`]) with `platform`.
+/// Runs one case on `runtime` (which must be [`runtime`]'s) with `platform`.
 /// `compile_budget` caps the heap compilation may use (a board passes its free arena);
 /// a case's own budget, when smaller, wins.
 // A failure ends the run of a case and is printed once: its size does not matter.

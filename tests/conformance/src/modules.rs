@@ -16,4 +16,5 @@ pub const MODULES: &[&str] = &[
     "deep_recursion.wat",
     "big_memory.wat",
     "wasi_command.wat",
+    "board_app",
 ];
