@@ -238,6 +238,14 @@ struct RunArgs {
     /// directories during this run (default 100,000; embedded: 1,000).
     #[arg(long, value_name = "N")]
     write_quota_files: Option<u32>,
+    /// Longest a program run by `exec` may take, in milliseconds (default
+    /// 10,000; the call's --timeout bounds it too).
+    #[arg(long, value_name = "MS")]
+    exec_timeout: Option<u64>,
+    /// Bytes of stdout, and of stderr, captured from a program run by `exec`;
+    /// past it the program's process group is killed (default 1 MiB).
+    #[arg(long, value_name = "SIZE", value_parser = size_arg)]
+    exec_output: Option<u64>,
     /// Largest module accepted (bytes, or with KiB/MiB/GiB).
     #[arg(long, value_name = "SIZE", value_parser = size_arg)]
     max_module: Option<u64>,
@@ -725,6 +733,8 @@ fn flag_settings(args: &RunArgs) -> Result<Settings, Failure> {
     s.memory = args.memory;
     s.write_quota = args.write_quota;
     s.write_quota_files = args.write_quota_files;
+    s.exec_timeout = args.exec_timeout.map(Duration::from_millis);
+    s.exec_output = args.exec_output;
     s.timeout = args.timeout.map(Duration::from_millis);
     s.log_level = args.log_level;
     s.http = HttpSettings {
@@ -845,6 +855,13 @@ fn run(mut args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
     }
     if let Some(q) = settings.write_quota_files {
         limits.write_quota_files = q;
+    }
+    if let Some(t) = settings.exec_timeout {
+        limits.exec_timeout_ms = u64::try_from(t.as_millis()).unwrap_or(u64::MAX);
+    }
+    if let Some(n) = settings.exec_output {
+        limits.max_exec_output_bytes = u32::try_from(n)
+            .map_err(|_| Failure::usage(format!("exec output cap {n} is over 4 GiB")))?;
     }
     let mut grants = Grants::new();
     for cap in settings.allow.iter().chain(&wasi_grants) {

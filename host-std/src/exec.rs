@@ -3,6 +3,9 @@
 //! an empty environment plus the allowed variables, a process group of its own
 //! killed on timeout or over-cap output.
 //!
+//! The run is bounded by the request's timeout and by what is left of the call's
+//! wall-clock deadline ([`crate::deadline::call_time_left`]), whichever is first.
+//!
 //! One more rule here, where host paths are known: a program that lies inside a
 //! directory the plugin can write (a read-write `--dir` mapping or a scratch
 //! directory) is refused with `PERMISSION_DENIED`, even when an `exec:` grant
@@ -76,13 +79,19 @@ impl Exec for StdExec {
         if !real.is_file() {
             return Err(Code::InvalidInput);
         }
+        // The call's own deadline bounds the run too, like an HTTP request: a
+        // program is killed when the call's time is up, whatever it asked for.
+        let mut timeout = Duration::from_millis(request.timeout_ms);
+        if let Some(left) = crate::deadline::call_time_left() {
+            timeout = timeout.min(left);
+        }
         let outcome = run(&ProcessRequest {
             program: program.to_path_buf(),
             args: request.args.clone(),
             env: request.env.clone(),
             cwd: PathBuf::from(&request.cwd),
             stdin: request.stdin.clone(),
-            timeout: Duration::from_millis(request.timeout_ms),
+            timeout,
             max_output: request.max_output,
         })
         .map_err(|e| code_of(&e))?;

@@ -18,6 +18,8 @@
 //! memory = "4MiB"
 //! write-quota = "256MiB"  # bytes written beneath the mappings (default 1 GiB)
 //! write-quota-files = 500 # files created beneath them (default 100,000)
+//! exec-timeout-ms = 5000   # longest program run by `exec` (default 10,000)
+//! exec-output = "256KiB"   # stdout, and stderr, captured per run (default 1 MiB)
 //! timeout-ms = 500
 //! sha256 = "e6cd…"         # bind this section to one module
 //!
@@ -110,6 +112,8 @@ struct RawSection {
     memory: Option<Size>,
     write_quota: Option<Size>,
     write_quota_files: Option<u32>,
+    exec_timeout_ms: Option<u64>,
+    exec_output: Option<Size>,
     timeout_ms: Option<u64>,
     log_level: Option<String>,
     http: Option<RawHttp>,
@@ -177,6 +181,10 @@ pub struct Settings {
     pub write_quota: Option<u64>,
     /// Files the plugin may create beneath its mappings.
     pub write_quota_files: Option<u32>,
+    /// Longest run of a program started by `exec`.
+    pub exec_timeout: Option<Duration>,
+    /// Bytes of each output stream captured from a program run by `exec`.
+    pub exec_output: Option<u64>,
     /// Timeout per call.
     pub timeout: Option<Duration>,
     /// Plugin log level.
@@ -200,6 +208,8 @@ impl Settings {
         self.memory = over.memory.or(self.memory);
         self.write_quota = over.write_quota.or(self.write_quota);
         self.write_quota_files = over.write_quota_files.or(self.write_quota_files);
+        self.exec_timeout = over.exec_timeout.or(self.exec_timeout);
+        self.exec_output = over.exec_output.or(self.exec_output);
         self.timeout = over.timeout.or(self.timeout);
         self.log_level = over.log_level.or(self.log_level);
         self.sha256 = over.sha256.or(self.sha256);
@@ -283,6 +293,8 @@ fn section(raw: RawSection, base: &Path) -> Result<Settings, String> {
     s.memory = size_key("memory", raw.memory)?;
     s.write_quota = size_key("write-quota", raw.write_quota)?;
     s.write_quota_files = raw.write_quota_files;
+    s.exec_timeout = raw.exec_timeout_ms.map(Duration::from_millis);
+    s.exec_output = size_key("exec-output", raw.exec_output)?;
     s.timeout = raw.timeout_ms.map(Duration::from_millis);
     s.sha256 = raw
         .sha256
@@ -387,6 +399,8 @@ fuel = 5_000_000
 memory = "4MiB"
 write-quota = "256MiB"
 write-quota-files = 500
+exec-timeout-ms = 5000
+exec-output = "256KiB"
 timeout-ms = 500
 
 [plugins.fs_tool.http]
@@ -414,6 +428,8 @@ trust = ["10.0.0.7"]
         assert_eq!(s.memory, Some(4 << 20));
         assert_eq!(s.write_quota, Some(256 << 20));
         assert_eq!(s.write_quota_files, Some(500));
+        assert_eq!(s.exec_timeout, Some(Duration::from_millis(5000)));
+        assert_eq!(s.exec_output, Some(256 << 10));
         assert_eq!(s.timeout, Some(Duration::from_millis(500)));
         assert_eq!(s.log_level, Some(Level::Warn));
         let mut http = HttpConfig::default();

@@ -328,3 +328,96 @@ fn without_a_grant_the_import_fails_the_load() {
         .unwrap_err();
     assert!(err.to_string().contains("exec"), "{err}");
 }
+
+/// The `caplet` command: grants, `--exec-timeout` and the call's own `--timeout`.
+mod cli {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    fn caplet(args: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_caplet"))
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    fn runner() -> String {
+        caplet_tests::plugin_path("runner").display().to_string()
+    }
+
+    #[test]
+    fn an_allowed_program_runs_from_the_command_line() {
+        let r = runner();
+        let o = caplet(&[
+            "run",
+            &r,
+            "--call",
+            "run",
+            "--input",
+            r#"{"argv":["/bin/echo","hi"]}"#,
+            "--allow",
+            "exec:/bin/echo",
+            "--allow",
+            "fs:temp",
+        ]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["stdout"], "hi\n");
+        // Another program: denied, with the DENIED line naming it.
+        let o = caplet(&[
+            "run",
+            &r,
+            "--call",
+            "run",
+            "--input",
+            r#"{"argv":["/bin/sh","-c","id"]}"#,
+            "--allow",
+            "exec:/bin/echo",
+            "--allow",
+            "fs:temp",
+        ]);
+        assert_eq!(o.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("DENIED") && err.contains("/bin/sh"), "{err}");
+    }
+
+    #[test]
+    fn the_exec_timeout_and_the_call_timeout_both_bound_a_program() {
+        let r = runner();
+        let input = r#"{"argv":["/bin/sleep","30"]}"#;
+        for limit in [["--exec-timeout", "200"], ["--timeout", "300"]] {
+            let start = Instant::now();
+            let o = caplet(&[
+                "run",
+                &r,
+                "--call",
+                "run",
+                "--input",
+                input,
+                "--allow",
+                "exec:/bin/sleep",
+                "--allow",
+                "fs:temp",
+                limit[0],
+                limit[1],
+            ]);
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "{limit:?}: {:?}",
+                start.elapsed()
+            );
+            let text = String::from_utf8_lossy(&o.stdout);
+            assert!(
+                text.contains(r#""timed_out":true"#) || o.status.code() == Some(4),
+                "{limit:?}: {text} {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+    }
+}
