@@ -683,6 +683,9 @@ struct Live {
     memory: Memory,
     alloc: Option<TypedFunc<i32, i32>>,
     entries: BTreeMap<String, TypedFunc<(i32, i32), i64>>,
+    /// The entry called last, looked up without the map (a host usually calls
+    /// one entry over and over).
+    last_entry: Option<(String, TypedFunc<(i32, i32), i64>)>,
 }
 
 impl Live {
@@ -743,6 +746,7 @@ impl Live {
             memory,
             alloc,
             entries: BTreeMap::new(),
+            last_entry: None,
         })
     }
 
@@ -779,6 +783,7 @@ fn fuel_used(store: &Store<HostState>, budget: u64) -> u64 {
 
 /// Runs a resumable call to completion: refills fuel slice by slice (running the
 /// hook between slices) and serves the host functions' [`GuestRequest`]s.
+#[inline(always)]
 fn drive<R>(
     store: &mut Store<HostState>,
     mut call: Result<TypedResumableCall<R>, wasmi::Error>,
@@ -1139,8 +1144,12 @@ fn call_entry(
     max_output: u32,
     hook: &mut dyn SliceHook,
 ) -> Result<Vec<u8>, Error> {
-    let entry = match live.entries.get(name) {
-        Some(f) => *f,
+    let cached = match &live.last_entry {
+        Some((n, f)) if n == name => Some(*f),
+        _ => None,
+    };
+    let entry = match cached.or_else(|| live.entries.get(name).copied()) {
+        Some(f) => f,
         None => {
             let f = live
                 .instance
@@ -1153,6 +1162,9 @@ fn call_entry(
             f
         }
     };
+    if cached.is_none() {
+        live.last_entry = Some((name.to_string(), entry));
+    }
     begin(&mut live.store, budget)?;
     let (ptr, len) = if input.is_empty() {
         (0i32, 0i32)
