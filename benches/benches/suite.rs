@@ -517,8 +517,40 @@ fn fuel_counts() -> String {
     )
 }
 
+/// `--floor-calls <caplet|raw_wasmi|raw_wasmi_fuel> N`: N calls of the floor echo
+/// (64 B) and nothing else, for `benches/instructions.sh`, which runs this under
+/// callgrind with N = 0 and N = 100,000 and reports the difference per call: an
+/// instruction count, unmoved by the machine's load.
+fn floor_calls(runtime: &str, n: u64) {
+    let wasm = caplet_tests::wat_str(caplet_benches::FLOOR_ECHO_WAT);
+    let input = [7u8; 64];
+    match runtime {
+        "caplet" => {
+            let plugin = load(&wasm, config(&[], Limits::default(), full(), None));
+            let mut i = plugin.instantiate().unwrap();
+            assert_eq!(i.call("echo", &input).unwrap(), input);
+            for _ in 0..n {
+                black_box(i.call("echo", black_box(&input)).unwrap());
+            }
+        }
+        "raw_wasmi" | "raw_wasmi_fuel" => {
+            let mut raw = RawEcho::with_fuel(&wasm, "echo", runtime == "raw_wasmi_fuel");
+            assert_eq!(raw.call(&input), input);
+            for _ in 0..n {
+                black_box(raw.call(black_box(&input)));
+            }
+        }
+        other => panic!("--floor-calls: unknown runtime {other}"),
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--floor-calls") {
+        let n = args.get(i + 2).and_then(|n| n.parse().ok()).unwrap_or(0);
+        floor_calls(args.get(i + 1).map(String::as_str).unwrap_or(""), n);
+        return;
+    }
     if let Some(i) = args.iter().position(|a| a == "--idle-memory-child") {
         idle_memory::child(args.get(i + 1).map(String::as_str).unwrap_or(""));
         return;
