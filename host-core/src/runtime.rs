@@ -252,7 +252,12 @@ impl Runtime {
         Ok(Self::build(limits, apps))
     }
 
-    fn build(limits: EngineLimits, apps: Vec<AppFunctions>) -> Self {
+    fn build(limits: EngineLimits, mut apps: Vec<AppFunctions>) -> Self {
+        let mut id = 0;
+        for f in apps.iter_mut().flat_map(|a| a.functions.iter_mut()) {
+            f.id = id;
+            id += 1;
+        }
         let mut config = Config::default();
         config
             .consume_fuel(true)
@@ -427,6 +432,12 @@ impl Runtime {
             }
         };
         let start_export = detached.map(|(_, name)| name);
+        let app_granted = self
+            .apps
+            .iter()
+            .flat_map(|a| a.functions.iter())
+            .map(|f| cfg.grants.allows(Kind::App, &f.capability))
+            .collect();
         // One private scratch directory per `fs:temp` grant and loaded plugin.
         let mut scratch = Vec::new();
         let mut wasi = cfg.wasi;
@@ -476,6 +487,7 @@ impl Runtime {
                     wasi,
                     written: Default::default(),
                     scratch,
+                    app_granted,
                 }),
             }),
         })

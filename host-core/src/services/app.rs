@@ -106,6 +106,10 @@ pub(crate) enum Body {
 /// One application function.
 #[derive(Clone)]
 pub struct AppFunction {
+    /// Its index among all the runtime's application functions (set by
+    /// [`Runtime::with_functions`](crate::Runtime::with_functions)): the slot of the
+    /// per-plugin grant decision in [`Services`].
+    pub(crate) id: usize,
     pub(crate) name: String,
     /// The declared capability name, without `app:`.
     pub(crate) capability: String,
@@ -243,6 +247,7 @@ impl AppFunctions {
             )));
         }
         self.functions.push(AppFunction {
+            id: 0,
             name: name.to_string(),
             capability: declared.to_string(),
             body,
@@ -298,8 +303,15 @@ impl AppFunctions {
 }
 
 impl Services {
+    /// The call-time check. The grants of a loaded plugin never change, so each
+    /// function's decision is taken once at load ([`Services::app_granted`]) and
+    /// looked up here; a denial is audited like any other.
     fn app_check(&self, function: &AppFunction) -> Result<(), Code> {
-        self.check(Kind::App, &function.capability)
+        if self.app_granted.get(function.id).copied().unwrap_or(false) {
+            Ok(())
+        } else {
+            self.deny(Kind::App, &function.capability)
+        }
     }
 
     /// Calls a bytes function for this plugin: grant, input cap, call, output cap.

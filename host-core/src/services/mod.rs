@@ -57,6 +57,9 @@ pub struct Services {
     /// directory (each a filesystem of its own, dropped with the plugin).
     pub(crate) scratch:
         alloc::vec::Vec<(String, alloc::sync::Arc<dyn crate::platform::Filesystem>)>,
+    /// Whether the grants allow each of the runtime's application functions, by
+    /// [`AppFunction::id`](app::AppFunction): decided at load, read per call.
+    pub(crate) app_granted: alloc::vec::Vec<bool>,
 }
 
 impl Services {
