@@ -544,8 +544,36 @@ fn floor_calls(runtime: &str, n: u64) {
     }
 }
 
+/// `--app-calls <bytes_builtin|bytes_app|numbers_builtin|numbers_app> N`: one
+/// guest call making N host calls of that kind (see `app_calls`), for
+/// `benches/instructions.sh`.
+fn app_host_calls(export: &str, n: i32) {
+    let wasm = caplet_tests::wat_str(caplet_benches::APP_CALLS_WAT);
+    let runtime = Runtime::with_functions(
+        caplet_core::EngineLimits::default(),
+        [caplet_benches::bench_app_functions()],
+    )
+    .unwrap();
+    let mut cfg = config(
+        &["clock", "app:bench.*"],
+        Limits::default().with_fuel(10_000_000_000),
+        full(),
+        None,
+    );
+    cfg.config.insert("temp".into(), "21.5".into());
+    let plugin = runtime.load(&wasm, cfg).unwrap();
+    let mut instance = plugin.instantiate().unwrap();
+    instance.call_typed(export, &[Value::I32(1)]).unwrap();
+    black_box(instance.call_typed(export, &[Value::I32(n)]).unwrap());
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--app-calls") {
+        let n = args.get(i + 2).and_then(|n| n.parse().ok()).unwrap_or(0);
+        app_host_calls(args.get(i + 1).map(String::as_str).unwrap_or(""), n);
+        return;
+    }
     if let Some(i) = args.iter().position(|a| a == "--floor-calls") {
         let n = args.get(i + 2).and_then(|n| n.parse().ok()).unwrap_or(0);
         floor_calls(args.get(i + 1).map(String::as_str).unwrap_or(""), n);
