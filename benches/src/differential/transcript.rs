@@ -95,9 +95,10 @@ impl Outcome {
             (Outcome::Trapped(a), Outcome::Trapped(b)) => a == b,
             // An instantiation failure is reported as a trap by one engine and as an
             // error by the other (data segment out of bounds): failed is failed.
-            (Outcome::Trapped(_) | Outcome::Failed(_), Outcome::Trapped(_) | Outcome::Failed(_)) => {
-                true
-            }
+            (
+                Outcome::Trapped(_) | Outcome::Failed(_),
+                Outcome::Trapped(_) | Outcome::Failed(_),
+            ) => true,
             _ => false,
         }
     }
@@ -147,7 +148,10 @@ impl Snapshot {
     /// The first difference, if any.
     pub fn diff(&self, other: &Snapshot) -> Option<String> {
         if self.memories != other.memories {
-            return Some(format!("memories {:?} vs {:?}", self.memories, other.memories));
+            return Some(format!(
+                "memories {:?} vs {:?}",
+                self.memories, other.memories
+            ));
         }
         if self.globals.len() != other.globals.len()
             || self
@@ -199,7 +203,9 @@ pub fn hash_bytes(bytes: &[u8]) -> u64 {
     let mut chunks = bytes.chunks_exact(8);
     for chunk in &mut chunks {
         let word = u64::from_le_bytes(chunk.try_into().unwrap());
-        h = (h ^ word).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(29);
+        h = (h ^ word)
+            .wrapping_mul(0x0000_0100_0000_01b3)
+            .rotate_left(29);
     }
     for &b in chunks.remainder() {
         h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);

@@ -3,7 +3,7 @@
 //! caught per module and reported with its message and source location.
 //!
 //!     caplet-wasmi-assert gen [--invalid] [--start SEED] [--count N] [--out DIR]
-//!     caplet-wasmi-assert check FILE...     # .wasm or .wat
+//!     caplet-wasmi-assert check [--default-config] FILE...   # .wasm or .wat
 //!     caplet-wasmi-assert print FILE        # the module as WAT
 //!
 //! `gen` builds the module of each seed as the differential check does (same
@@ -123,7 +123,10 @@ fn main() -> ExitCode {
         }
         Some("print") => {
             let wasm = read(&args[1]);
-            println!("{}", wasmprinter::print_bytes(&wasm).expect("printable module"));
+            println!(
+                "{}",
+                wasmprinter::print_bytes(&wasm).expect("printable module")
+            );
             ExitCode::SUCCESS
         }
         _ => {
@@ -153,7 +156,12 @@ fn gen(args: &[String]) -> ExitCode {
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--invalid" => invalid = true,
-            "--start" => start = it.next().and_then(|s| s.parse().ok()).expect("--start SEED"),
+            "--start" => {
+                start = it
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .expect("--start SEED")
+            }
             "--count" => count = it.next().and_then(|s| s.parse().ok()).expect("--count N"),
             "--out" => out = it.next().map(PathBuf::from).expect("--out DIR"),
             other => panic!("unknown argument {other}"),
@@ -228,11 +236,19 @@ fn gen(args: &[String]) -> ExitCode {
     }
 }
 
-fn check(files: &[String]) -> ExitCode {
+fn check(args: &[String]) -> ExitCode {
     install_hook();
-    let engine = on_wasmi::engine();
+    // `--default-config`: wasmi's `Config::default()` (no fuel metering, lazy
+    // translation after eager validation, no enforced limits) instead of Caplet's, to
+    // tell which findings depend on Caplet's settings.
+    let default_config = args.iter().any(|a| a == "--default-config");
+    let engine = if default_config {
+        wasmi::Engine::default()
+    } else {
+        on_wasmi::engine()
+    };
     let mut failed = false;
-    for file in files {
+    for file in args.iter().filter(|a| !a.starts_with("--")) {
         let wasm = read(file);
         let valid = wasmi::Module::validate(&engine, &wasm);
         let verdict = match judge(&engine, &wasm, 0, false) {
