@@ -532,7 +532,7 @@ fn main() -> ExitCode {
             tally.mismatches.push((seed, mismatch));
         }
         let done = seed - start + 1;
-        if done % 1000 == 0 {
+        if done.is_multiple_of(1000) {
             eprintln!(
                 "  {done}/{count} seeds, {} calls compared, {} mismatches, {:.0} s",
                 tally.calls_compared,
