@@ -1,0 +1,16 @@
+mod aliased_copy;
+mod call_hook;
+mod call_host_via_engine;
+mod disallowed_start_fn;
+mod fuel_consumption;
+mod fuel_metering;
+mod func;
+mod host_call_compilation;
+mod host_call_error;
+mod host_call_instantiation;
+mod host_calls_wasm;
+mod instantitation;
+mod multi_memory;
+mod reextract_memory;
+mod resource_limiter;
+mod resumable_call;
