@@ -21,6 +21,9 @@ rustup toolchain install nightly --profile minimal >/dev/null 2>&1 || {
   exit 1
 }
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --quiet
+# Every target on the empty input and its seeds first: a broken harness fails here
+# in seconds with its message, not as a "crash" of the fuzzer.
+cargo test --lib --quiet
 cargo +nightly fuzz build -O
 summary=()
 for t in "${targets[@]}"; do

@@ -23,13 +23,14 @@ use caplet_core::inspect::{ModuleInfo, ValType};
 use std::sync::Arc;
 
 use caplet_core::platform::{
-    testing, Audit, Denial, EventSink, Http, HttpRequest, HttpResponse, Level, LogSink, NetPolicy,
-    Platform,
+    testing, Audit, Denial, EventSink, Exec, ExecOutput, ExecRequest, Http, HttpRequest,
+    HttpResponse, Level, LogSink, NetPolicy, Platform,
 };
 use caplet_core::profiles;
 use caplet_core::profiles::wasi::{Preopen, WasiConfig};
 use caplet_core::{
-    Capability, Code, EngineLimits, Grants, Limits, Manifest, PluginConfig, Runtime, Value,
+    AppFunctions, Capability, Code, EngineLimits, Grants, Limits, Manifest, PluginConfig, Runtime,
+    Value,
 };
 
 /// The manifest parsers.
@@ -148,11 +149,80 @@ fn small_limits() -> Limits {
 fn runtime() -> &'static Runtime {
     static RT: OnceLock<Runtime> = OnceLock::new();
     RT.get_or_init(|| {
-        Runtime::new(EngineLimits {
-            max_recursion_depth: 256,
-            max_stack_bytes: 256 * 1024,
-        })
+        Runtime::with_functions(
+            EngineLimits {
+                max_recursion_depth: 256,
+                max_stack_bytes: 256 * 1024,
+            },
+            [app_functions()],
+        )
+        .expect("one application module")
     })
+}
+
+/// Application functions for the fuzzed guests: `fuzzapp.echo` (bytes: its input
+/// back, `NOT_FOUND` when empty) and `fuzzapp.div` (numbers: `i64` division that
+/// fails on a zero divisor, which ends the call).
+fn app_functions() -> AppFunctions {
+    AppFunctions::new("fuzzapp")
+        .and_then(|a| {
+            a.bytes("echo", "app:fuzz.echo", |_, input| {
+                if input.is_empty() {
+                    Err(Code::NotFound)
+                } else {
+                    Ok(input.to_vec())
+                }
+            })
+        })
+        .and_then(|a| {
+            a.numbers(
+                "div",
+                "app:fuzz.div",
+                &[ValType::I64, ValType::I64],
+                &[ValType::I64],
+                |_, args, results| {
+                    let (Value::I64(a), Value::I64(b)) = (args[0], args[1]) else {
+                        return Err(Code::InvalidInput);
+                    };
+                    results[0] = Value::I64(a.checked_div(b).ok_or(Code::InvalidInput)?);
+                    Ok(())
+                },
+            )
+        })
+        .expect("valid application functions")
+}
+
+/// Every import a fuzzed guest can have: each profile's, then the application's,
+/// as (module, name, params, results).
+type ImportSig = (String, String, Vec<ValType>, Vec<ValType>);
+
+fn all_imports() -> &'static [ImportSig] {
+    static ALL: OnceLock<Vec<ImportSig>> = OnceLock::new();
+    ALL.get_or_init(list_imports)
+}
+
+fn list_imports() -> Vec<ImportSig> {
+    let mut all: Vec<_> = profiles::imports()
+        .map(|s| {
+            (
+                s.profile.module().to_string(),
+                s.name.to_string(),
+                s.params.to_vec(),
+                s.results.to_vec(),
+            )
+        })
+        .collect();
+    let app = app_functions();
+    for f in app.functions() {
+        let sig = f.signature();
+        all.push((
+            app.module().to_string(),
+            f.name().to_string(),
+            sig.params,
+            sig.results,
+        ));
+    }
+    all
 }
 
 /// Every capability, widely scoped, on the test platform: a loaded module can
@@ -170,6 +240,9 @@ fn everything() -> Grants {
         "net:outbound:*",
         "env:*",
         "secrets:read:*",
+        "exec:/**",
+        "fs:temp",
+        "app:*",
     ])
     .expect("valid grants")
 }
@@ -189,6 +262,17 @@ impl EventSink for Null {
 
 impl Audit for Null {
     fn denied(&self, _: &Denial<'_>) {}
+}
+
+/// Runs nothing: answers as if the program printed its own path.
+impl Exec for Null {
+    fn run(&self, request: &ExecRequest) -> Result<ExecOutput, Code> {
+        Ok(ExecOutput {
+            exit_code: Some(0),
+            stdout: request.program.as_bytes().to_vec(),
+            ..ExecOutput::default()
+        })
+    }
 }
 
 impl Http for Null {
@@ -222,6 +306,7 @@ fn platform() -> Platform {
         log: Some(null.clone()),
         events: Some(null.clone()),
         audit: Some(null.clone()),
+        exec: Some(null.clone()),
         http: Some(null),
         ..testing::full()
     }
@@ -284,7 +369,8 @@ fn wat_type(t: &ValType) -> &'static str {
     }
 }
 
-/// A module importing every function of every profile; export `f<i>` takes nine
+/// A module importing every function of every profile and of the application;
+/// export `f<i>` takes nine
 /// i64 and calls import `i` with them (wrapped to its parameter types), returning
 /// its result as i64 (0 when it has none). `caplet_alloc` returns whatever the
 /// fuzzer last stored with `set_alloc`, so the host meets hostile allocators too.
@@ -292,13 +378,12 @@ fn boundary_module() -> &'static [u8] {
     static WASM: OnceLock<Vec<u8>> = OnceLock::new();
     WASM.get_or_init(|| {
         let mut text = String::from("(module\n");
-        for (i, spec) in profiles::imports().enumerate() {
-            let params: Vec<&str> = spec.params.iter().map(wat_type).collect();
-            let results: Vec<&str> = spec.results.iter().map(wat_type).collect();
+        let imports = all_imports();
+        for (i, (module, name, params, results)) in imports.iter().enumerate() {
+            let params: Vec<&str> = params.iter().map(wat_type).collect();
+            let results: Vec<&str> = results.iter().map(wat_type).collect();
             text += &format!(
-                "(import \"{}\" \"{}\" (func $i{i} (param {}) (result {})))\n",
-                spec.profile.module(),
-                spec.name,
+                "(import \"{module}\" \"{name}\" (func $i{i} (param {}) (result {})))\n",
                 params.join(" "),
                 results.join(" ")
             );
@@ -306,9 +391,9 @@ fn boundary_module() -> &'static [u8] {
         text += "(memory (export \"memory\") 1 4)\n(global $alloc (mut i32) (i32.const 1024))\n";
         text += "(func (export \"caplet_alloc\") (param i32) (result i32) global.get $alloc)\n";
         text += "(func (export \"set_alloc\") (param i32) local.get 0 global.set $alloc)\n";
-        for (i, spec) in profiles::imports().enumerate() {
+        for (i, (_, _, params, results)) in imports.iter().enumerate() {
             let mut body = String::new();
-            for (a, t) in spec.params.iter().enumerate() {
+            for (a, t) in params.iter().enumerate() {
                 body += &format!("local.get {a} ");
                 match t {
                     ValType::I64 => {}
@@ -318,7 +403,7 @@ fn boundary_module() -> &'static [u8] {
                 }
             }
             body += &format!("call $i{i} ");
-            body += match spec.results {
+            body += match results[..] {
                 [] => "i64.const 0",
                 [ValType::I64] => "",
                 _ => "i64.extend_i32_s",
@@ -372,7 +457,7 @@ pub fn guest_boundary(data: &[u8]) {
             .load(boundary_module(), config(everything()))
             .expect("the boundary module loads")
     });
-    let count = profiles::imports().count();
+    let count = all_imports().len();
     let mut input = Bytes(data);
     let Ok(mut instance) = plugin.instantiate() else {
         return;
@@ -390,4 +475,36 @@ pub fn guest_boundary(data: &[u8]) {
     }
     // Instances can still be made after everything above.
     assert!(plugin.instantiate().is_ok());
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every target takes the empty input and each of its seeds without a panic:
+    /// run by `fuzz/run.sh` before fuzzing, so a broken harness (a module that no
+    /// longer loads, a grant a new import needs) fails in seconds, with its message.
+    #[test]
+    fn every_target_takes_the_empty_input_and_its_seeds() {
+        let targets: [(&str, fn(&[u8])); 9] = [
+            ("manifest", super::manifest),
+            ("capability", super::capability),
+            ("policy", super::policy),
+            ("sizes_and_mounts", super::sizes_and_mounts),
+            ("oci", super::oci),
+            ("http_request", super::http_request),
+            ("guest_path", super::guest_path),
+            ("module", super::module),
+            ("guest_boundary", super::guest_boundary),
+        ];
+        for (name, target) in targets {
+            target(b"");
+            let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("seeds")
+                .join(name);
+            if let Ok(dir) = std::fs::read_dir(&seeds) {
+                for entry in dir.flatten() {
+                    target(&std::fs::read(entry.path()).unwrap());
+                }
+            }
+        }
+    }
 }
