@@ -78,46 +78,35 @@ fn a_shell_is_refused_unless_granted() {
 
 #[test]
 fn the_timeout_kills_a_sleeping_program() {
+    // Timed by the host's own measure of the run (`duration_ms`), so a loaded
+    // machine running the guest slowly does not blur it.
     let limits = Limits {
-        exec_timeout_ms: 300,
+        exec_timeout_ms: 2_000,
         ..Limits::default()
     };
     let (mut i, _) = runner(&["exec:/bin/sleep", "fs:temp"], limits, scratch());
-    let start = Instant::now();
+    let ms = |out: &Value| out["duration_ms"].as_u64().unwrap();
     let out = run(&mut i, json!({"argv": ["/bin/sleep", "30"]})).unwrap();
-    assert!(
-        start.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        start.elapsed()
-    );
     assert_eq!(out["timed_out"], true);
     assert_eq!(out["signal"], 9);
     assert_eq!(out["exit_code"], Value::Null);
-    // A request may ask for less than the operator's limit, never more.
-    let start = Instant::now();
+    assert!((2_000..10_000).contains(&ms(&out)), "{}", ms(&out));
+    // A request may ask for less than the operator's limit...
     let out = run(
         &mut i,
         json!({"argv": ["/bin/sleep", "30"], "timeout_ms": 100}),
     )
     .unwrap();
     assert_eq!(out["timed_out"], true);
-    assert!(
-        start.elapsed() < Duration::from_millis(280),
-        "{:?}",
-        start.elapsed()
-    );
-    let start = Instant::now();
+    assert!((100..1_500).contains(&ms(&out)), "{}", ms(&out));
+    // ...never more.
     let out = run(
         &mut i,
         json!({"argv": ["/bin/sleep", "30"], "timeout_ms": 60_000}),
     )
     .unwrap();
     assert_eq!(out["timed_out"], true);
-    assert!(
-        start.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        start.elapsed()
-    );
+    assert!((2_000..10_000).contains(&ms(&out)), "{}", ms(&out));
 }
 
 #[test]
@@ -128,13 +117,18 @@ fn ten_megabytes_of_output_stop_at_the_cap() {
         ..caplet::limits::server()
     };
     let (mut i, _) = runner(&["exec:/usr/bin/head", "fs:temp"], limits, scratch());
-    let start = Instant::now();
     let out = run(
         &mut i,
         json!({"argv": ["/usr/bin/head", "-c", "10000000", "/dev/zero"]}),
     )
     .unwrap();
-    assert!(start.elapsed() < Duration::from_secs(3));
+    // Killed as soon as it passed the cap: the run itself is short (the guest's
+    // decoding of the answer, slow in a debug build, is not part of it).
+    assert!(
+        out["duration_ms"].as_u64().unwrap() < 2_000,
+        "{}",
+        out["duration_ms"]
+    );
     assert_eq!(out["output_capped"], true);
     assert_eq!(out["stdout_len"], 256 * 1024);
 }
@@ -148,7 +142,13 @@ fn a_child_that_outlives_its_parent_is_killed_with_the_group() {
         json!({"argv": ["/bin/sh", "-c", "/bin/sleep 30 & echo $!"]}),
     )
     .unwrap();
-    assert!(start.elapsed() < Duration::from_secs(3));
+    // Not the 30 s of the background sleep: the run ends with its parent.
+    assert!(start.elapsed() < Duration::from_secs(20));
+    assert!(
+        out["duration_ms"].as_u64().unwrap() < 2_000,
+        "{}",
+        out["duration_ms"]
+    );
     let pid: u32 = out["stdout"].as_str().unwrap().trim().parse().unwrap();
     // Reaped by init shortly after the kill: gone, or at most a zombie.
     let deadline = Instant::now() + Duration::from_secs(2);
@@ -407,8 +407,10 @@ mod cli {
                 limit[0],
                 limit[1],
             ]);
+            // Far below the 30 s of the sleep, with room for a debug build on a
+            // loaded machine.
             assert!(
-                start.elapsed() < Duration::from_secs(5),
+                start.elapsed() < Duration::from_secs(15),
                 "{limit:?}: {:?}",
                 start.elapsed()
             );

@@ -3,8 +3,8 @@
 //!
 //! - `run`: the input is `{"argv": [...], "env": [...], "cwd": "...",
 //!   "stdin": "text", "timeout_ms": N}`; returns `{"exit_code", "signal",
-//!   "timed_out", "output_capped", "stdout", "stderr", "stdout_len"}` (streams as
-//!   lossy UTF-8).
+//!   "timed_out", "output_capped", "stdout", "stderr", "stdout_len", "duration_ms"}`
+//!   (streams as lossy UTF-8, the first 4 KiB).
 //! - `scratch_put`: the input is `name=text`; writes `/tmp/<name>`.
 //! - `scratch_get`: the input is a name; reads `/tmp/<name>`.
 //! - `scratch_list`: lists `/tmp`.
@@ -44,6 +44,7 @@ struct RunResult {
     stdout: String,
     stderr: String,
     stdout_len: usize,
+    duration_ms: u64,
 }
 
 fn run(req: RunRequest) -> Result<RunResult, Error> {
@@ -70,6 +71,7 @@ fn run(req: RunRequest) -> Result<RunResult, Error> {
         timed_out: out.timed_out,
         output_capped: out.output_capped,
         stdout_len: out.stdout.len(),
+        duration_ms: out.duration_ms,
         stdout: String::from_utf8_lossy(&out.stdout[..out.stdout.len().min(4096)]).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr[..out.stderr.len().min(4096)]).into_owned(),
     })
