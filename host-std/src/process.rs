@@ -27,7 +27,8 @@
 //!   written in blocking mode.
 //! - **Background children die with the program.** When the direct child exits, its
 //!   whole process group is killed too, so a background job it left behind does not
-//!   outlive it. The exit is noticed within [`POLL_INTERVAL`] even if a grandchild
+//!   outlive it. The exit is noticed at once through a pidfd (Linux 5.3+; otherwise
+//!   within [`POLL_INTERVAL`]), even if a grandchild
 //!   keeps the pipes open. What is still in the pipes is then read for at most
 //!   [`DRAIN_GRACE`] (or until both reach end of file), and the pipes are closed.
 //! - **No zombies.** The direct child is always reaped before `run` returns, also
@@ -64,7 +65,9 @@ use std::time::{Duration, Instant};
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use rustix::fs::{fcntl_getfl, fcntl_setfl, OFlags};
 use rustix::io::Errno;
-use rustix::process::{kill_process_group, waitid, Pid, Signal, WaitId, WaitIdOptions};
+use rustix::process::{
+    kill_process_group, pidfd_open, waitid, Pid, PidfdFlags, Signal, WaitId, WaitIdOptions,
+};
 
 /// The longest single wait of the loop: the child's exit and the timeout are
 /// checked at least this often.
@@ -161,6 +164,10 @@ pub fn run(req: &ProcessRequest) -> io::Result<ProcessOutcome> {
     let mut out = Capture::new(stdout);
     let mut err = Capture::new(stderr);
     let mut scratch = vec![0u8; READ_CHUNK];
+    // Readable when the child exits (Linux 5.3+): the loop wakes on the exit itself
+    // rather than on its next poll interval, which matters once both pipes are at
+    // end of file. Without it, the interval bounds the delay.
+    let exit_fd = pidfd_open(group.pgid, PidfdFlags::empty()).ok();
     let mut timed_out = false;
     let mut output_capped = false;
 
@@ -178,7 +185,7 @@ pub fn run(req: &ProcessRequest) -> io::Result<ProcessOutcome> {
             Some(d) => POLL_INTERVAL.min(d - now),
             None => POLL_INTERVAL,
         };
-        wait_for_io(feed.fd.as_ref(), &out, &err, wait)?;
+        wait_for_io(feed.fd.as_ref(), exit_fd.as_ref(), &out, &err, wait)?;
         feed.write_some();
         let capped_out = out.read_some(req.max_output, &mut scratch)?;
         let capped_err = err.read_some(req.max_output, &mut scratch)?;
@@ -201,7 +208,7 @@ pub fn run(req: &ProcessRequest) -> io::Result<ProcessOutcome> {
             if now >= until {
                 break;
             }
-            wait_for_io(None, &out, &err, until - now)?;
+            wait_for_io(None, None, &out, &err, until - now)?;
             let capped_out = out.read_some(req.max_output, &mut scratch)?;
             let capped_err = err.read_some(req.max_output, &mut scratch)?;
             if capped_out || capped_err {
@@ -367,17 +374,22 @@ fn set_nonblocking(fd: &OwnedFd) -> io::Result<()> {
     Ok(())
 }
 
-/// Waits up to `timeout` for stdin to take data or an output pipe to have data (or
-/// end of file). Returns early on any of these; `EINTR` counts as a wake-up.
+/// Waits up to `timeout` for stdin to take data, an output pipe to have data (or
+/// end of file) or the child to exit (`exit`, its pidfd). Returns early on any of
+/// these; `EINTR` counts as a wake-up.
 fn wait_for_io(
     stdin: Option<&OwnedFd>,
+    exit: Option<&OwnedFd>,
     out: &Capture,
     err: &Capture,
     timeout: Duration,
 ) -> io::Result<()> {
-    let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(3);
+    let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(4);
     if let Some(fd) = stdin {
         fds.push(PollFd::from_borrowed_fd(fd.as_fd(), PollFlags::OUT));
+    }
+    if let Some(fd) = exit {
+        fds.push(PollFd::from_borrowed_fd(fd.as_fd(), PollFlags::IN));
     }
     for fd in [&out.fd, &err.fd].into_iter().flatten() {
         fds.push(PollFd::from_borrowed_fd(fd.as_fd(), PollFlags::IN));
