@@ -285,6 +285,32 @@ def main():
         w(f"| {label} | {fmt_time(v)} | {fmt_time(per)} | {fmt_ratio(ratio(v, raw))} |")
     w("")
 
+    w("### Application functions: one call making 10,000 host calls (`app_calls/*`)")
+    w("")
+    w("An application function against the built-in import of the same shape, same run.")
+    w("")
+    w("| host call | median (10,000 calls) | per host call | vs built-in |")
+    w("| --- | --- | --- | --- |")
+    for fid, label, base in (("bytes_builtin", "`caplet.config_get` (bytes in, bytes out)", "bytes_builtin"),
+                             ("bytes_app", "application bytes function", "bytes_builtin"),
+                             ("numbers_builtin", "`caplet.clock_now` (numbers only)", "numbers_builtin"),
+                             ("numbers_app", "application numbers function", "numbers_builtin")):
+        v = get("app_calls", fid)
+        per = None if v is None else v / 10_000
+        w(f"| {label} | {fmt_time(v)} | {fmt_time(per)} | {fmt_ratio(ratio(v, get('app_calls', base)))} |")
+    w("")
+
+    w("### Running `/bin/true` (`exec/*`)")
+    w("")
+    w("| path | median | vs native spawn |")
+    w("| --- | --- | --- |")
+    nat = get("exec", "native")
+    for fid, label in (("caplet", "a guest call of `caplet.exec` (JSON, checks, spawn, poll loop)"),
+                       ("native", "`std::process::Command` in the host")):
+        v = get("exec", fid)
+        w(f"| {label} | {fmt_time(v)} | {fmt_ratio(ratio(v, nat))} |")
+    w("")
+
     w("### Memory per idle instance (`suite --measure`)")
     w("")
     w("Resident-set growth (`/proc/self/statm`) while 1,000 instances of the echo plugin")
