@@ -302,10 +302,9 @@ fn host_calls(c: &mut Criterion) {
     group.finish();
 }
 
-/// 10,000 host calls per guest call: an application function against the
-/// built-in import of the same shape, in the same run.
-fn app_calls(c: &mut Criterion) {
-    const CALLS: i32 = 10_000;
+/// An instance of `APP_CALLS_WAT` on a runtime offering the bench's application
+/// functions, with `clock`, `app:bench.*` and the config key `temp` granted.
+fn app_calls_instance() -> caplet_core::Instance {
     let wasm = caplet_tests::wat_str(caplet_benches::APP_CALLS_WAT);
     let runtime = Runtime::with_functions(
         caplet_core::EngineLimits::default(),
@@ -319,8 +318,14 @@ fn app_calls(c: &mut Criterion) {
         None,
     );
     cfg.config.insert("temp".into(), "21.5".into());
-    let plugin = runtime.load(&wasm, cfg).unwrap();
-    let mut instance = plugin.instantiate().unwrap();
+    runtime.load(&wasm, cfg).unwrap().instantiate().unwrap()
+}
+
+/// 10,000 host calls per guest call: an application function against the
+/// built-in import of the same shape, in the same run.
+fn app_calls(c: &mut Criterion) {
+    const CALLS: i32 = 10_000;
+    let mut instance = app_calls_instance();
     let mut group = c.benchmark_group("app_calls");
     group.throughput(Throughput::Elements(CALLS as u64));
     group.sampling_mode(SamplingMode::Flat).sample_size(20);
@@ -548,21 +553,7 @@ fn floor_calls(runtime: &str, n: u64) {
 /// guest call making N host calls of that kind (see `app_calls`), for
 /// `benches/instructions.sh`.
 fn app_host_calls(export: &str, n: i32) {
-    let wasm = caplet_tests::wat_str(caplet_benches::APP_CALLS_WAT);
-    let runtime = Runtime::with_functions(
-        caplet_core::EngineLimits::default(),
-        [caplet_benches::bench_app_functions()],
-    )
-    .unwrap();
-    let mut cfg = config(
-        &["clock", "app:bench.*"],
-        Limits::default().with_fuel(10_000_000_000),
-        full(),
-        None,
-    );
-    cfg.config.insert("temp".into(), "21.5".into());
-    let plugin = runtime.load(&wasm, cfg).unwrap();
-    let mut instance = plugin.instantiate().unwrap();
+    let mut instance = app_calls_instance();
     instance.call_typed(export, &[Value::I32(1)]).unwrap();
     black_box(instance.call_typed(export, &[Value::I32(n)]).unwrap());
 }
