@@ -225,7 +225,6 @@ impl ModuleInfo {
         let mut types: Vec<Signature> = Vec::new();
         let mut func_types: Vec<u32> = Vec::new();
         let mut manifests = 0;
-        let mut bodies = 0u32;
         for payload in Parser::new(0).parse_all(wasm) {
             match payload.map_err(bad)? {
                 Payload::TypeSection(r) => {
@@ -345,10 +344,6 @@ impl ModuleInfo {
                     count("function bodies", n, limits.max_functions)?;
                     info.code_bytes = u64::from(size);
                 }
-                Payload::CodeSectionEntry(body) => {
-                    nothing_after_final_end(&body, bodies)?;
-                    bodies += 1;
-                }
                 Payload::CustomSection(c) if c.name() == MANIFEST_SECTION => {
                     manifests += 1;
                     if manifests > 1 {
@@ -461,49 +456,6 @@ impl ModuleInfo {
             _ => None,
         })
     }
-}
-
-/// Refuses a function body with operators after the `end` that closes the
-/// function. wasmparser's operator validator only refuses such a body at the next
-/// unmatched `end` or at the function's end check, and wasmi 2.0 translates each
-/// operator as soon as it is validated: with eager translation an `end loop end` body
-/// panics wasmi's translator (an abort of the host with `panic = "abort"`; see
-/// `docs/wasmi-differential.md`, finding 2). One decoding pass over the bodies, before
-/// anything is compiled, keeps such modules away from the translator.
-fn nothing_after_final_end(body: &wasmparser::FunctionBody<'_>, index: u32) -> Result<(), Error> {
-    use wasmparser::Operator as Op;
-    let bad = |e: wasmparser::BinaryReaderError| {
-        Error::bad_module(format!("{} (at byte {})", e.message(), e.offset()))
-    };
-    let mut ops = body.get_operators_reader().map_err(bad)?;
-    let mut depth: u32 = 0;
-    while !ops.eof() {
-        match ops.read().map_err(bad)? {
-            Op::Block { .. }
-            | Op::Loop { .. }
-            | Op::If { .. }
-            | Op::TryTable { .. }
-            | Op::Try { .. } => {
-                depth = depth.saturating_add(1);
-            }
-            Op::End if depth == 0 => {
-                return if ops.eof() {
-                    Ok(())
-                } else {
-                    Err(Error::bad_module(format!(
-                        "function body {index} has operators after its final `end` (at byte {})",
-                        ops.original_position()
-                    )))
-                };
-            }
-            Op::End => depth -= 1,
-            // Closes a `try` (legacy exceptions, refused by the validator anyway).
-            Op::Delegate { .. } => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    // No final `end` at all: the validator refuses it before translating anything.
-    Ok(())
 }
 
 #[cfg(test)]

@@ -176,6 +176,14 @@ impl<T> ValidatingFuncTranslator<T> {
         Validate: FnOnce(&mut FuncValidator) -> Result<(), BinaryReaderError>,
         Translate: FnOnce(&mut T) -> Result<(), Error>,
     {
+        // Caplet patch (docs/wasmi-differential.md, finding 2): wasmparser's
+        // validator accepts operators after the `end` that closed the function and
+        // refuses them only at the next `end` or in `finish`; with eager
+        // translation the translator saw them first and could panic (`end loop
+        // end`). Once the function's frame is gone, any operator is an error.
+        if self.validator.control_stack_height() == 0 {
+            return Err(Error::new("operators remaining after end of function"));
+        }
         validate(&mut self.validator)?;
         translate(&mut self.translator)?;
         Ok(())
