@@ -338,10 +338,18 @@ impl Runtime {
                 });
             }
         }
+        // Whether the grants allow each application function, decided once: the
+        // import check reads it here, every call reads it later.
+        let app_granted: Vec<bool> = self
+            .apps
+            .iter()
+            .flat_map(|a| a.functions.iter())
+            .map(|f| cfg.grants.allows(Kind::App, &f.capability))
+            .collect();
         for import in &info.imports {
             let qualified = format!("{}.{}", import.module, import.name);
             if let Some(app) = self.apps.iter().find(|a| a.module == import.module) {
-                check_app_import(app, import, &qualified, &cfg.grants, &audit)?;
+                check_app_import(app, import, &qualified, &app_granted, &audit)?;
                 continue;
             }
             let Some(spec) = profiles::resolve(&import.module, &import.name) else {
@@ -432,12 +440,6 @@ impl Runtime {
             }
         };
         let start_export = detached.map(|(_, name)| name);
-        let app_granted = self
-            .apps
-            .iter()
-            .flat_map(|a| a.functions.iter())
-            .map(|f| cfg.grants.allows(Kind::App, &f.capability))
-            .collect();
         // One private scratch directory per `fs:temp` grant and loaded plugin.
         let mut scratch = Vec::new();
         let mut wasi = cfg.wasi;
@@ -446,9 +448,13 @@ impl Runtime {
                 .platform
                 .fs
                 .as_ref()
-                .and_then(|fs| fs.scratch(dir).ok())
-                .ok_or_else(|| Error::CapabilityUnsupported {
-                    capability: format!("fs:temp:{dir} (this host has no scratch directories)"),
+                .ok_or(Code::Unsupported)
+                .and_then(|fs| fs.scratch(dir))
+                .map_err(|code| Error::CapabilityUnsupported {
+                    capability: format!(
+                        "fs:temp:{dir} (the host cannot make a scratch directory: {})",
+                        code.name()
+                    ),
                 })?;
             scratch.push((dir.to_string(), fs));
             if !wasi.preopens.iter().any(|p| p.guest == dir) {
@@ -500,7 +506,7 @@ fn check_app_import(
     app: &AppFunctions,
     import: &crate::inspect::Import,
     qualified: &str,
-    grants: &Grants,
+    granted: &[bool],
     audit: &dyn Fn(Kind, &str),
 ) -> Result<(), Error> {
     let Some(function) = app.get(&import.name) else {
@@ -528,7 +534,7 @@ fn check_app_import(
             })
         }
     }
-    if !grants.allows(Kind::App, &function.capability) {
+    if !granted.get(function.id).copied().unwrap_or(false) {
         let capability = function.capability();
         audit(Kind::App, &capability);
         return Err(Error::CapabilityDenied {

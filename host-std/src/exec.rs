@@ -22,10 +22,12 @@ use crate::fs::{Mount, SCRATCH_PREFIX};
 use crate::process::{run, ProcessRequest};
 
 /// The std [`Exec`].
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct StdExec {
     /// Host directories the plugin can write (canonical).
     writable: Vec<PathBuf>,
+    /// The host's temporary directory (canonical), where scratch directories live.
+    temp: PathBuf,
 }
 
 impl StdExec {
@@ -37,7 +39,9 @@ impl StdExec {
             .filter(|m| !m.read_only)
             .filter_map(|m| std::fs::canonicalize(&m.host).ok())
             .collect();
-        StdExec { writable }
+        let temp = std::env::temp_dir();
+        let temp = std::fs::canonicalize(&temp).unwrap_or(temp);
+        StdExec { writable, temp }
     }
 
     /// Whether `program` (canonical) lies where the plugin could have written it.
@@ -45,10 +49,8 @@ impl StdExec {
         if self.writable.iter().any(|w| program.starts_with(w)) {
             return true;
         }
-        let tmp =
-            std::fs::canonicalize(std::env::temp_dir()).unwrap_or_else(|_| std::env::temp_dir());
         program
-            .strip_prefix(&tmp)
+            .strip_prefix(&self.temp)
             .ok()
             .and_then(|rest| rest.components().next())
             .is_some_and(|first| {

@@ -301,6 +301,22 @@ fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
 }
 
+/// A JSON request of the contract (strings may be escaped); `INVALID_INPUT` for
+/// anything that does not parse as `T`.
+fn from_json<T: serde::de::DeserializeOwned>(raw: &[u8]) -> Result<T, Code> {
+    let mut scratch = vec![0u8; raw.len()];
+    serde_json_core::from_slice_escaped(raw, &mut scratch)
+        .map(|(value, _)| value)
+        .map_err(|_| Code::InvalidInput)
+}
+
+/// Optional base64 bytes of a request (missing: empty); `INVALID_INPUT` otherwise.
+fn from_b64(text: Option<&str>) -> Result<Vec<u8>, Code> {
+    text.map_or(Ok(Vec::new()), |t| {
+        b64().decode(t).map_err(|_| Code::InvalidInput)
+    })
+}
+
 fn to_json<T: Serialize>(value: &T, estimate: usize) -> Result<Vec<u8>, Code> {
     let mut buf = vec![0u8; estimate.max(64)];
     loop {
@@ -321,13 +337,8 @@ fn to_json<T: Serialize>(value: &T, estimate: usize) -> Result<Vec<u8>, Code> {
 /// Decodes the JSON request of `http_request` (`{"method", "url", "headers",
 /// "body"}` with a base64 body); `INVALID_INPUT` for anything else.
 pub fn decode_http_request(raw: &[u8]) -> Result<HttpCall, Code> {
-    let mut scratch = vec![0u8; raw.len()];
-    let (req, _): (HttpRequestJson, usize) =
-        serde_json_core::from_slice_escaped(raw, &mut scratch).map_err(|_| Code::InvalidInput)?;
-    let body = match &req.body {
-        None => Vec::new(),
-        Some(b) => b64().decode(b).map_err(|_| Code::InvalidInput)?,
-    };
+    let req: HttpRequestJson = from_json(raw)?;
+    let body = from_b64(req.body.as_deref())?;
     Ok(HttpCall {
         method: req.method,
         url: req.url,
@@ -364,13 +375,8 @@ struct ExecResponseJson {
 /// Decodes the JSON request of `exec` (`{"argv", "env", "cwd", "stdin",
 /// "timeout_ms"}` with a base64 `stdin`); `INVALID_INPUT` for anything else.
 pub fn decode_exec_request(raw: &[u8]) -> Result<crate::services::exec::ExecCall, Code> {
-    let mut scratch = vec![0u8; raw.len()];
-    let (req, _): (ExecRequestJson, usize) =
-        serde_json_core::from_slice_escaped(raw, &mut scratch).map_err(|_| Code::InvalidInput)?;
-    let stdin = match &req.stdin {
-        None => Vec::new(),
-        Some(b) => b64().decode(b).map_err(|_| Code::InvalidInput)?,
-    };
+    let req: ExecRequestJson = from_json(raw)?;
+    let stdin = from_b64(req.stdin.as_deref())?;
     Ok(crate::services::exec::ExecCall {
         argv: req.argv,
         env: req.env,

@@ -67,12 +67,17 @@ impl Services {
     /// The filesystem that holds normalised guest `path`: the plugin's scratch
     /// directory (`fs:temp`) beneath its directory, the platform's otherwise.
     pub(crate) fn filesystem_for(&self, path: &str) -> Result<&dyn Filesystem, Code> {
-        if let Some(dir) = self.grants.scratch_dir_of(path) {
-            if let Some((_, fs)) = self.scratch.iter().find(|(d, _)| d == dir) {
-                return Ok(fs.as_ref());
-            }
+        match self.grants.scratch_dir_of(path) {
+            // Every `fs:temp` grant got its filesystem at load; a path the grant
+            // admits never falls through to the platform's mappings.
+            Some(dir) => self
+                .scratch
+                .iter()
+                .find(|(d, _)| d == dir)
+                .map(|(_, fs)| fs.as_ref())
+                .ok_or(Code::Internal),
+            None => self.platform.fs.as_deref().ok_or(Code::Unsupported),
         }
-        self.platform.fs.as_deref().ok_or(Code::Unsupported)
     }
 
     /// Normalises `path` and checks it against the grants of `kind`.
