@@ -21,15 +21,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
 command -v valgrind >/dev/null || { echo "instructions.sh: valgrind is required" >&2; exit 1; }
 exe="${1:-}"
 if [ -z "$exe" ]; then
-  exe=$(cargo bench -p caplet-benches --locked --bench suite --no-run --message-format=json 2>/dev/null |
-    python3 -c '
-import json, sys
-for line in sys.stdin:
-    msg = json.loads(line)
-    if msg.get("reason") == "compiler-artifact" and msg["target"]["name"] == "suite" \
-            and msg.get("executable"):
-        print(msg["executable"])
-')
+  exe=$("$root/benches/suite-exe.sh")
 fi
 [ -x "$exe" ] || { echo "bench binary not found" >&2; exit 1; }
 calls=100000

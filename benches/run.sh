@@ -35,15 +35,7 @@ else
   build_note="(incremental unless the dependencies were not built yet)"
 fi
 
-exe=$(cargo bench -p caplet-benches --locked --bench suite --no-run --message-format=json 2>/dev/null |
-  python3 -c '
-import json, sys
-for line in sys.stdin:
-    msg = json.loads(line)
-    if msg.get("reason") == "compiler-artifact" and msg["target"]["name"] == "suite" \
-            and msg.get("executable"):
-        print(msg["executable"])
-')
+exe=$("$root/benches/suite-exe.sh")
 [ -x "$exe" ] || { echo "bench binary not found" >&2; exit 1; }
 
 criterion_dir="$CARGO_TARGET_DIR/criterion"
