@@ -23,6 +23,13 @@ pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Error> {
     serde_json::to_vec(value).map_err(|e| Error::internal(format!("cannot encode JSON: {e}")))
 }
 
+/// Serializes `value` as compact UTF-8 JSON at the end of `out` (an
+/// [`Output`](crate::Output) or a `Vec<u8>`), reusing its capacity.
+pub fn to_writer<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), Error> {
+    serde_json::to_writer(out, value)
+        .map_err(|e| Error::internal(format!("cannot encode JSON: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -41,5 +48,12 @@ mod tests {
         let mut bad = std::collections::HashMap::new();
         bad.insert(vec![1u8], 1u8);
         assert_eq!(to_vec(&bad).unwrap_err().code, ErrorCode::Internal);
+        let mut out = b"x".to_vec();
+        to_writer(&mut out, &v).unwrap();
+        assert_eq!(out, b"x[1,2,3]");
+        assert_eq!(
+            to_writer(&mut out, &bad).unwrap_err().code,
+            ErrorCode::Internal
+        );
     }
 }

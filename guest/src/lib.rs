@@ -12,7 +12,8 @@
 //!
 //! * the `caplet_alloc` export and the buffer ownership rules, done once;
 //! * [`entrypoint!`] and [`json_entrypoint!`], which export plain Rust
-//!   functions as entry points;
+//!   functions as entry points, in an easy form (`fn(&[u8]) -> Result<Vec<u8>>`)
+//!   and a form that allocates nothing per call (`fn(&[u8], &mut Output)`);
 //! * [`manifest!`], which embeds the plugin's manifest in the module;
 //! * [`Error`] and [`ErrorCode`], the contract's error model;
 //! * safe wrappers for every host import: [`log`], [`config`], [`clock`],
@@ -73,11 +74,14 @@ pub mod http;
 pub mod json;
 mod macros;
 mod manifest;
+mod output;
 #[allow(unsafe_code)]
 mod sys;
 
+pub use entry::Entry;
 pub use error::{Error, ErrorCode};
 pub use host::{clock, config, emit, env, kv, log, random, secret};
+pub use output::Output;
 
 #[doc(hidden)]
 pub fn __app_call(import: &str, raw: sys::AppImport, input: &[u8]) -> Result<Vec<u8>> {
@@ -92,4 +96,5 @@ pub mod __private {
     //! Used by the macros; not a stable API.
     pub use crate::entry::{run_entry, run_json_entry};
     pub use crate::manifest::{check_manifest, manifest_bytes};
+    pub use crate::sys::CallInput;
 }

@@ -1,8 +1,14 @@
 //! The export macros. They expand to plain items in the plugin crate; the
 //! code that touches raw memory stays in this kit.
 
-/// Exports functions `fn(&[u8]) -> Result<O, Error>` (with `O: Into<Vec<u8>>`,
-/// e.g. `Vec<u8>`, `String`, `&'static str`) as contract entry points.
+/// Exports functions as contract entry points, in either of two forms:
+///
+/// * `fn(&[u8]) -> Result<O, Error>` with `O: Into<Vec<u8>>` (e.g. `Vec<u8>`,
+///   `String`, `&'static str`): the easy form;
+/// * `fn(&[u8], &mut Output) -> Result<(), Error>`: the output is written into
+///   a buffer the kit owns and reuses ([`Output`](crate::Output)), so a call
+///   allocates nothing. The call's input is read in place from the kit's call
+///   arena in both forms.
 ///
 /// ```
 /// use caplet_guest::Error;
@@ -16,9 +22,13 @@
 /// fn fail(_input: &[u8]) -> Result<Vec<u8>, Error> {
 ///     Err(Error::invalid_input("always fails"))
 /// }
+/// fn echo(input: &[u8], out: &mut caplet_guest::Output) -> Result<(), Error> {
+///     out.extend_from_slice(input);
+///     Ok(())
+/// }
 ///
-/// // Exports `upper` and `greet` under their own names...
-/// caplet_guest::entrypoint!(upper, greet);
+/// // Exports `upper`, `greet` and `echo` under their own names...
+/// caplet_guest::entrypoint!(upper, greet, echo);
 /// // ...and `fail` under another name.
 /// caplet_guest::entrypoint!(fail as "always_fail");
 /// ```

@@ -2,17 +2,23 @@
 //!
 //! It holds the raw `caplet` imports (stubs returning `-UNSUPPORTED` on
 //! targets other than `wasm32`), the exported `caplet_alloc`, and the
-//! bookkeeping that lets the guest take ownership of buffers the host filled.
+//! bookkeeping that lets the guest use buffers the host filled.
 //!
-//! Every buffer handed out by [`alloc_tracked`] (and so by `caplet_alloc`) is
-//! recorded as *pending* until the kit claims it with [`claim`]. A pointer the
-//! kit did not hand out is never freed, so a confused host cannot make the
-//! guest free memory it does not own; a buffer the host allocated and then
-//! abandoned (for example because the host call failed afterwards) is freed by
-//! [`sweep`] after the next host call or at the start of the next entry call.
+//! `caplet_alloc` serves from the *call arena* (see [`Arena`]): a kit-owned
+//! buffer reset when the host starts the next call, so a call's input is read
+//! in place and a call allocates nothing from the global allocator. An
+//! allocation that does not fit the arena comes from the global allocator and
+//! is recorded as *pending* until the kit claims it with [`claim`]. A pointer
+//! the kit did not hand out is never read as input or freed, so a confused
+//! host cannot make the guest free memory it does not own; a buffer the host
+//! allocated and then abandoned (for example because the host call failed
+//! afterwards) is freed by [`sweep`] after the next host call or at the start
+//! of the next entry call.
 
-use std::alloc::{alloc, dealloc, Layout};
-use std::cell::RefCell;
+use std::alloc::{alloc_zeroed, dealloc, Layout};
+use std::cell::{Cell, RefCell};
+use std::mem::ManuallyDrop;
+use std::ptr::NonNull;
 
 use crate::abi;
 use crate::error::Error;
@@ -96,66 +102,327 @@ mod imports {
 
 thread_local! {
     /// Buffers handed out by `alloc_tracked` and not claimed yet: (address, size).
-    static PENDING: RefCell<Vec<(usize, usize)>> = const { RefCell::new(Vec::new()) };
+    ///
+    /// `ManuallyDrop` keeps the thread-local free of a destructor, and with it
+    /// of the registration and state checks a destructor costs on every access
+    /// (a wasm instance never runs thread-local destructors anyway).
+    static PENDING: RefCell<ManuallyDrop<Vec<(usize, usize)>>> =
+        const { RefCell::new(ManuallyDrop::new(Vec::new())) };
+}
+
+/// The largest call arena kept between calls (the contract's default input cap).
+/// A call that needs more gets the overflow from the global allocator instead.
+const MAX_ARENA: usize = 1 << 20;
+
+/// The smallest arena allocated: a few small calls' worth.
+const MIN_ARENA: usize = 1024;
+
+/// The call arena: one buffer, owned by the kit, that holds a call's input and
+/// the host results of the call, handed out by bumping an offset and reset when
+/// the host starts the next call.
+///
+/// Under an interpreter every guest instruction counts: a dlmalloc `malloc` and
+/// `free` of a small buffer take about 1,900 wasm instructions, most of a small
+/// call; a bump takes a handful. The arena is reset when nothing in it can be
+/// live any more:
+///
+/// * by `caplet_alloc` outside an entry call: the host is handing over the next
+///   call's input, and it has copied the previous call's output already (host
+///   results of a typed export are copied out by the kit as they arrive);
+/// * by an entry call with empty input (the host made no allocation for it).
+///
+/// An allocation that does not fit comes from the global allocator as a
+/// tracked buffer (below), and the arena grows to the call's need, at most
+/// [`MAX_ARENA`], at its next reset, when nothing points into it.
+struct Arena {
+    /// Start of the buffer (`alloc_zeroed(cap, 1)`), or null before the first use.
+    base: Cell<*mut u8>,
+    /// Size of the buffer.
+    cap: Cell<usize>,
+    /// Bytes handed out since the last reset.
+    top: Cell<usize>,
+    /// Bytes the calls since the last growth needed, overflow included.
+    want: Cell<usize>,
+    /// The allocation made by the last reset (the call input): address, size.
+    input: Cell<(usize, usize)>,
+    /// An entry call is running.
+    in_call: Cell<bool>,
+    /// The running call's input is held in `OWNED_INPUT`.
+    owned_input: Cell<bool>,
 }
 
 thread_local! {
-    /// One buffer released by the previous entry call (its input or its output),
-    /// handed out again by the next allocation of the contract that it fits.
-    /// Under an interpreter every guest instruction counts: a dlmalloc `malloc`
-    /// and `free` of a small buffer take about 1,900 wasm instructions, most of a
-    /// small call, and a call's input is usually the size of the last one.
-    static SPARE: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
+    static ARENA: Arena = const {
+        Arena {
+            base: Cell::new(std::ptr::null_mut()),
+            cap: Cell::new(0),
+            top: Cell::new(0),
+            want: Cell::new(0),
+            input: Cell::new((0, 0)),
+            in_call: Cell::new(false),
+            owned_input: Cell::new(false),
+        }
+    };
 }
 
-/// The largest buffer kept for reuse (the contract's default input cap).
-const MAX_SPARE: usize = 1 << 20;
-
-/// Keeps `buf` for the next contract allocation it fits, or frees it. Of two
-/// candidates the larger is kept.
-pub(crate) fn recycle(mut buf: Vec<u8>) {
-    if buf.capacity() == 0 || buf.capacity() > MAX_SPARE {
-        return;
-    }
-    buf.clear();
-    SPARE.with(|s| {
-        if let Ok(mut s) = s.try_borrow_mut() {
-            if s.as_ref().is_none_or(|old| old.capacity() < buf.capacity()) {
-                *s = Some(buf);
+impl Arena {
+    /// Replaces the buffer by one of at least `need` bytes (at most
+    /// [`MAX_ARENA`]; a larger need is left to the global allocator). Only
+    /// called when nothing points into the arena: outside entry calls.
+    #[cold]
+    #[inline(never)]
+    fn grow(&self, need: usize) {
+        self.want.set(0);
+        if need <= self.cap.get() || need > MAX_ARENA {
+            return;
+        }
+        let new_cap = need.max(MIN_ARENA).next_power_of_two().min(MAX_ARENA);
+        let Ok(layout) = Layout::from_size_align(new_cap, 1) else {
+            return;
+        };
+        // SAFETY: `layout` has a non-zero size (at least MIN_ARENA).
+        let fresh = unsafe { alloc_zeroed(layout) };
+        // Above 2 GiB a packed (ptr, len) would read as an error code.
+        let too_high = (fresh as usize).saturating_add(new_cap) > i32::MAX as usize
+            && cfg!(target_arch = "wasm32");
+        if fresh.is_null() || too_high {
+            if !fresh.is_null() {
+                // SAFETY: just returned by `alloc_zeroed(layout)`, not shared.
+                unsafe { dealloc(fresh, layout) };
+            }
+            return;
+        }
+        self.top.set(0);
+        self.input.set((0, 0));
+        let old = self.base.replace(fresh);
+        let old_cap = self.cap.replace(new_cap);
+        if !old.is_null() {
+            if let Ok(old_layout) = Layout::from_size_align(old_cap, 1) {
+                // SAFETY: `old` was allocated here with this layout, and nothing
+                // points into the arena outside entry calls (see the type's
+                // comment).
+                unsafe { dealloc(old, old_layout) };
             }
         }
-    });
-}
+    }
 
-/// The spare buffer, if it holds `len` bytes without wasting more than half of
-/// itself (a small request never pins a big buffer).
-fn take_spare(len: usize) -> Option<Vec<u8>> {
-    SPARE.with(|s| {
-        let mut s = s.try_borrow_mut().ok()?;
-        let cap = s.as_ref()?.capacity();
-        if cap >= len && cap <= len.saturating_mul(2).max(256) {
-            s.take()
-        } else {
-            None
-        }
-    })
+    /// Whether `len` bytes at `ptr` lie in what the arena handed out since
+    /// its last reset.
+    fn holds(&self, ptr: usize, len: usize) -> bool {
+        let base = self.base.get() as usize;
+        !self.base.get().is_null()
+            && ptr >= base
+            && ptr
+                .checked_add(len)
+                .is_some_and(|end| end <= base + self.top.get())
+    }
 }
 
 /// The guest allocator export of the contract.
 ///
 /// Returns the address of `len` writable bytes, or `0` when `len <= 0` or the
-/// allocation fails. The buffer belongs to the guest: the kit frees it when
-/// it takes ownership (entry input, host-call result).
+/// allocation fails. The buffer belongs to the guest: it lives in the call
+/// arena until the next call starts, or (when it does not fit there) the kit
+/// frees it when it takes ownership (entry input, host-call result).
 #[cfg(target_arch = "wasm32")]
 #[no_mangle]
 pub extern "C" fn caplet_alloc(len: i32) -> i32 {
     let Ok(len) = usize::try_from(len) else {
         return 0;
     };
-    let ptr = alloc_tracked(len);
+    let ptr = alloc(len);
     // A `usize` is 32 bits on wasm32; `pack` refuses addresses of 2 GiB and more
-    // (they would read as negative), and `alloc_tracked` never returns them.
+    // (they would read as negative), and `alloc` never returns them.
     ptr as usize as i32
+}
+
+/// `caplet_alloc`: `len` bytes from the call arena, or a tracked buffer from
+/// the global allocator when they do not fit. Null for `len == 0` or when
+/// memory is exhausted.
+///
+/// Outside an entry call the host is handing over the next call's input (or
+/// a host result of a typed export, copied out at once), so the arena starts
+/// over. Only this fast path is inline: wasmi charges a function's fuel on
+/// entry for all its code outside loops and `if`s, taken or not, so every slow
+/// path lives in a cold function of its own.
+#[inline]
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) fn alloc(len: usize) -> *mut u8 {
+    let ptr = ARENA.with(|a| {
+        let in_call = a.in_call.get();
+        let start = if in_call { a.top.get() } else { 0 };
+        // `start <= cap` always holds.
+        if len == 0 || len > a.cap.get() - start {
+            return std::ptr::null_mut();
+        }
+        a.top.set(start + len);
+        let ptr = a.base.get().wrapping_add(start);
+        if !in_call {
+            a.input.set((ptr as usize, len));
+        }
+        ptr
+    });
+    if ptr.is_null() {
+        alloc_slow(len)
+    } else {
+        ptr
+    }
+}
+
+/// [`alloc`] when the arena cannot serve `len` as it is.
+#[cold]
+#[inline(never)]
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+fn alloc_slow(len: usize) -> *mut u8 {
+    if len == 0 || len > i32::MAX as usize {
+        return std::ptr::null_mut();
+    }
+    let grown = ARENA.with(|a| {
+        if a.in_call.get() {
+            // Live buffers may point into the arena: remember the need and
+            // grow after the call.
+            a.want
+                .set(a.want.get().max(a.top.get().saturating_add(len)));
+            false
+        } else {
+            a.grow(len);
+            true
+        }
+    });
+    if grown && ARENA.with(|a| len <= a.cap.get()) {
+        return alloc(len);
+    }
+    alloc_tracked(len)
+}
+
+thread_local! {
+    /// The input of the running entry call when it did not come from the
+    /// arena (a tracked buffer, now owned); freed when the call ends.
+    static OWNED_INPUT: Cell<ManuallyDrop<Vec<u8>>> =
+        const { Cell::new(ManuallyDrop::new(Vec::new())) };
+}
+
+/// The input of the running entry call: bytes in the call arena or in
+/// [`OWNED_INPUT`], valid until [`end_call`] takes this token back.
+#[doc(hidden)]
+pub struct CallInput {
+    ptr: NonNull<u8>,
+    len: usize,
+}
+
+impl CallInput {
+    /// The input bytes.
+    #[inline]
+    pub(crate) fn bytes(&self) -> &[u8] {
+        // SAFETY: a `CallInput` is only made by `begin_call`, for `len`
+        // readable bytes at `ptr` that stay valid and unwritten until
+        // `end_call` consumes it: either the allocation the arena made for
+        // this call's input (the arena is not reset or freed during a call,
+        // and every later allocation of the call lies beyond it), or the
+        // buffer held in `OWNED_INPUT` until `end_call`, or no bytes at all
+        // (a dangling, aligned pointer with `len == 0`). The host wrote the
+        // bytes through the wasm memory (zeroed before); `u8` has no invalid
+        // values. The borrow ends before `end_call`, which takes `self`.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+/// Starts an entry call whose input the host passed as `(ptr, len)`: takes the
+/// input (in place in the arena, or a tracked buffer it now owns), frees
+/// buffers the host abandoned, and marks the call as running. Returns `None`
+/// when the input is not a buffer this guest handed out for it, or an entry
+/// call is running already.
+#[inline]
+pub(crate) fn begin_call(ptr: usize, len: i32) -> Option<CallInput> {
+    let fast = ARENA.with(|a| {
+        let (at, size) = a.input.get();
+        // `len > 0` and a match with the input allocation: the usual call.
+        if a.in_call.get() || ptr != at || (len as u32 as usize).wrapping_sub(1) >= size {
+            return None;
+        }
+        NonNull::new(at as *mut u8)
+    });
+    match fast {
+        Some(at) if no_pending() => {
+            ARENA.with(|a| a.in_call.set(true));
+            Some(CallInput {
+                ptr: at,
+                len: len as usize,
+            })
+        }
+        _ => begin_call_slow(ptr, len),
+    }
+}
+
+/// [`begin_call`] for any other input: empty, a tracked buffer, or refused.
+#[cold]
+#[inline(never)]
+fn begin_call_slow(ptr: usize, len: i32) -> Option<CallInput> {
+    let Ok(len) = usize::try_from(len) else {
+        return None;
+    };
+    if ARENA.with(|a| a.in_call.get()) {
+        // The host never nests entry calls.
+        return None;
+    }
+    let input = ARENA.with(|a| {
+        let (at, size) = a.input.get();
+        if len == 0 {
+            a.top.set(0);
+            Some(CallInput {
+                ptr: NonNull::dangling(),
+                len: 0,
+            })
+        } else if ptr == at && len <= size {
+            // In the arena, with tracked buffers pending (swept below).
+            NonNull::new(at as *mut u8).map(|ptr| CallInput { ptr, len })
+        } else {
+            None
+        }
+    });
+    let input = match input {
+        Some(input) => Some(input),
+        None if len == 0 => None,
+        None => claim(ptr, len).and_then(|owned| {
+            let input = NonNull::new(owned.as_ptr() as *mut u8).map(|ptr| CallInput {
+                ptr,
+                len: owned.len(),
+            });
+            OWNED_INPUT.with(|o| o.set(ManuallyDrop::new(owned)));
+            ARENA.with(|a| a.owned_input.set(true));
+            input
+        }),
+    };
+    // Anything else pending was abandoned by the host.
+    sweep_all();
+    if input.is_some() {
+        ARENA.with(|a| a.in_call.set(true));
+    }
+    input
+}
+
+/// Ends the entry call started by [`begin_call`], whose input is given back
+/// here: nothing points into the arena any more, so it grows now if the call
+/// needed more than it had.
+#[inline]
+pub(crate) fn end_call(input: CallInput) {
+    let _ = input;
+    ARENA.with(|a| {
+        a.in_call.set(false);
+        if a.want.get() > a.cap.get() || a.owned_input.get() {
+            end_call_slow(a);
+        }
+    });
+}
+
+#[cold]
+#[inline(never)]
+fn end_call_slow(a: &Arena) {
+    drop(ManuallyDrop::into_inner(OWNED_INPUT.with(Cell::take)));
+    a.owned_input.set(false);
+    if a.want.get() > a.cap.get() {
+        a.grow(a.want.get());
+    }
 }
 
 /// Allocates `len` bytes with alignment 1 and records them as pending.
@@ -176,26 +443,8 @@ pub(crate) fn alloc_tracked(len: usize) -> *mut u8 {
     if !reserved {
         return std::ptr::null_mut();
     }
-    if let Some(buf) = take_spare(len) {
-        // A `Vec<u8>` of capacity `cap` owns an allocation of layout
-        // `(cap, 1)`: recorded as such, it is claimed and freed like any other.
-        let mut buf = std::mem::ManuallyDrop::new(buf);
-        let (ptr, cap) = (buf.as_mut_ptr(), buf.capacity());
-        let recorded = (ptr as usize) <= i32::MAX as usize
-            && PENDING.with(|p| match p.try_borrow_mut() {
-                Ok(mut p) => {
-                    p.push((ptr as usize, cap));
-                    true
-                }
-                Err(_) => false,
-            });
-        if recorded {
-            return ptr;
-        }
-        drop(std::mem::ManuallyDrop::into_inner(buf));
-    }
     // SAFETY: `layout` has a non-zero size (checked above).
-    let ptr = unsafe { alloc(layout) };
+    let ptr = unsafe { std::alloc::alloc(layout) };
     if ptr.is_null() {
         return ptr;
     }
@@ -242,9 +491,24 @@ pub(crate) fn claim(ptr: usize, len: usize) -> Option<Vec<u8>> {
     Some(unsafe { Vec::from_raw_parts(ptr as *mut u8, len, cap) })
 }
 
+/// Whether no tracked buffer is pending.
+#[inline]
+fn no_pending() -> bool {
+    PENDING.with(|p| p.try_borrow().is_ok_and(|p| p.is_empty()))
+}
+
 /// Frees every buffer still pending: buffers the host allocated but never
 /// handed back. Called when no host-filled buffer can be in flight.
+#[inline]
 pub(crate) fn sweep() {
+    if !no_pending() {
+        sweep_all();
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn sweep_all() {
     loop {
         let next = PENDING.with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.pop()));
         match next {
@@ -278,12 +542,21 @@ fn arg(bytes: &[u8]) -> Result<(i32, i32), Error> {
     Ok((bytes.as_ptr() as usize as i32, abi::len_i32(bytes.len())?))
 }
 
-/// Reads a packed `(ptr, len)` host result, taking ownership of the buffer,
-/// then frees any buffer the host abandoned during the call.
+/// Reads a packed `(ptr, len)` host result: copies it out of the call arena,
+/// or takes ownership of the tracked buffer; then frees any buffer the host
+/// abandoned during the call.
 fn take_result(import: &str, packed: i64) -> Result<Vec<u8>, Error> {
     let result = match abi::unpack(packed) {
         Err(code) => Err(Error::from_host(import, code)),
         Ok((_, 0)) => Ok(Vec::new()),
+        Ok((ptr, len)) if ARENA.with(|a| a.holds(ptr as usize, len as usize)) => {
+            // SAFETY: the arena handed these bytes out since its last reset
+            // (checked just now) and is not reset before this copy; `u8` has
+            // no invalid values.
+            let bytes =
+                unsafe { std::slice::from_raw_parts(ptr as usize as *const u8, len as usize) };
+            Ok(bytes.to_vec())
+        }
         Ok((ptr, len)) => claim(ptr as usize, len as usize).ok_or_else(|| {
             Error::internal(format!(
                 "{import}: host returned a buffer the guest did not allocate"
@@ -462,28 +735,114 @@ mod tests {
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr, bytes.len()) };
     }
 
+    /// Runs `f` inside an entry call whose input is `input`, handed over the
+    /// way a host does: `caplet_alloc`, a write, the call.
+    fn with_call<R>(input: &[u8], f: impl FnOnce(&CallInput) -> R) -> R {
+        let ptr = if input.is_empty() {
+            0
+        } else {
+            let p = alloc(input.len());
+            host_write(p, input);
+            p as usize
+        };
+        let taken = begin_call(ptr, input.len() as i32).expect("input accepted");
+        let r = f(&taken);
+        end_call(taken);
+        r
+    }
+
+    fn in_arena(input: &CallInput) -> bool {
+        let bytes = input.bytes();
+        ARENA.with(|a| a.holds(bytes.as_ptr() as usize, bytes.len()))
+    }
+
     #[test]
-    fn spare_buffer_is_reused_only_when_it_fits() {
-        recycle(Vec::with_capacity(1000));
-        // A small request does not pin a 1000-byte buffer.
-        assert!(take_spare(10).is_none());
-        assert!(take_spare(2000).is_none(), "too small for 2000 bytes");
-        let b = take_spare(600).expect("fits: 600 <= 1000 <= 2 * 600");
-        assert!(b.capacity() >= 1000 && b.is_empty());
-        assert!(take_spare(600).is_none(), "handed out once");
-        // The larger of two candidates is kept.
-        recycle(Vec::with_capacity(300));
-        recycle(Vec::with_capacity(200));
-        assert!(take_spare(250).is_some_and(|b| b.capacity() >= 300));
-        // Oversized buffers are freed, not kept.
-        recycle(Vec::with_capacity(MAX_SPARE + 1));
-        assert!(take_spare(MAX_SPARE).is_none());
+    fn call_input_is_read_in_place_from_the_arena() {
+        let first = with_call(b"hello", |input| {
+            assert!(in_arena(input), "the input is in the arena");
+            assert_eq!(input.bytes(), b"hello");
+            input.bytes().as_ptr() as usize
+        });
+        // The next call reuses the same bytes: the arena was reset.
+        let second = with_call(b"world", |input| {
+            assert_eq!(input.bytes(), b"world");
+            input.bytes().as_ptr() as usize
+        });
+        assert_eq!(first, second);
+        assert_eq!(pending_count(), 0, "nothing came from the global allocator");
+        with_call(b"", |input| assert!(input.bytes().is_empty()));
+    }
+
+    #[test]
+    fn host_results_during_a_call_are_copied_out_of_the_arena() {
+        with_call(b"key", |input| {
+            let p = alloc(3);
+            host_write(p, b"abc");
+            assert!(
+                p as usize > input.bytes().as_ptr() as usize,
+                "allocated after the input"
+            );
+            assert_eq!(pending_count(), 0);
+            // `take_result` reads 32-bit packed pointers; on a 64-bit test
+            // machine the arena is the check that matters.
+            assert!(ARENA.with(|a| a.holds(p as usize, 3)));
+            assert!(!ARENA.with(|a| a.holds(p as usize, 4)), "not past the top");
+            assert_eq!(input.bytes(), b"key", "the input is untouched");
+        });
+    }
+
+    #[test]
+    fn an_allocation_that_does_not_fit_is_tracked_and_the_arena_grows() {
+        let big = vec![7u8; 4 * MIN_ARENA];
+        with_call(b"x", |_| {
+            let p = alloc(big.len());
+            assert_eq!(pending_count(), 1, "the overflow comes from the allocator");
+            host_write(p, &big);
+            assert_eq!(claim(p as usize, big.len()).unwrap(), big);
+        });
+        // The next call's arena holds what the last one needed.
+        with_call(b"y", |_| {
+            alloc(big.len());
+            assert_eq!(pending_count(), 0, "now it fits in the arena");
+        });
+        // The input itself grows the arena at once.
+        let huge = vec![1u8; 64 * MIN_ARENA];
+        with_call(&huge, |input| {
+            assert!(in_arena(input));
+            assert_eq!(input.bytes(), &huge[..]);
+        });
+        // Beyond the arena's cap the input is a tracked buffer.
+        let over = vec![2u8; MAX_ARENA + 1];
+        with_call(&over, |input| {
+            assert!(!in_arena(input) && ARENA.with(|a| a.owned_input.get()));
+            assert_eq!(input.bytes().len(), over.len());
+        });
+        assert_eq!(pending_count(), 0);
+    }
+
+    #[test]
+    fn bad_inputs_and_nested_calls_are_refused() {
+        let p = alloc(4) as usize;
+        assert!(begin_call(p + 1, 3).is_none(), "not the input's address");
+        let p = alloc(4) as usize;
+        assert!(begin_call(p, 5).is_none(), "longer than the allocation");
+        let local = [0u8; 8];
+        assert!(begin_call(local.as_ptr() as usize, 8).is_none());
+        assert!(
+            !ARENA.with(|a| a.in_call.get()),
+            "a refused call does not start"
+        );
+        with_call(b"ok", |_| {
+            assert!(begin_call(0, 0).is_none(), "entry calls do not nest");
+        });
     }
 
     #[test]
     fn alloc_refuses_zero_and_huge() {
         assert!(alloc_tracked(0).is_null());
         assert!(alloc_tracked(usize::MAX).is_null());
+        assert!(alloc(0).is_null());
+        assert!(alloc(usize::MAX).is_null());
         assert_eq!(pending_count(), 0);
     }
 

@@ -112,3 +112,33 @@ fn a_budget_too_small_for_the_work_fails_then_a_larger_one_succeeds() {
         b"9592"
     );
 }
+
+/// Fuel of one warm call of `entry` on the echo fixture with 64 bytes of input.
+fn warm_echo_fuel(entry: &str) -> u64 {
+    let mut i = caplet_tests::load(&plugin("echo"), &[])
+        .unwrap()
+        .instantiate()
+        .unwrap();
+    let input = [b'a'; 64];
+    for _ in 0..3 {
+        assert_eq!(i.call(entry, &input).unwrap(), input);
+    }
+    i.last_usage().fuel_used
+}
+
+#[test]
+fn the_kits_echo_costs_a_few_hundred_fuel_per_call() {
+    // The kit's call arena and kept output buffer: a warm call of the
+    // `Output` form allocates nothing (252 fuel when written; dlmalloc made
+    // it 2,726). wasmi charges one fuel per wasm operator, for all of a
+    // function's code outside loops and `if`s, taken or not: the floor of a
+    // hand-written module (a bump allocator, an echo returning its input) is
+    // 18 fuel; Rust's function frames and checks make up the rest.
+    let into = warm_echo_fuel("echo");
+    eprintln!("echo (Output form): {into} fuel");
+    assert!(into <= 300, "echo took {into} fuel per warm call");
+    // The easy form allocates the Vec it returns: one malloc and free more.
+    let vec = warm_echo_fuel("echo_vec");
+    eprintln!("echo_vec (Vec form): {vec} fuel");
+    assert!(vec > into, "echo_vec {vec} <= echo {into}");
+}
