@@ -152,6 +152,10 @@ pub struct ModuleInfo {
     pub memory_min_pages: Option<u64>,
     /// Maximum pages of that memory, if declared.
     pub memory_max_pages: Option<u64>,
+    /// Log2 of that memory's page size when the module declares one (the
+    /// custom-page-sizes proposal: `0` for 1-byte pages); `None` for the
+    /// default 64 KiB pages. See [`ModuleInfo::memory_page_size`].
+    pub memory_page_size_log2: Option<u32>,
     /// Functions, imported and defined.
     pub functions: u32,
     /// Types.
@@ -190,6 +194,19 @@ fn add64(a: u64, b: u64, what: &str) -> Result<u64, Error> {
 }
 
 impl ModuleInfo {
+    /// Bytes per page of the module's memory: 65,536, or 1 for a module built
+    /// with 1-byte pages (custom-page-sizes proposal).
+    pub fn memory_page_size(&self) -> u64 {
+        self.memory_page_size_log2
+            .map_or(PAGE, |log2| 1u64.checked_shl(log2).unwrap_or(u64::MAX))
+    }
+
+    /// The module's minimum memory in bytes, if it has a memory.
+    pub fn memory_min_bytes(&self) -> Option<u64> {
+        self.memory_min_pages
+            .map(|min| min.saturating_mul(self.memory_page_size()))
+    }
+
     /// Scans `wasm`, refusing it when it exceeds `limits` (size, counts, memory minimum,
     /// compile estimate). Only section headers and signatures are read.
     pub fn scan(wasm: &[u8], limits: &Limits) -> Result<Self, Error> {
@@ -248,9 +265,10 @@ impl ModuleInfo {
                                 ItemKind::Func(types.get(t as usize).cloned().unwrap_or_default())
                             }
                             TypeRef::Memory(m) => {
-                                info.memory_min_pages.get_or_insert(m.initial);
-                                if info.memory_max_pages.is_none() {
+                                if info.memory_min_pages.is_none() {
+                                    info.memory_min_pages = Some(m.initial);
                                     info.memory_max_pages = m.maximum;
+                                    info.memory_page_size_log2 = m.page_size_log2;
                                 }
                                 ItemKind::Memory
                             }
@@ -297,6 +315,7 @@ impl ModuleInfo {
                         if info.memory_min_pages.is_none() {
                             info.memory_min_pages = Some(m.initial);
                             info.memory_max_pages = m.maximum;
+                            info.memory_page_size_log2 = m.page_size_log2;
                         }
                     }
                 }
@@ -363,11 +382,21 @@ impl ModuleInfo {
     /// Checks the scanned module against `limits` (memory minimum, tables, compile
     /// estimate) without reading it again.
     pub(crate) fn check(&self, limits: &Limits) -> Result<(), Error> {
+        if let Some(log2) = self.memory_page_size_log2 {
+            // The proposal allows 1-byte and 64 KiB pages; wasmi refuses the
+            // rest too, but say so before anything is compiled.
+            if log2 != 0 && log2 != 16 {
+                return Err(Error::bad_module(format!(
+                    "memory page size 2^{log2} bytes: only 1-byte and 65536-byte pages exist"
+                )));
+            }
+        }
         if let Some(min) = self.memory_min_pages {
-            let bytes = min.saturating_mul(PAGE);
+            let page = self.memory_page_size();
+            let bytes = min.saturating_mul(page);
             if bytes > limits.memory_bytes {
                 return Err(Error::too_large(format!(
-                    "module's minimum memory is {min} pages ({bytes} bytes), more than the memory budget of {} bytes",
+                    "module's minimum memory is {min} pages of {page} bytes ({bytes} bytes), more than the memory budget of {} bytes",
                     limits.memory_bytes
                 )));
             }

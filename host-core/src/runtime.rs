@@ -262,6 +262,10 @@ impl Runtime {
         config
             .consume_fuel(true)
             .compilation_mode(CompilationMode::Eager)
+            // Modules with 1-byte pages (custom-page-sizes proposal) declare
+            // exactly the memory they need: a small plugin fits in a few KiB
+            // instead of a 64 KiB page. Budgets are in bytes either way.
+            .wasm_custom_page_sizes(true)
             .set_max_recursion_depth(limits.max_recursion_depth as usize)
             .set_max_stack_height(limits.max_stack_bytes as usize)
             .set_max_cached_stacks(2)

@@ -1097,7 +1097,12 @@ fn inspect(target: &str, json: bool, source: &SourceArgs) -> Result<(), Failure>
             "description": manifest.as_ref().and_then(|m| m.description.clone()),
             "sha256": digest.to_hex(),
             "size": info.size,
-            "memory": { "min_pages": info.memory_min_pages, "max_pages": info.memory_max_pages },
+            "memory": {
+                "min_pages": info.memory_min_pages,
+                "max_pages": info.memory_max_pages,
+                "page_size": info.memory_page_size(),
+                "min_bytes": info.memory_min_bytes(),
+            },
             "imports": info.imports.iter().map(|i| serde_json::json!({
                 "module": i.module, "name": i.name, "type": describe(&i.kind),
                 "capability": import_cap(&i.module, &i.name),
@@ -1134,11 +1139,18 @@ fn inspect(target: &str, json: bool, source: &SourceArgs) -> Result<(), Failure>
         digest.to_hex(),
         info.size
     );
+    let page = info.memory_page_size();
     out += &format!(
-        "memory:       {} pages min, {}\n",
+        "memory:       {} pages min, {}{} ({} bytes min)\n",
         info.memory_min_pages.unwrap_or(0),
         info.memory_max_pages
-            .map_or("no max".to_string(), |m| format!("{m} pages max"))
+            .map_or("no max".to_string(), |m| format!("{m} pages max")),
+        if page == caplet_core::inspect::PAGE {
+            String::new()
+        } else {
+            format!(", pages of {page} bytes")
+        },
+        info.memory_min_bytes().unwrap_or(0),
     );
     let caps: Vec<String> = manifest
         .iter()
