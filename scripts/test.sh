@@ -18,4 +18,6 @@ elif ! grep -q "portable-dispatch" <<<"$out"; then
   exit 1
 fi
 cargo test --locked
+# The guest kit's small-plugin mode (no_std, no allocator): its unit tests.
+cargo test --locked -p caplet-guest --no-default-features --lib
 targets/qemu-test.sh

@@ -3,6 +3,7 @@
 //!
 //! These never touch memory, so they work (and are tested) on any target.
 
+#[cfg(feature = "std")]
 use crate::error::{Error, ErrorCode};
 
 /// Packs a buffer address and length the way entry points and host calls
@@ -27,6 +28,7 @@ pub const fn unpack(value: i64) -> Result<(u32, u32), u64> {
     Ok(((v >> 32) as u32, v as u32))
 }
 
+#[cfg(feature = "std")]
 /// Reads an `i32` status result: `0` is success, `-(code)` is an error.
 ///
 /// A positive status is not part of ABI v1; it is reported as
@@ -42,6 +44,7 @@ pub fn status(import: &str, value: i32) -> Result<(), Error> {
     }
 }
 
+#[cfg(feature = "std")]
 /// Converts a slice length to the `i32` the contract uses, or a
 /// [`ErrorCode::Limit`] error when it does not fit.
 pub fn len_i32(len: usize) -> Result<i32, Error> {
@@ -77,6 +80,7 @@ mod tests {
         assert_eq!(unpack(0), Ok((0, 0)));
     }
 
+    #[cfg(feature = "std")]
     #[test]
     fn status_results() {
         assert_eq!(status("kv_set", 0), Ok(()));
@@ -89,6 +93,7 @@ mod tests {
         assert_eq!(status("kv_set", 3).unwrap_err().code, ErrorCode::Internal);
     }
 
+    #[cfg(feature = "std")]
     #[test]
     fn lengths() {
         assert_eq!(len_i32(0), Ok(0));

@@ -58,43 +58,73 @@
 //! exported, and every host call fails with [`ErrorCode::Unsupported`], so
 //! the plain functions behind entry points can be unit-tested natively.
 //!
+//! Without its default `std` feature the kit is `no_std` and allocates
+//! nothing: the *small-plugin mode* of module `small`, for plugins of a few KB
+//! built with 1-byte memory pages that run in a few KiB of memory.
+//!
 //! [Caplet]: https://github.com/caplet-rs/caplet
 
+#![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod abi;
+mod code;
+#[cfg(feature = "std")]
 mod entry;
+#[cfg(feature = "std")]
 mod error;
+#[cfg(feature = "std")]
 pub mod exec;
+#[cfg(feature = "std")]
 pub mod fs;
+#[cfg(feature = "std")]
 mod host;
+#[cfg(feature = "std")]
 pub mod http;
+#[cfg(feature = "std")]
 pub mod json;
 mod macros;
 mod manifest;
+#[cfg(feature = "std")]
 mod output;
+#[cfg(not(feature = "std"))]
+#[allow(unsafe_code)]
+pub mod small;
+#[cfg(feature = "std")]
 #[allow(unsafe_code)]
 mod sys;
 
+pub use code::ErrorCode;
+#[cfg(feature = "std")]
 pub use entry::Entry;
-pub use error::{Error, ErrorCode};
+#[cfg(feature = "std")]
+pub use error::Error;
+#[cfg(feature = "std")]
 pub use host::{clock, config, emit, env, kv, log, random, secret};
+#[cfg(feature = "std")]
 pub use output::Output;
+#[cfg(not(feature = "std"))]
+pub use small::{clock, log, random, Error, Output};
 
+#[cfg(feature = "std")]
 #[doc(hidden)]
 pub fn __app_call(import: &str, raw: sys::AppImport, input: &[u8]) -> Result<Vec<u8>> {
     sys::app_call(import, raw, input)
 }
 
 /// `Result` with the kit's [`Error`] as the default error type.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub type Result<T, E = Error> = core::result::Result<T, E>;
 
 #[doc(hidden)]
 pub mod __private {
     //! Used by the macros; not a stable API.
+    #[cfg(feature = "std")]
     pub use crate::entry::{run_entry, run_json_entry};
     pub use crate::manifest::{check_manifest, manifest_bytes};
+    #[cfg(not(feature = "std"))]
+    pub use crate::small::run_entry;
+    #[cfg(feature = "std")]
     pub use crate::sys::CallInput;
 }

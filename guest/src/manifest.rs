@@ -237,7 +237,9 @@ const fn object(b: &[u8], i: usize, depth: usize, flags: &mut u8) -> Result<usiz
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::*;
+    use std::format;
 
     const GOOD: &str = r#"{
         "name": "echo", "version": "1.0.0", "description": "a \"quoted\" \u00e9 thing",

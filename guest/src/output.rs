@@ -39,6 +39,20 @@ impl Output {
     pub(crate) fn into_inner(self) -> Vec<u8> {
         self.buf
     }
+
+    /// Appends `bytes`. Never fails here; the same call in the small-plugin
+    /// mode fails with `LIMIT` when memory cannot grow, so code written with
+    /// it builds in both modes.
+    pub fn try_extend_from_slice(&mut self, bytes: &[u8]) -> Result<(), crate::Error> {
+        self.buf.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    /// Appends one byte (see [`Output::try_extend_from_slice`]).
+    pub fn push(&mut self, byte: u8) -> Result<(), crate::Error> {
+        self.buf.push(byte);
+        Ok(())
+    }
 }
 
 impl Deref for Output {

@@ -51,7 +51,7 @@ fn a_module_whose_minimum_memory_exceeds_the_budget_is_refused_at_load() {
     assert!(matches!(e, Error::ModuleTooLarge { .. }), "{e}");
     assert!(
         e.to_string().contains(
-            "minimum memory is 100 pages (6553600 bytes), more than the memory budget of 1048576"
+            "minimum memory is 100 pages of 65536 bytes (6553600 bytes), more than the memory budget of 1048576"
         ),
         "{e}"
     );

@@ -22,9 +22,51 @@ pub fn outer_target_dir(workspace_root: &Path) -> PathBuf {
 /// directory holding the `.wasm` files. Tells cargo to rerun the build script when
 /// the plugins or the guest kit (`guest`) change. Panics with a hint when the build
 /// fails: this runs inside a build script.
+///
+/// Packages named in the workspace's `[workspace.metadata.caplet]` key
+/// `build-alone = ["name", …]` are built by a cargo invocation of their own:
+/// cargo unifies the features of the packages one invocation builds, and a
+/// plugin that uses the kit without its `std` feature (the small-plugin mode)
+/// must not get it from its neighbours.
 pub fn build(plugins: &Path, guest: &Path, target_dir: &Path) -> PathBuf {
     println!("cargo:rerun-if-changed={}", plugins.display());
     println!("cargo:rerun-if-changed={}", guest.display());
+    let manifest = std::fs::read_to_string(plugins.join("Cargo.toml"))
+        .unwrap_or_else(|e| panic!("reading {}/Cargo.toml: {e}", plugins.display()));
+    let alone = build_alone(&manifest);
+    let mut rest = vec!["--workspace".to_string()];
+    for name in &alone {
+        rest.push("--exclude".into());
+        rest.push(name.clone());
+    }
+    run_cargo(plugins, target_dir, &rest);
+    for name in &alone {
+        run_cargo(plugins, target_dir, &["-p".to_string(), name.clone()]);
+    }
+    target_dir.join("wasm32-unknown-unknown").join("release")
+}
+
+/// The names listed under `build-alone = [...]` in a workspace manifest (one
+/// line), or none.
+fn build_alone(manifest: &str) -> Vec<String> {
+    manifest
+        .lines()
+        .map(str::trim)
+        .find_map(|l| l.strip_prefix("build-alone"))
+        .and_then(|l| l.trim_start().strip_prefix('='))
+        .map(|list| {
+            list.trim()
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .split(',')
+                .map(|n| n.trim().trim_matches('"').to_string())
+                .filter(|n| !n.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn run_cargo(plugins: &Path, target_dir: &Path, packages: &[String]) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(plugins)
@@ -35,6 +77,7 @@ pub fn build(plugins: &Path, guest: &Path, target_dir: &Path) -> PathBuf {
             "--target",
             "wasm32-unknown-unknown",
         ])
+        .args(packages)
         .arg("--target-dir")
         .arg(target_dir);
     for (key, _) in std::env::vars() {
@@ -55,5 +98,17 @@ pub fn build(plugins: &Path, guest: &Path, target_dir: &Path) -> PathBuf {
          `rustup target add wasm32-unknown-unknown`, or ./scripts/test.sh which does it)",
         plugins.display()
     );
-    target_dir.join("wasm32-unknown-unknown").join("release")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_alone_lists_are_read() {
+        let m = "[workspace]\nmembers = []\n[workspace.metadata.caplet]\nbuild-alone = [\"small_echo\", \"b\"]\n";
+        assert_eq!(build_alone(m), ["small_echo", "b"]);
+        assert!(build_alone("[workspace]").is_empty());
+        assert!(build_alone("build-alone = []").is_empty());
+    }
 }
