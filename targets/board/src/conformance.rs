@@ -72,7 +72,17 @@ pub fn run(platform: &Platform, stack: &Stack) -> Summary {
         let stack_peak = stack.peak();
         summary.stack_peak = summary.stack_peak.max(stack_peak);
         summary.arena_peak = summary.arena_peak.max(probe.overall).max(ARENA.peak());
+        let case_peak = probe.overall.max(ARENA.peak()).saturating_sub(base);
         match result {
+            Ok(_) if case.max_arena.is_some_and(|max| case_peak as u64 > max) => {
+                summary.failed += 1;
+                defmt::error!(
+                    "FAIL {=str}: took {=usize} B of arena, more than its ceiling of {=u64} B",
+                    case.name,
+                    case_peak,
+                    case.max_arena.unwrap_or(0)
+                );
+            }
             Ok(report) => match probe.compile_peak {
                 Some(compile) if compile as u64 > report.compile_estimate => {
                     summary.failed += 1;
@@ -86,10 +96,11 @@ pub fn run(platform: &Platform, stack: &Stack) -> Summary {
                 Some(compile) => {
                     summary.passed += 1;
                     defmt::info!(
-                        "ok   {=str}: {=usize} calls, fuel {=u64}; arena: compile {=usize} B (estimate {=u64} B), run {=usize} B, linear memory {=u64} B; stack {=usize} B",
+                        "ok   {=str}: {=usize} calls, fuel {=u64}; arena: case {=usize} B, compile {=usize} B (estimate {=u64} B), run {=usize} B, linear memory {=u64} B; stack {=usize} B",
                         case.name,
                         report.steps,
                         report.fuel,
+                        case_peak,
                         compile,
                         report.compile_estimate,
                         run_peak,

@@ -190,6 +190,29 @@ pub static CASES: &[Case] = &[
         ],
         ..Case::BASE
     },
+    // The kit's small-plugin mode: no_std, no allocator, 1-byte memory pages.
+    // A board runs it (load, instantiation and calls) in at most 96 KiB.
+    Case {
+        name: "small_echo",
+        source: Source::Module("small_echo"),
+        steps: &[
+            entry("echo", b"hello", bytes(b"hello")),
+            entry("upper", b"hello, caplet", bytes(b"HELLO, CAPLET")),
+            entry("echo", &ALL_BYTES, bytes(&ALL_BYTES)),
+            entry("echo", &FOUR_KIB, bytes(&FOUR_KIB)),
+            entry("echo", b"", bytes(b"")),
+            entry(
+                "fail",
+                b"x",
+                Expect::Fails(
+                    |e| guest_code(e, Code::InvalidInput),
+                    "a guest INVALID_INPUT error",
+                ),
+            ),
+        ],
+        max_arena: Some(96 * 1024),
+        ..Case::BASE
+    },
     Case {
         name: "json_transform",
         source: Source::Module("json_transform"),

@@ -207,6 +207,10 @@ pub struct Case {
     pub steps: &'static [Step],
     /// `argv` of a WASI command (empty for other plugins).
     pub wasi_args: &'static [&'static str],
+    /// The most heap the whole case (load, instantiation and calls) may take
+    /// on a board, in bytes; a board's run fails the case above it. Hosts
+    /// without a measured heap ignore it.
+    pub max_arena: Option<u64>,
 }
 
 impl Case {
@@ -221,6 +225,7 @@ impl Case {
         load_error: None,
         steps: &[],
         wasi_args: &[],
+        max_arena: None,
     };
 }
 

@@ -17,4 +17,5 @@ pub const MODULES: &[&str] = &[
     "big_memory.wat",
     "wasi_command.wat",
     "board_app",
+    "small_echo",
 ];
