@@ -115,6 +115,9 @@ def main():
     ap.add_argument("--build-seconds", type=float)
     ap.add_argument("--build-note", default="")
     ap.add_argument("--args", default="")
+    ap.add_argument("--wasm3", help="JSON printed by benches/wasm3.sh")
+    ap.add_argument("--load-before", help="/proc/loadavg before the timed run")
+    ap.add_argument("--load-after", help="/proc/loadavg after the timed run")
     a = ap.parse_args()
 
     m = load_medians(a.criterion)
@@ -131,6 +134,18 @@ def main():
         measured = {}
     memory = measured.get("idle_memory", {})
     fuel_counts = measured.get("fuel", {})
+    wasm3 = {}
+    if a.wasm3 and os.path.exists(a.wasm3):
+        with open(a.wasm3) as f:
+            wasm3 = json.load(f)
+    wasm3_ns = wasm3.get("ns_per_call")
+
+    def load1(text):
+        try:
+            return float(text.split()[0])
+        except (AttributeError, IndexError, ValueError):
+            return None
+    load_before, load_after = load1(a.load_before), load1(a.load_after)
 
     out = []
     w = out.append
@@ -152,6 +167,12 @@ def main():
     w(f"- Crates (Cargo.lock): wasmi {versions['wasmi']}; extism {versions['extism']};"
       f" wasmtime {versions['wasmtime']}; criterion {versions['criterion']}")
     w(f"- Criterion options: `{a.args}`")
+    if load_before is not None and load_after is not None:
+        busy = max(load_before, load_after) > 0.5
+        w(f"- Load average (1 min) before / after the timed run: {load_before:.2f} /"
+          f" {load_after:.2f}: the machine was {'**not quiet**' if busy else 'quiet'}"
+          f" (2 cores; the bench itself adds about 1.0). Extism's figures move"
+          f" with the load far more than Caplet's and raw wasmi's.")
     if a.build_seconds is not None and a.build_seconds >= 30:
         w(f"- Build of the bench binary in this run: {a.build_seconds:.0f} s"
           f" {a.build_note}".rstrip())
@@ -165,10 +186,14 @@ def main():
     w("")
 
     # ---- Targets -------------------------------------------------------------------
-    small_raw = ratio(get("echo", "caplet", "64"), get("echo", "raw_wasmi", "64"))
+    floor = ratio(get("echo", "caplet_floor", "64"), get("echo", "raw_wasmi_floor", "64"))
+    kit = ratio(get("echo", "caplet", "64"), get("echo", "caplet_floor", "64"))
     small_ext = ratio(get("echo", "extism", "64"), get("echo", "caplet", "64"))
     bulk = ratio(get("echo", "caplet", "65536"), get("echo", "extism", "65536"))
     fuel = ratio(get("compute", "caplet_fuel"), get("compute", "raw_wasmi"))
+    vs_wasm3 = ratio(wasm3_ns, get("compute", "caplet_fuel"))
+    inst = ratio(get("instantiate", "caplet"), get("instantiate", "raw_wasmi"))
+    host = ratio(get("host_calls", "caplet"), get("host_calls", "raw_wasmi"))
     cold = ratio(get("cold_start", "caplet"), get("cold_start", "extism"))
 
     def verdict(value, ok):
@@ -180,14 +205,23 @@ def main():
     w("")
     w("| target | measured | |")
     w("| --- | --- | --- |")
-    w(f"| small call (echo 64 B) ≤ 1.25× raw wasmi | {fmt_ratio(small_raw, 3)} |"
-      f" {verdict(small_raw, lambda r: r <= 1.25)} |")
-    w(f"| small call ≥ 4× faster than Extism | {fmt_ratio(small_ext, 3)} faster |"
-      f" {verdict(small_ext, lambda r: r >= 4)} |")
+    w(f"| Caplet ≤ 1.10× raw wasmi on the floor echo (64 B) | {fmt_ratio(floor, 3)} |"
+      f" {verdict(floor, lambda r: r <= 1.10)} |")
+    w(f"| Caplet ≤ 1.10× raw wasmi on instantiation | {fmt_ratio(inst, 3)} |"
+      f" {verdict(inst, lambda r: r <= 1.10)} |")
+    w(f"| Caplet ≤ 1.10× raw wasmi on host calls (10,000 `kv_get`) | {fmt_ratio(host, 3)} |"
+      f" {verdict(host, lambda r: r <= 1.10)} |")
+    w(f"| the kit's echo ≤ 2× the floor echo's time | {fmt_ratio(kit, 3)} |"
+      f" {verdict(kit, lambda r: r <= 2)} |")
+    quiet = "" if load_before is None else f" (load {max(load_before, load_after or 0):.1f})"
+    w(f"| echo 64 B ≥ 8× faster than Extism on a quiet machine{quiet} | {fmt_ratio(small_ext, 3)} faster |"
+      f" {verdict(small_ext, lambda r: r >= 8)} |")
     w(f"| echo 64 KiB no slower than Extism (Caplet/Extism ≤ 1) | {fmt_ratio(bulk, 3)} |"
       f" {verdict(bulk, lambda r: r <= 1)} |")
     w(f"| compute with fuel ≤ 1.05× raw wasmi without fuel | {fmt_ratio(fuel, 3)} |"
       f" {verdict(fuel, lambda r: r <= 1.05)} |")
+    w(f"| compute with fuel ≥ 1.3× faster than wasm3 | {fmt_ratio(vs_wasm3, 3)} faster |"
+      f" {verdict(vs_wasm3, lambda r: r >= 1.3)} |")
     cold_txt = f"{fmt_ratio(cold, 4)} (1/{1 / cold:.0f})" if cold else "—"
     w(f"| cold start ≤ 1/20 of Extism's (Caplet/Extism ≤ 0.05) | {cold_txt} |"
       f" {verdict(cold, lambda r: r <= 0.05)} |")
@@ -206,6 +240,21 @@ def main():
         cap, raw, ext = (get("echo", f, size) for f in ("caplet", "raw_wasmi", "extism"))
         w(f"| {label} | {fmt_time(cap)} | {fmt_time(raw)} | {fmt_time(ext)} |"
           f" {fmt_ratio(ratio(cap, raw))} | {fmt_ratio(ratio(ext, cap))} |")
+    w("")
+    w("The floor and the kit (64 B, same run): the floor plugin is hand-written WAT (a bump")
+    w("`caplet_alloc`, an echo returning its input); `caplet` is the kit's `Output` form,")
+    w("`caplet_vec` its easy `Vec` form, `caplet_small` the small-plugin mode (`small_echo`).")
+    w("")
+    w("| call | median | vs floor on Caplet | vs raw wasmi on the floor |")
+    w("| --- | --- | --- | --- |")
+    fl_cap, fl_raw = get("echo", "caplet_floor", "64"), get("echo", "raw_wasmi_floor", "64")
+    for fid, label in (("raw_wasmi_floor", "floor on raw wasmi"),
+                       ("caplet_floor", "floor on Caplet"),
+                       ("caplet", "kit, `Output` form"),
+                       ("caplet_vec", "kit, `Vec` form"),
+                       ("caplet_small", "kit, small-plugin mode")):
+        v = get("echo", fid, "64")
+        w(f"| {label} | {fmt_time(v)} | {fmt_ratio(ratio(v, fl_cap))} | {fmt_ratio(ratio(v, fl_raw))} |")
     raw_fuel = get("echo", "raw_wasmi_fuel", "64")
     if raw_fuel is not None:
         w("")
@@ -271,6 +320,9 @@ def main():
                        ("native", "native Rust")):
         v = get("compute", fid)
         w(f"| {label} | {fmt_time(v)} | {fmt_ratio(ratio(v, raw))} | {fmt_ratio(ratio(v, nat))} |")
+    if wasm3_ns is not None:
+        label = f"{wasm3.get('runtime', 'wasm3')} (`cc -O3 -DNDEBUG`, benches/wasm3.sh), no fuel"
+        w(f"| {label} | {fmt_time(wasm3_ns)} | {fmt_ratio(ratio(wasm3_ns, raw))} | {fmt_ratio(ratio(wasm3_ns, nat))} |")
     w("")
 
     w("### Host calls: one call making 10,000 `kv_get` (`host_calls/*`)")
@@ -335,7 +387,10 @@ def main():
         w("")
         w("| call | fuel |")
         w("| --- | --- |")
-        w(f"| echo 64 B | {fuel_counts.get('echo_64', '—')} |")
+        w(f"| echo 64 B, kit `Output` form | {fuel_counts.get('echo_64', '—')} |")
+        w(f"| echo 64 B, kit `Vec` form | {fuel_counts.get('echo_vec_64', '—')} |")
+        w(f"| echo 64 B, kit small-plugin mode | {fuel_counts.get('small_echo_64', '—')} |")
+        w(f"| echo 64 B, WAT floor | {fuel_counts.get('floor_64', '—')} |")
         w(f"| echo 64 KiB | {fuel_counts.get('echo_65536', '—')} |")
         w(f"| primes below 20,000 | {fuel_counts.get('primes_20000', '—')} |")
         calls = fuel_counts.get("kv_get_10000_host_calls")

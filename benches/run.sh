@@ -44,7 +44,12 @@ rm -rf "$criterion_dir"
 criterion_args=(--warm-up-time "$warm_up" --measurement-time "$measure" --noplot)
 
 echo "== criterion groups" >&2
+load_before=$(cat /proc/loadavg 2>/dev/null || true)
 "$exe" --bench "${criterion_args[@]}" "$@"
+
+echo "== wasm3 on the compute module (same run)" >&2
+"$root/benches/wasm3.sh" > "$criterion_dir/wasm3.json" || rm -f "$criterion_dir/wasm3.json"
+load_after=$(cat /proc/loadavg 2>/dev/null || true)
 
 echo "== measurements that are not timings: idle memory, fuel counts" >&2
 mkdir -p "$criterion_dir"
@@ -59,5 +64,8 @@ python3 "$root/benches/report.py" \
   --out "$root/BENCHMARKS.md" \
   --build-seconds "$build_seconds" \
   --build-note "$build_note" \
-  --args "${criterion_args[*]}"
+  --args "${criterion_args[*]}" \
+  --wasm3 "$criterion_dir/wasm3.json" \
+  --load-before "$load_before" \
+  --load-after "$load_after"
 echo "== wrote $root/BENCHMARKS.md" >&2

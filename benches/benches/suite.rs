@@ -84,6 +84,26 @@ fn echo(c: &mut Criterion) {
                 &input,
                 |b, input| b.iter(|| floor_raw.call(black_box(input))),
             );
+            // The kit's two forms and its small-plugin mode on the same call: the
+            // easy form (`echo_vec`: a Vec per call) and `small_echo` (no_std,
+            // 1-byte pages); `caplet` above is the `Output` form.
+            let mut vec_form = load(&wasm, config(&[], Limits::default(), full(), None))
+                .instantiate()
+                .expect("instantiates");
+            assert_eq!(vec_form.call("echo_vec", &input).unwrap(), input);
+            group.bench_with_input(BenchmarkId::new("caplet_vec", size), &input, |b, input| {
+                b.iter(|| vec_form.call("echo_vec", black_box(input)).unwrap())
+            });
+            let small = caplet_tests::plugin("small_echo");
+            let mut small = load(&small, config(&[], Limits::default(), full(), None))
+                .instantiate()
+                .expect("instantiates");
+            assert_eq!(small.call("echo", &input).unwrap(), input);
+            group.bench_with_input(
+                BenchmarkId::new("caplet_small", size),
+                &input,
+                |b, input| b.iter(|| small.call("echo", black_box(input)).unwrap()),
+            );
             // Diagnostic: the floor with fuel metering on, to split Caplet's overhead
             // into metering and the rest of its call path.
             let mut raw_fuel = RawEcho::with_fuel(&wasm, "echo", true);
@@ -500,6 +520,21 @@ fn fuel_counts() -> String {
     };
     let echo = caplet_tests::plugin("echo");
     let echo_64 = fuel(&echo, &[], full(), "echo", &[b'a'; 64]);
+    let echo_vec_64 = fuel(&echo, &[], full(), "echo_vec", &[b'a'; 64]);
+    let small_64 = fuel(
+        &caplet_tests::plugin("small_echo"),
+        &[],
+        full(),
+        "echo",
+        &[b'a'; 64],
+    );
+    let floor_64 = fuel(
+        &caplet_tests::wat_str(caplet_benches::FLOOR_ECHO_WAT),
+        &[],
+        full(),
+        "echo",
+        &[b'a'; 64],
+    );
     let echo_64k = fuel(&echo, &[], full(), "echo", &[b'a'; 65536]);
     let compute = fuel(
         &caplet_tests::plugin("compute"),
@@ -516,9 +551,17 @@ fn fuel_counts() -> String {
         b"k:10000",
     );
     format!(
-        "{{\"echo_64\": {}, \"echo_65536\": {}, \"primes_20000\": {}, \
+        "{{\"echo_64\": {}, \"echo_vec_64\": {}, \"small_echo_64\": {}, \"floor_64\": {}, \
+         \"echo_65536\": {}, \"primes_20000\": {}, \
          \"kv_get_10000\": {}, \"kv_get_10000_host_calls\": {}}}",
-        echo_64.fuel_used, echo_64k.fuel_used, compute.fuel_used, kv.fuel_used, kv.host_calls
+        echo_64.fuel_used,
+        echo_vec_64.fuel_used,
+        small_64.fuel_used,
+        floor_64.fuel_used,
+        echo_64k.fuel_used,
+        compute.fuel_used,
+        kv.fuel_used,
+        kv.host_calls
     )
 }
 
