@@ -173,6 +173,13 @@ pub enum Error {
         /// Actual digest of the bytes, lower-case hex.
         actual: String,
     },
+    /// The load requires a pinned digest or a trusted signature
+    /// ([`crate::Trust::Required`]) and the module has neither, or its
+    /// signature does not verify. Checked before anything else reads the module.
+    Untrusted {
+        /// What was missing or wrong.
+        reason: String,
+    },
     /// The manifest is missing, malformed or invalid.
     Manifest {
         /// What was wrong with it.
@@ -283,6 +290,7 @@ impl Error {
             Error::BadModule { .. }
             | Error::ModuleTooLarge { .. }
             | Error::DigestMismatch { .. }
+            | Error::Untrusted { .. }
             | Error::Manifest { .. }
             | Error::UnknownImport { .. }
             | Error::MissingExport { .. }
@@ -336,6 +344,7 @@ impl fmt::Display for Error {
         match self {
             Error::BadModule { reason } => write!(f, "invalid wasm module: {reason}"),
             Error::ModuleTooLarge { reason } => write!(f, "module refused: {reason}"),
+            Error::Untrusted { reason } => write!(f, "module not trusted: {reason}"),
             Error::DigestMismatch { expected, actual } => write!(
                 f,
                 "module digest mismatch: expected sha256:{expected}, got sha256:{actual}"
@@ -406,6 +415,7 @@ impl defmt::Format for Error {
         match self {
             Error::BadModule { reason } => defmt::write!(f, "invalid wasm module: {=str}", reason),
             Error::ModuleTooLarge { reason } => defmt::write!(f, "module refused: {=str}", reason),
+            Error::Untrusted { reason } => defmt::write!(f, "module not trusted: {=str}", reason),
             Error::DigestMismatch { expected, actual } => defmt::write!(
                 f,
                 "module digest mismatch: expected {=str}, got {=str}",

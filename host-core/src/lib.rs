@@ -69,6 +69,7 @@ pub mod platform;
 pub mod profiles;
 mod runtime;
 pub mod services;
+pub mod signature;
 mod start;
 mod state;
 
@@ -88,3 +89,4 @@ pub use runtime::{
     SliceHook, Usage, Value,
 };
 pub use services::app::{AppCall, AppFunction, AppFunctions};
+pub use signature::{PublicKey, Trust, Verified};

@@ -22,6 +22,7 @@ use crate::platform::{Denial, Platform};
 use crate::profiles::{self, caplet, wasi::WasiConfig};
 use crate::services::app::{AppFunction, AppFunctions};
 use crate::services::Services;
+use crate::signature::{self, Trust, Verified};
 use crate::state::{Fatal, GuestRequest, HostState};
 
 /// Called between fuel slices of a call. Returning `Err` stops the call.
@@ -157,6 +158,13 @@ pub struct PluginConfig {
     pub cache: Option<Arc<dyn ModuleCache>>,
     /// Arguments and preopened directories of a WASI program.
     pub wasi: WasiConfig,
+    /// What the load demands of the module's origin (default: nothing). With
+    /// [`Trust::Required`] the module must have a pinned digest or a trusted
+    /// signature; it is checked before anything else reads the module.
+    pub trust: Trust,
+    /// A signature that came beside the module (a `.sig` file, an OCI
+    /// annotation), in the encoding of [`crate::signature`].
+    pub signature: Option<Vec<u8>>,
 }
 
 /// A compiled module: validated, translated code. Cheap to clone and shareable
@@ -296,6 +304,7 @@ impl Runtime {
     /// before every static check passed.
     pub fn load(&self, wasm: &[u8], cfg: PluginConfig) -> Result<Plugin, Error> {
         let digest = Digest::of(wasm);
+        let verified = signature::check(wasm, &digest, cfg.signature.as_deref(), &cfg.trust)?;
         for expected in cfg
             .expected_digest
             .iter()
@@ -487,6 +496,7 @@ impl Runtime {
                 info,
                 manifest: manifest.clone(),
                 digest,
+                verified,
                 start_export,
                 services: Arc::new(Services {
                     name: manifest.name,
@@ -619,6 +629,8 @@ struct PluginInner {
     info: ModuleInfo,
     manifest: Manifest,
     digest: Digest,
+    /// How the module passed the load's trust check.
+    verified: Verified,
     services: Arc<Services>,
     /// The export the module's start function was moved to, if it had one.
     start_export: Option<String>,
@@ -653,6 +665,12 @@ impl Plugin {
     /// SHA-256 of the module bytes.
     pub fn digest(&self) -> Digest {
         self.inner.digest
+    }
+
+    /// How the module passed the load's trust check: not required, a pinned
+    /// digest, or the key whose signature verified.
+    pub fn verified(&self) -> Verified {
+        self.inner.verified
     }
 
     /// The pre-compile scan.

@@ -101,6 +101,28 @@ enum Command {
         #[command(flatten)]
         source: SourceArgs,
     },
+    /// Make an Ed25519 key pair for signing plugins: PREFIX.key (secret, mode 0600)
+    /// and PREFIX.pub. Existing files are never overwritten.
+    Keygen {
+        /// Path prefix of the two files.
+        prefix: PathBuf,
+    },
+    /// Sign a module: embed a `caplet.signature` section (replacing an earlier one),
+    /// or with --sidecar write MODULE.sig beside it. `caplet run --trusted-key`
+    /// then accepts it.
+    Sign {
+        /// The module (.wasm).
+        module: PathBuf,
+        /// The secret key file from `caplet keygen`.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// Write the signed module here instead of replacing MODULE.
+        #[arg(long, value_name = "FILE", conflicts_with = "sidecar")]
+        out: Option<PathBuf>,
+        /// Leave the module as it is and write the signature to MODULE.sig.
+        #[arg(long)]
+        sidecar: bool,
+    },
     /// List the plugins of a plugin directory, highest version first.
     List {
         /// The plugin directory.
@@ -158,6 +180,15 @@ struct RunArgs {
     /// it and override its single values.
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
+    /// Accept only modules signed by this key (repeatable): `ed25519:<hex>` or a
+    /// .pub file from `caplet keygen`. The signature is the module's embedded
+    /// `caplet.signature` section, or MODULE.sig beside a module file, or
+    /// --signature. Checked before anything else reads the module.
+    #[arg(long = "trusted-key", value_name = "KEY")]
+    trusted_keys: Vec<String>,
+    /// A sidecar signature file for the module (default: MODULE.sig if it exists).
+    #[arg(long, value_name = "FILE")]
+    signature: Option<PathBuf>,
     /// Grant a capability (repeatable): log, clock, random, kv, emit:<topic-glob>,
     /// fs:read:<path-glob>, fs:write:<path-glob>, net:outbound:<host-glob>[:<port>],
     /// net:outbound:private, env:<name-glob>, secrets:read:<name-glob>.
@@ -379,6 +410,13 @@ pub fn main_with(args: impl IntoIterator<Item = String>) -> i32 {
         } => push(&manifest, &reference, layout.as_deref(), &registry),
         Command::Pull { reference, source } => pull(&reference, &source),
         Command::List { plugin_dir } => list(&plugin_dir),
+        Command::Keygen { prefix } => keygen(&prefix),
+        Command::Sign {
+            module,
+            key,
+            out,
+            sidecar,
+        } => sign(&module, &key, out.as_deref(), sidecar),
     };
     match result {
         Ok(()) => exit::OK,
@@ -884,6 +922,7 @@ fn run(mut args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
     .map_err(Failure::usage)?;
     let typed = typed_args(&args, m);
     let input = if wasi { Vec::new() } else { read_input(&args)? };
+    let (trust, sidecar) = trust_args(&args)?;
     let runtime = Runtime::new(engine);
     let started = Instant::now();
     let mut argv = vec![args.target.clone()];
@@ -906,6 +945,8 @@ fn run(mut args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
                     args: argv,
                     preopens,
                 },
+                trust,
+                signature: sidecar,
                 ..Default::default()
             },
         )
@@ -1238,6 +1279,86 @@ fn verify(path: &Path) -> Result<(), Failure> {
         manifest.version,
         expected.to_hex(),
         plugin.info().size
+    );
+    Ok(())
+}
+
+/// The trust `caplet run` demands (`--trusted-key`) and the sidecar signature it
+/// found (`--signature`, else MODULE.sig beside a module file).
+fn trust_args(args: &RunArgs) -> Result<(caplet_core::Trust, Option<Vec<u8>>), Failure> {
+    if args.trusted_keys.is_empty() {
+        if args.signature.is_some() {
+            return Err(Failure::usage(
+                "--signature needs --trusted-key: without trusted keys nothing is checked",
+            ));
+        }
+        return Ok((caplet_core::Trust::Any, None));
+    }
+    let keys = args
+        .trusted_keys
+        .iter()
+        .map(|k| crate::signing::read_public(k).map_err(Failure::usage))
+        .collect::<Result<Vec<_>, _>>()?;
+    let path = match &args.signature {
+        Some(p) => Some(p.clone()),
+        None => {
+            let beside = crate::signing::sidecar_path(Path::new(&args.target));
+            beside.is_file().then_some(beside)
+        }
+    };
+    let sidecar = match path {
+        Some(p) => Some(read_capped(&p, 4096)?),
+        None => None,
+    };
+    Ok((
+        caplet_core::Trust::Required {
+            keys,
+            digests: Vec::new(),
+        },
+        sidecar,
+    ))
+}
+
+/// `caplet keygen PREFIX`.
+fn keygen(prefix: &Path) -> Result<(), Failure> {
+    let public = crate::signing::keygen(prefix).map_err(Failure::usage)?;
+    let (secret, public_path) = crate::signing::key_paths(prefix);
+    println!(
+        "{}\nsecret key: {} (keep it private)\npublic key: {}",
+        public.to_hex(),
+        secret.display(),
+        public_path.display()
+    );
+    Ok(())
+}
+
+/// `caplet sign MODULE --key FILE [--out FILE | --sidecar]`.
+fn sign(module: &Path, key: &Path, out: Option<&Path>, sidecar: bool) -> Result<(), Failure> {
+    let key = crate::signing::read_secret(key).map_err(Failure::usage)?;
+    let wasm = read_capped(module, Limits::default().max_module_bytes as u64)?;
+    // Refuse to sign what is not a module: a signature vouches for a plugin.
+    caplet_core::signature::split(&wasm).map_err(|e| Failure {
+        code: exit::MODULE,
+        message: format!("module: {}: {e}", module.display()),
+    })?;
+    let signer = caplet_core::PublicKey(key.verifying_key().to_bytes());
+    let (path, bytes) = if sidecar {
+        let sig = crate::signing::sign_sidecar(&wasm, &key);
+        (crate::signing::sidecar_path(module), sig.to_vec())
+    } else {
+        let signed = crate::signing::sign_embedded(&wasm, &key).map_err(|e| Failure {
+            code: exit::MODULE,
+            message: format!("module: {}: {e}", module.display()),
+        })?;
+        (out.unwrap_or(module).to_path_buf(), signed)
+    };
+    crate::files::write_atomic(&path, &bytes).map_err(|e| Failure::io(&path, e))?;
+    println!(
+        "signed by {}: {} ({} bytes{})",
+        signer.to_hex(),
+        path.display(),
+        bytes.len(),
+        if sidecar { ", sidecar" } else { "" }
     );
     Ok(())
 }

@@ -61,6 +61,27 @@ pub(crate) fn temp_name(name: &str) -> String {
     format!(".{short}.caplet-tmp-{tag}")
 }
 
+/// Replaces `path` with `bytes` atomically: a temporary file in the same
+/// directory, synced, then renamed over it. A reader never sees half a file.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    // Keep the permissions of the file being replaced (a new file: 0644 less
+    // the umask's usual bits, not the temporary file's 0600).
+    let mode = std::fs::metadata(path)
+        .map(|m| m.permissions())
+        .unwrap_or_else(|_| std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    tmp.as_file().set_permissions(mode)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

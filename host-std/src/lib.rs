@@ -35,5 +35,6 @@ pub mod policy;
 pub mod process;
 pub mod registry;
 pub mod secrets;
+pub mod signing;
 
 pub use caplet_core as core;

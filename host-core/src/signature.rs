@@ -1,0 +1,384 @@
+//! Signed plugins: Ed25519 signatures over a module's SHA-256, checked before
+//! anything else of the module is read.
+//!
+//! A signature is 97 bytes: a version byte (`1`), the signer's 32-byte Ed25519
+//! public key, and the 64-byte signature. It signs the message
+//! `"caplet-signature-v1\0"` followed by the SHA-256 of the signed bytes. It
+//! travels one of two ways:
+//!
+//! - **embedded**: a custom section named [`SIGNATURE_SECTION`] that must be the
+//!   module's last section; the signed bytes are the module before it;
+//! - **sidecar**: the same 97 bytes beside the module (a `.sig` file, an OCI
+//!   annotation); the signed bytes are the whole module.
+//!
+//! Verification needs caplet-core's `signatures` feature (Ed25519 from
+//! `ed25519-dalek`, `no_std`); a build without it still pins digests.
+//!
+//! What a load demands is its [`Trust`]: by default nothing ([`Trust::Any`]);
+//! with [`Trust::Required`] a module loads only when its digest is pinned or a
+//! signature by a trusted key verifies, and it is refused before it is scanned
+//! or compiled otherwise.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+
+#[cfg(feature = "signatures")]
+use ed25519_dalek::{Signature as Ed25519Signature, VerifyingKey};
+
+use crate::digest::Digest;
+use crate::error::Error;
+
+/// The custom section that carries an embedded signature.
+pub const SIGNATURE_SECTION: &str = "caplet.signature";
+
+/// Bytes of an encoded signature: version, public key, signature.
+pub const SIGNATURE_LEN: usize = 1 + 32 + 64;
+
+/// The version byte of the encoding.
+const VERSION: u8 = 1;
+
+/// Domain separation: the signed message starts with these bytes.
+const DOMAIN: &[u8] = b"caplet-signature-v1\0";
+
+/// An Ed25519 public key.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PublicKey(pub [u8; 32]);
+
+impl PublicKey {
+    /// Parses 64 hex digits, optionally prefixed by `ed25519:`.
+    pub fn from_hex(text: &str) -> Result<PublicKey, Error> {
+        let hex = text.trim();
+        let hex = hex.strip_prefix("ed25519:").unwrap_or(hex);
+        let bad = || Error::usage("a public key is 64 hex digits (optionally `ed25519:` first)");
+        if hex.len() != 64 {
+            return Err(bad());
+        }
+        let mut out = [0u8; 32];
+        for (i, pair) in hex.as_bytes().chunks(2).enumerate() {
+            let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+            out[i] = digit(pair[0]).ok_or_else(bad)? << 4 | digit(pair[1]).ok_or_else(bad)?;
+        }
+        Ok(PublicKey(out))
+    }
+
+    /// `ed25519:` and 64 lower-case hex digits.
+    pub fn to_hex(&self) -> String {
+        let mut s = String::from("ed25519:");
+        for b in self.0 {
+            s.push_str(&alloc::format!("{b:02x}"));
+        }
+        s
+    }
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+/// A decoded signature.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Signature {
+    /// Who signed.
+    pub key: PublicKey,
+    /// The Ed25519 signature of [`message`] over the signed bytes.
+    pub bytes: [u8; 64],
+}
+
+impl Signature {
+    /// The 97-byte encoding.
+    pub fn encode(&self) -> [u8; SIGNATURE_LEN] {
+        let mut out = [0u8; SIGNATURE_LEN];
+        out[0] = VERSION;
+        out[1..33].copy_from_slice(&self.key.0);
+        out[33..].copy_from_slice(&self.bytes);
+        out
+    }
+
+    /// Decodes the 97-byte encoding.
+    pub fn decode(bytes: &[u8]) -> Result<Signature, Error> {
+        if bytes.len() != SIGNATURE_LEN {
+            return Err(untrusted(alloc::format!(
+                "a signature is {SIGNATURE_LEN} bytes, this one {}",
+                bytes.len()
+            )));
+        }
+        if bytes[0] != VERSION {
+            return Err(untrusted(alloc::format!(
+                "signature version {} is not supported (only {VERSION})",
+                bytes[0]
+            )));
+        }
+        let mut key = [0u8; 32];
+        key.copy_from_slice(&bytes[1..33]);
+        let mut sig = [0u8; 64];
+        sig.copy_from_slice(&bytes[33..]);
+        Ok(Signature {
+            key: PublicKey(key),
+            bytes: sig,
+        })
+    }
+
+    /// Whether this is a valid signature of `signed` by its key (strict
+    /// Ed25519 verification: no malleable or small-order forms).
+    #[cfg(feature = "signatures")]
+    pub fn verifies(&self, signed: &[u8]) -> bool {
+        let Ok(key) = VerifyingKey::from_bytes(&self.key.0) else {
+            return false;
+        };
+        let sig = Ed25519Signature::from_bytes(&self.bytes);
+        key.verify_strict(&message(&Digest::of(signed)), &sig)
+            .is_ok()
+    }
+}
+
+/// The message a signature signs: the domain string, then the digest.
+pub fn message(digest: &Digest) -> [u8; 52] {
+    let mut m = [0u8; 52];
+    m[..DOMAIN.len()].copy_from_slice(DOMAIN);
+    m[DOMAIN.len()..].copy_from_slice(&digest.0);
+    m
+}
+
+/// What a load demands of a module's origin.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Trust {
+    /// Any module; grants and limits still apply. The default.
+    #[default]
+    Any,
+    /// Only a module whose SHA-256 is one of `digests`, or that carries a valid
+    /// signature (embedded or sidecar) by one of `keys`.
+    Required {
+        /// Trusted signers.
+        keys: Vec<PublicKey>,
+        /// Pinned module digests.
+        digests: Vec<Digest>,
+    },
+}
+
+/// How a module passed [`check`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verified {
+    /// No trust was required.
+    NotRequired,
+    /// Its digest is pinned.
+    Pinned,
+    /// A signature by this key verified.
+    SignedBy(PublicKey),
+}
+
+/// The module split at its embedded signature: the signed bytes before the
+/// [`SIGNATURE_SECTION`] section and the raw signature, or the whole module and
+/// `None` when its last section is not a signature.
+///
+/// Fails when the module's sections cannot be walked (a truncated or malformed
+/// module), or when a signature section is not the last section.
+pub fn split(wasm: &[u8]) -> Result<(&[u8], Option<&[u8]>), Error> {
+    let bad = |what: &str| untrusted(alloc::format!("cannot read the module's sections: {what}"));
+    if wasm.len() < 8 || &wasm[..4] != b"\0asm" {
+        return Err(bad("no wasm header"));
+    }
+    let mut at = 8;
+    let mut found: Option<(usize, &[u8])> = None;
+    while at < wasm.len() {
+        let start = at;
+        let id = wasm[at];
+        at += 1;
+        let (size, n) = leb_u32(&wasm[at..]).ok_or_else(|| bad("bad section size"))?;
+        at += n;
+        let end = at
+            .checked_add(size as usize)
+            .filter(|&e| e <= wasm.len())
+            .ok_or_else(|| bad("a section runs past the end"))?;
+        if found.is_some() {
+            return Err(untrusted(alloc::format!(
+                "the `{SIGNATURE_SECTION}` section must be the module's last section"
+            )));
+        }
+        if id == 0 {
+            let body = &wasm[at..end];
+            let (name_len, n) = leb_u32(body).ok_or_else(|| bad("bad custom section name"))?;
+            let name = body
+                .get(n..n + name_len as usize)
+                .ok_or_else(|| bad("bad custom section name"))?;
+            if name == SIGNATURE_SECTION.as_bytes() {
+                found = Some((start, &body[n + name_len as usize..]));
+            }
+        }
+        at = end;
+    }
+    Ok(match found {
+        Some((start, sig)) => (&wasm[..start], Some(sig)),
+        None => (wasm, None),
+    })
+}
+
+/// `signed` with a [`SIGNATURE_SECTION`] section holding `signature` appended.
+/// `signed` must not carry a signature already (see [`split`]).
+pub fn embed(signed: &[u8], signature: &Signature) -> Vec<u8> {
+    let payload = signature.encode();
+    let mut body = Vec::with_capacity(1 + SIGNATURE_SECTION.len() + payload.len());
+    push_leb(&mut body, SIGNATURE_SECTION.len() as u32);
+    body.extend_from_slice(SIGNATURE_SECTION.as_bytes());
+    body.extend_from_slice(&payload);
+    let mut out = Vec::with_capacity(signed.len() + body.len() + 6);
+    out.extend_from_slice(signed);
+    out.push(0);
+    push_leb(&mut out, body.len() as u32);
+    out.extend_from_slice(&body);
+    out
+}
+
+/// Checks `wasm` against `trust` before anything else reads it. `digest` is the
+/// module's SHA-256 (computed once by the caller), `sidecar` a signature that
+/// came beside the module.
+pub fn check(
+    wasm: &[u8],
+    digest: &Digest,
+    sidecar: Option<&[u8]>,
+    trust: &Trust,
+) -> Result<Verified, Error> {
+    let Trust::Required { keys, digests } = trust else {
+        return Ok(Verified::NotRequired);
+    };
+    if digests.contains(digest) {
+        return Ok(Verified::Pinned);
+    }
+    let (signed, embedded) = split(wasm)?;
+    let (signed, raw) = match (sidecar, embedded) {
+        (Some(raw), _) => (wasm, raw),
+        (None, Some(raw)) => (signed, raw),
+        (None, None) => {
+            return Err(untrusted(alloc::format!(
+                "module sha256:{} is neither pinned nor signed",
+                digest.to_hex()
+            )))
+        }
+    };
+    let sig = Signature::decode(raw)?;
+    if !keys.contains(&sig.key) {
+        return Err(untrusted(alloc::format!(
+            "signed by {}, which is not a trusted key",
+            sig.key.to_hex()
+        )));
+    }
+    #[cfg(not(feature = "signatures"))]
+    {
+        let _ = signed;
+        return Err(untrusted(alloc::format!(
+            "signed by {}, but this build cannot verify signatures (caplet-core's \
+             `signatures` feature); pin the module's digest instead",
+            sig.key.to_hex()
+        )));
+    }
+    #[cfg(feature = "signatures")]
+    {
+        if !sig.verifies(signed) {
+            return Err(untrusted(alloc::format!(
+                "the signature by {} does not match the module (altered after signing?)",
+                sig.key.to_hex()
+            )));
+        }
+        Ok(Verified::SignedBy(sig.key))
+    }
+}
+
+fn untrusted(reason: String) -> Error {
+    Error::Untrusted { reason }
+}
+
+/// Reads an unsigned LEB128 u32; returns it and the bytes it took.
+fn leb_u32(bytes: &[u8]) -> Option<(u32, usize)> {
+    let mut value: u32 = 0;
+    for (i, &b) in bytes.iter().take(5).enumerate() {
+        let part = u32::from(b & 0x7f);
+        if i == 4 && part > 0x0f {
+            return None;
+        }
+        value |= part << (7 * i);
+        if b & 0x80 == 0 {
+            return Some((value, i + 1));
+        }
+    }
+    None
+}
+
+fn push_leb(out: &mut Vec<u8>, mut value: u32) {
+    loop {
+        let b = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+impl fmt::Display for Verified {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Verified::NotRequired => f.write_str("not checked"),
+            Verified::Pinned => f.write_str("pinned digest"),
+            Verified::SignedBy(k) => write!(f, "signed by {}", k.to_hex()),
+        }
+    }
+}
+
+impl Verified {
+    /// A short description, for reports.
+    pub fn describe(&self) -> String {
+        self.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leb_round_trips() {
+        for v in [0u32, 1, 127, 128, 300, 16_384, u32::MAX] {
+            let mut b = Vec::new();
+            push_leb(&mut b, v);
+            assert_eq!(leb_u32(&b), Some((v, b.len())));
+        }
+        assert_eq!(leb_u32(&[0x80, 0x80, 0x80, 0x80, 0x7f]), None, "overflow");
+        assert_eq!(leb_u32(&[0x80]), None, "truncated");
+    }
+
+    #[test]
+    fn keys_parse_from_hex() {
+        let k = PublicKey([0xab; 32]);
+        assert_eq!(PublicKey::from_hex(&k.to_hex()).unwrap(), k);
+        assert_eq!(PublicKey::from_hex(&"AB".repeat(32)).unwrap(), k);
+        assert!(PublicKey::from_hex("abc").is_err());
+        assert!(PublicKey::from_hex(&"zz".repeat(32)).is_err());
+    }
+
+    #[test]
+    fn split_finds_only_a_last_signature_section() {
+        let module = b"\0asm\x01\0\0\0".to_vec();
+        assert_eq!(split(&module).unwrap(), (&module[..], None));
+        let sig = Signature {
+            key: PublicKey([1; 32]),
+            bytes: [2; 64],
+        };
+        let signed = embed(&module, &sig);
+        let (head, raw) = split(&signed).unwrap();
+        assert_eq!(head, &module[..]);
+        assert_eq!(Signature::decode(raw.unwrap()).unwrap(), sig);
+        // A section after the signature: refused.
+        let mut after = signed.clone();
+        after.extend_from_slice(&[0, 2, 1, b'x']);
+        assert!(split(&after)
+            .unwrap_err()
+            .to_string()
+            .contains("last section"));
+        // Truncated: refused.
+        assert!(split(&signed[..signed.len() - 1]).is_err());
+        assert!(split(b"nope").is_err());
+    }
+}

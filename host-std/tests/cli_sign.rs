@@ -1,0 +1,152 @@
+//! `caplet keygen`, `caplet sign` and `caplet run --trusted-key`: the whole
+//! signing workflow through the binary, on a real plugin.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use caplet_tests::plugin_path;
+
+fn caplet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_caplet"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A temp dir with a copy of the echo plugin and a key pair `me`.
+fn setup() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir.path().join("echo.wasm");
+    std::fs::copy(plugin_path("echo"), &module).unwrap();
+    let o = caplet(&["keygen", s(&dir.path().join("me"))]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("ed25519:"));
+    (dir, module)
+}
+
+fn run_echo(module: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["run", s(module), "--call", "echo", "--input", "hi"];
+    args.extend_from_slice(extra);
+    caplet(&args)
+}
+
+#[test]
+fn a_signed_module_runs_only_with_its_key_trusted() {
+    let (dir, module) = setup();
+    let key = dir.path().join("me.key");
+    let public = dir.path().join("me.pub");
+    let o = caplet(&["sign", s(&module), "--key", s(&key)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run_echo(&module, &["--trusted-key", s(&public)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.stdout, b"hi");
+    // The key given inline works the same.
+    let inline = std::fs::read_to_string(&public).unwrap();
+    let o = run_echo(&module, &["--trusted-key", inline.trim()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // Another trusted key: refused, exit 3, naming the signer.
+    caplet(&["keygen", s(&dir.path().join("other"))]);
+    let o = run_echo(
+        &module,
+        &["--trusted-key", s(&dir.path().join("other.pub"))],
+    );
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("not a trusted key"), "{}", stderr(&o));
+    // Without --trusted-key nothing is required: the signed module still runs.
+    assert_eq!(run_echo(&module, &[]).status.code(), Some(0));
+}
+
+#[test]
+fn unsigned_and_altered_modules_are_refused() {
+    let (dir, module) = setup();
+    let public = dir.path().join("me.pub");
+    let o = run_echo(&module, &["--trusted-key", s(&public)]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stderr(&o).contains("neither pinned nor signed"),
+        "{}",
+        stderr(&o)
+    );
+    let signed = dir.path().join("signed.wasm");
+    let o = caplet(&[
+        "sign",
+        s(&module),
+        "--key",
+        s(&dir.path().join("me.key")),
+        "--out",
+        s(&signed),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(&module).unwrap(),
+        std::fs::read(plugin_path("echo")).unwrap(),
+        "--out leaves the module as it was"
+    );
+    let mut bytes = std::fs::read(&signed).unwrap();
+    bytes[200] ^= 1;
+    std::fs::write(&signed, &bytes).unwrap();
+    let o = run_echo(&signed, &["--trusted-key", s(&public)]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("does not match"), "{}", stderr(&o));
+}
+
+#[test]
+fn sidecar_signatures_are_found_beside_the_module() {
+    let (dir, module) = setup();
+    let o = caplet(&[
+        "sign",
+        s(&module),
+        "--key",
+        s(&dir.path().join("me.key")),
+        "--sidecar",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let sig = dir.path().join("echo.wasm.sig");
+    assert_eq!(std::fs::read(&sig).unwrap().len(), 97);
+    let public = dir.path().join("me.pub");
+    let o = run_echo(&module, &["--trusted-key", s(&public)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // Given explicitly from elsewhere.
+    let moved = dir.path().join("elsewhere.sig");
+    std::fs::rename(&sig, &moved).unwrap();
+    assert_eq!(
+        run_echo(&module, &["--trusted-key", s(&public)])
+            .status
+            .code(),
+        Some(3)
+    );
+    let o = run_echo(
+        &module,
+        &["--trusted-key", s(&public), "--signature", s(&moved)],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn bad_key_arguments_are_usage_errors() {
+    let (dir, module) = setup();
+    let o = run_echo(&module, &["--signature", s(&dir.path().join("x.sig"))]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("needs --trusted-key"), "{}", stderr(&o));
+    let o = run_echo(&module, &["--trusted-key", "nonsense"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = caplet(&["keygen", s(&dir.path().join("me"))]);
+    assert_eq!(o.status.code(), Some(2), "keygen never overwrites");
+    assert!(stderr(&o).contains("exists"), "{}", stderr(&o));
+    // Signing with a public key file or a non-module.
+    let o = caplet(&["sign", s(&module), "--key", s(&dir.path().join("me.pub"))]);
+    assert_eq!(o.status.code(), Some(2));
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, b"not wasm").unwrap();
+    let o = caplet(&["sign", s(&text), "--key", s(&dir.path().join("me.key"))]);
+    assert_eq!(o.status.code(), Some(3));
+}
