@@ -373,6 +373,7 @@ def main():
     w("| --- | --- | --- | --- |")
     cap_mem = memory.get("caplet", {}).get("bytes_per_instance")
     for rid, label in (("caplet", "Caplet"), ("raw_wasmi", "raw wasmi (same module)"),
+                       ("caplet_small", "Caplet, `small_echo` (small-plugin mode, 1-byte pages)"),
                        ("extism", "Extism")):
         e = memory.get(rid, {})
         per = e.get("bytes_per_instance")

@@ -430,7 +430,7 @@ mod idle_memory {
     pub fn parent() -> String {
         let exe = std::env::current_exe().expect("own path");
         let mut parts = Vec::new();
-        for runtime in ["caplet", "raw_wasmi", "extism"] {
+        for runtime in ["caplet", "caplet_small", "raw_wasmi", "extism"] {
             let out = std::process::Command::new(&exe)
                 .args(["--idle-memory-child", runtime])
                 .output()
@@ -457,6 +457,22 @@ mod idle_memory {
                     config(&[], Limits::default(), full(), None),
                 );
                 // One instance made, used and dropped first: lazy set-up is not counted.
+                drop(plugin.instantiate().unwrap().call("echo", b"warm").unwrap());
+                let before = rss();
+                let mut all = Vec::with_capacity(INSTANCES);
+                for _ in 0..INSTANCES {
+                    all.push(plugin.instantiate().unwrap());
+                }
+                let after = rss();
+                assert_eq!(all[INSTANCES - 1].call("echo", b"hi").unwrap(), b"hi");
+                (before, after)
+            }
+            "caplet_small" => {
+                // The kit's small-plugin mode: 1-byte pages, 4,416 bytes of memory.
+                let plugin = load(
+                    &caplet_tests::plugin("small_echo"),
+                    config(&[], Limits::default(), full(), None),
+                );
                 drop(plugin.instantiate().unwrap().call("echo", b"warm").unwrap());
                 let before = rss();
                 let mut all = Vec::with_capacity(INSTANCES);
