@@ -18,6 +18,9 @@ elif ! grep -q "portable-dispatch" <<<"$out"; then
   exit 1
 fi
 cargo test --locked
+# caplet-core without validation (the pinned firmware's build): only pinned or
+# signed modules load, compiled unchecked.
+cargo test --locked -p caplet-core --no-default-features --features portable-dispatch --lib unchecked
 # The guest kit's small-plugin mode (no_std, no allocator): its unit tests.
 cargo test --locked -p caplet-guest --no-default-features --lib
 targets/qemu-test.sh

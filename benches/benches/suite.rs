@@ -446,43 +446,35 @@ mod idle_memory {
         format!("{{{}}}", parts.join(", "))
     }
 
+    /// RSS before and after `INSTANCES` idle instances of fixture `name` on
+    /// Caplet (one instance made, used and dropped first: lazy set-up is not
+    /// counted).
+    fn caplet_instances(name: &str) -> (u64, u64) {
+        let rss = || rss::resident_bytes().expect("/proc/self/statm");
+        let plugin = load(
+            &caplet_tests::plugin(name),
+            config(&[], Limits::default(), full(), None),
+        );
+        drop(plugin.instantiate().unwrap().call("echo", b"warm").unwrap());
+        let before = rss();
+        let mut all = Vec::with_capacity(INSTANCES);
+        for _ in 0..INSTANCES {
+            all.push(plugin.instantiate().unwrap());
+        }
+        let after = rss();
+        assert_eq!(all[INSTANCES - 1].call("echo", b"hi").unwrap(), b"hi");
+        (before, after)
+    }
+
     /// Instantiates the echo plugin (or its Extism twin) `INSTANCES` times, keeps
     /// every instance alive and idle, and prints the growth of resident memory.
     pub fn child(runtime: &str) {
         let rss = || rss::resident_bytes().expect("/proc/self/statm");
         let (before, after) = match runtime {
-            "caplet" => {
-                let plugin = load(
-                    &caplet_tests::plugin("echo"),
-                    config(&[], Limits::default(), full(), None),
-                );
-                // One instance made, used and dropped first: lazy set-up is not counted.
-                drop(plugin.instantiate().unwrap().call("echo", b"warm").unwrap());
-                let before = rss();
-                let mut all = Vec::with_capacity(INSTANCES);
-                for _ in 0..INSTANCES {
-                    all.push(plugin.instantiate().unwrap());
-                }
-                let after = rss();
-                assert_eq!(all[INSTANCES - 1].call("echo", b"hi").unwrap(), b"hi");
-                (before, after)
-            }
-            "caplet_small" => {
-                // The kit's small-plugin mode: 1-byte pages, 4,416 bytes of memory.
-                let plugin = load(
-                    &caplet_tests::plugin("small_echo"),
-                    config(&[], Limits::default(), full(), None),
-                );
-                drop(plugin.instantiate().unwrap().call("echo", b"warm").unwrap());
-                let before = rss();
-                let mut all = Vec::with_capacity(INSTANCES);
-                for _ in 0..INSTANCES {
-                    all.push(plugin.instantiate().unwrap());
-                }
-                let after = rss();
-                assert_eq!(all[INSTANCES - 1].call("echo", b"hi").unwrap(), b"hi");
-                (before, after)
-            }
+            // The full kit's echo, and the small-plugin mode's (1-byte pages,
+            // 4,416 bytes of memory).
+            "caplet" => caplet_instances("echo"),
+            "caplet_small" => caplet_instances("small_echo"),
             "raw_wasmi" => {
                 // The floor: the same module instantiated on raw wasmi (a store each).
                 let raw = RawModule::new(&caplet_tests::plugin("echo"));

@@ -72,6 +72,9 @@ pub mod services;
 pub mod signature;
 mod start;
 mod state;
+#[cfg(not(feature = "validate"))]
+#[allow(unsafe_code)]
+mod unchecked;
 
 /// The wasmi dispatcher of this build: `"tail-call"` or `"portable"` (see "Dispatch"
 /// in the crate docs).

@@ -261,23 +261,27 @@ impl Runtime {
     }
 
     fn build(limits: EngineLimits, mut apps: Vec<AppFunctions>) -> Self {
-        let mut id = 0;
-        for f in apps.iter_mut().flat_map(|a| a.functions.iter_mut()) {
+        for (id, f) in apps
+            .iter_mut()
+            .flat_map(|a| a.functions.iter_mut())
+            .enumerate()
+        {
             f.id = id;
-            id += 1;
         }
         let mut config = Config::default();
         config
             .consume_fuel(true)
             .compilation_mode(CompilationMode::Eager)
-            // Modules with 1-byte pages (custom-page-sizes proposal) declare
-            // exactly the memory they need: a small plugin fits in a few KiB
-            // instead of a 64 KiB page. Budgets are in bytes either way.
-            .wasm_custom_page_sizes(true)
             .set_max_recursion_depth(limits.max_recursion_depth as usize)
             .set_max_stack_height(limits.max_stack_bytes as usize)
             .set_max_cached_stacks(2)
             .enforced_limits(wasmi::EnforcedLimits::strict());
+        // Modules with 1-byte pages (custom-page-sizes proposal) declare exactly
+        // the memory they need: a small plugin fits in a few KiB instead of a
+        // 64 KiB page. Budgets are in bytes either way. (The switch is the
+        // validator's; without validation wasmi reads page sizes as they come.)
+        #[cfg(feature = "validate")]
+        config.wasm_custom_page_sizes(true);
         let engine = Engine::new(&config);
         let linker = profiles::linker(&engine, &apps);
         Runtime {
@@ -285,6 +289,15 @@ impl Runtime {
             linker: Arc::new(linker),
             apps: apps.into(),
         }
+    }
+
+    /// Validates `wasm` with this runtime's engine settings (the WebAssembly
+    /// features Caplet enables), without compiling or loading it. `caplet sign`
+    /// runs this before signing: a build without the `validate` feature trusts
+    /// that signed modules were validated.
+    #[cfg(feature = "validate")]
+    pub fn validate(&self, wasm: &[u8]) -> Result<(), Error> {
+        Module::validate(&self.engine, wasm).map_err(map_compile_error)
     }
 
     /// The application function `module.name`, if this runtime offers it.
@@ -305,6 +318,14 @@ impl Runtime {
     pub fn load(&self, wasm: &[u8], cfg: PluginConfig) -> Result<Plugin, Error> {
         let digest = Digest::of(wasm);
         let verified = signature::check(wasm, &digest, cfg.signature.as_deref(), &cfg.trust)?;
+        if !cfg!(feature = "validate") && verified == Verified::NotRequired {
+            return Err(Error::Untrusted {
+                reason: "this build compiles modules without validating them, so it loads only \
+                         pinned or signed ones (PluginConfig::trust); it was built without \
+                         caplet-core's `validate` feature"
+                    .into(),
+            });
+        }
         for expected in cfg
             .expected_digest
             .iter()
@@ -439,7 +460,11 @@ impl Runtime {
         // (crate::start); the digest and every check above saw the original.
         let detached = crate::start::detach(wasm);
         let code: &[u8] = detached.as_ref().map_or(wasm, |(bytes, _)| bytes);
+        #[cfg(feature = "validate")]
         let compile = || Module::new(&self.engine, code).map_err(map_compile_error);
+        #[cfg(not(feature = "validate"))]
+        let compile =
+            || crate::unchecked::compile(&self.engine, code, verified).map_err(map_compile_error);
         let module = match &cfg.cache {
             None => compile()?,
             Some(cache) => {
@@ -716,6 +741,9 @@ impl Plugin {
     }
 }
 
+/// An entry point: `(ptr, len) -> packed result`.
+type EntryFunc = TypedFunc<(i32, i32), i64>;
+
 /// A live instance and its store.
 struct Live {
     store: Store<HostState>,
@@ -725,7 +753,7 @@ struct Live {
     entries: BTreeMap<String, TypedFunc<(i32, i32), i64>>,
     /// The entry called last, looked up without the map (a host usually calls
     /// one entry over and over).
-    last_entry: Option<(String, TypedFunc<(i32, i32), i64>)>,
+    last_entry: Option<(String, EntryFunc)>,
 }
 
 impl Live {

@@ -1336,11 +1336,18 @@ fn keygen(prefix: &Path) -> Result<(), Failure> {
 fn sign(module: &Path, key: &Path, out: Option<&Path>, sidecar: bool) -> Result<(), Failure> {
     let key = crate::signing::read_secret(key).map_err(Failure::usage)?;
     let wasm = read_capped(module, Limits::default().max_module_bytes as u64)?;
-    // Refuse to sign what is not a module: a signature vouches for a plugin.
-    caplet_core::signature::split(&wasm).map_err(|e| Failure {
+    // Refuse to sign what is not a valid module: a signature vouches for a
+    // plugin, and firmware built without validation trusts it to be valid.
+    let (signed_part, _) = caplet_core::signature::split(&wasm).map_err(|e| Failure {
         code: exit::MODULE,
         message: format!("module: {}: {e}", module.display()),
     })?;
+    Runtime::default()
+        .validate(signed_part)
+        .map_err(|e| Failure {
+            code: exit::MODULE,
+            message: format!("module: {}: not signed: {e}", module.display()),
+        })?;
     let signer = caplet_core::PublicKey(key.verifying_key().to_bytes());
     let (path, bytes) = if sidecar {
         let sig = crate::signing::sign_sidecar(&wasm, &key);

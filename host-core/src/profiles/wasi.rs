@@ -700,6 +700,9 @@ fn dir_handle<'a>(s: &Services, fd: &'a mut Fd) -> W<&'a mut Box<dyn OpenFile>> 
     }
 }
 
+// The arguments are the WASI call's own (fd, buffer, length, cookie, result
+// pointer) plus the memory and state every WASI function works on.
+#[allow(clippy::too_many_arguments)]
 fn fd_readdir(
     mem: &mut [u8],
     s: &Services,

@@ -68,6 +68,10 @@ pub fn minimal<T: Ticks>(ticks: T, stack: Stack) -> bool {
         ECHO.bytes,
         PluginConfig {
             expected_digest: Some(Digest(ECHO.digest)),
+            trust: caplet_core::Trust::Required {
+                keys: alloc::vec::Vec::new(),
+                digests: alloc::vec![Digest(ECHO.digest)],
+            },
             grants: Grants::new(),
             limits,
             platform,
