@@ -1131,8 +1131,17 @@ fn inspect(target: &str, json: bool, source: &SourceArgs) -> Result<(), Failure>
             })
             .unwrap_or_else(|| "unknown import".to_string())
     };
+    // An embedded signature, as found (not verified: `run --trusted-key` does that).
+    let signer = caplet_core::signature::split(&loaded.wasm)
+        .ok()
+        .and_then(|(_, raw)| raw)
+        .map(|raw| match caplet_core::signature::Signature::decode(raw) {
+            Ok(sig) => sig.key.to_hex(),
+            Err(e) => format!("unreadable ({e})"),
+        });
     if json {
         let value = serde_json::json!({
+            "signed_by": signer,
             "name": manifest.as_ref().map(|m| m.name.clone()).unwrap_or(loaded.name.clone()),
             "version": manifest.as_ref().map(|m| m.version.to_string()),
             "description": manifest.as_ref().and_then(|m| m.description.clone()),
@@ -1180,6 +1189,9 @@ fn inspect(target: &str, json: bool, source: &SourceArgs) -> Result<(), Failure>
         digest.to_hex(),
         info.size
     );
+    if let Some(signer) = &signer {
+        out += &format!("signed by:    {signer} (embedded; not verified here)\n");
+    }
     let page = info.memory_page_size();
     out += &format!(
         "memory:       {} pages min, {}{} ({} bytes min)\n",

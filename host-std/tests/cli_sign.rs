@@ -150,3 +150,34 @@ fn bad_key_arguments_are_usage_errors() {
     let o = caplet(&["sign", s(&text), "--key", s(&dir.path().join("me.key"))]);
     assert_eq!(o.status.code(), Some(3));
 }
+
+#[test]
+fn only_valid_modules_are_signed_and_inspect_shows_the_signer() {
+    let (dir, module) = setup();
+    // A module whose function body does not validate: never signed, so firmware
+    // that compiles signed modules unchecked never sees it.
+    let mut bad = wat::parse_str(
+        r#"(module (memory (export "memory") 1) (func (export "f") (result i32) (i32.const 1)))"#,
+    )
+    .unwrap();
+    let at = bad.iter().rposition(|&b| b == 0x41).unwrap();
+    bad[at] = 0xff;
+    let bad_path = dir.path().join("bad.wasm");
+    std::fs::write(&bad_path, &bad).unwrap();
+    let o = caplet(&["sign", s(&bad_path), "--key", s(&dir.path().join("me.key"))]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("not signed"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&bad_path).unwrap(), bad, "left untouched");
+    // inspect names the signer of an embedded signature.
+    let public = std::fs::read_to_string(dir.path().join("me.pub")).unwrap();
+    caplet(&["sign", s(&module), "--key", s(&dir.path().join("me.key"))]);
+    let o = caplet(&["inspect", s(&module)]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains(&format!("signed by:    {}", public.trim())),
+        "{text}"
+    );
+    let o = caplet(&["inspect", s(&module), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["signed_by"], public.trim());
+}
