@@ -852,6 +852,15 @@ fn run(mut args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
         limits.max_module_bytes = u32::try_from(max).unwrap_or(u32::MAX);
     }
     let loaded = load_source(&args.target, &args.source, limits.max_module_bytes as u64)?;
+    // With --trusted-key, nothing reads the module before its origin is checked:
+    // not the scan below, not the manifest lookup (the core checks again at load).
+    let (trust, sidecar) = trust_args(&args)?;
+    caplet_core::signature::check(
+        &loaded.wasm,
+        &Digest::of(&loaded.wasm),
+        sidecar.as_deref(),
+        &trust,
+    )?;
     let name = plugin_name(&loaded);
     let scan = ModuleInfo::scan(&loaded.wasm, &limits.with_memory(u64::MAX)).ok();
     let wasi = args.wasi || (args.call.is_none() && scan.as_ref().is_some_and(is_wasi_command));
@@ -922,7 +931,6 @@ fn run(mut args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
     .map_err(Failure::usage)?;
     let typed = typed_args(&args, m);
     let input = if wasi { Vec::new() } else { read_input(&args)? };
-    let (trust, sidecar) = trust_args(&args)?;
     let runtime = Runtime::new(engine);
     let started = Instant::now();
     let mut argv = vec![args.target.clone()];
