@@ -276,6 +276,16 @@ mod tests {
     }
 
     #[test]
+    fn an_output_buffer_over_the_cap_is_not_kept() {
+        OUTPUT.with(|o| o.set(ManuallyDrop::new(Vec::with_capacity(MAX_KEPT_OUTPUT + 1))));
+        let out = take_output();
+        assert!(out.is_empty());
+        assert_eq!(out.capacity(), 0, "the oversized buffer was freed");
+        OUTPUT.with(|o| o.set(ManuallyDrop::new(Vec::with_capacity(64))));
+        assert!(take_output().capacity() >= 64, "a small buffer is kept");
+    }
+
+    #[test]
     fn json_entry_rejects_bad_json() {
         #[derive(serde::Deserialize)]
         struct In {

@@ -20,27 +20,12 @@ impl Digest {
 
     /// Parses 64 hex digits, optionally prefixed by `sha256:`.
     pub fn from_hex(text: &str) -> Result<Self, &'static str> {
-        let hex = text.strip_prefix("sha256:").unwrap_or(text);
-        if hex.len() != 64 {
-            return Err("expected 64 hex digits");
-        }
-        let mut out = [0u8; 32];
-        for (i, pair) in hex.as_bytes().chunks(2).enumerate() {
-            let hi = hex_val(pair[0]).ok_or("not a hex digit")?;
-            let lo = hex_val(pair[1]).ok_or("not a hex digit")?;
-            out[i] = hi << 4 | lo;
-        }
-        Ok(Digest(out))
+        parse_hex32(text.strip_prefix("sha256:").unwrap_or(text)).map(Digest)
     }
 
     /// Lower-case hex.
     pub fn to_hex(&self) -> String {
-        let mut s = String::with_capacity(64);
-        for b in self.0 {
-            s.push(char::from(HEX[(b >> 4) as usize]));
-            s.push(char::from(HEX[(b & 15) as usize]));
-        }
-        s
+        hex32(&self.0)
     }
 
     /// Fails with [`Error::DigestMismatch`] unless `bytes` hash to `self`.
@@ -58,6 +43,30 @@ impl Digest {
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// 32 bytes from exactly 64 hex digits (either case), for digests and keys.
+pub fn parse_hex32(hex: &str) -> Result<[u8; 32], &'static str> {
+    if hex.len() != 64 {
+        return Err("expected 64 hex digits");
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in hex.as_bytes().chunks(2).enumerate() {
+        let hi = hex_val(pair[0]).ok_or("not a hex digit")?;
+        let lo = hex_val(pair[1]).ok_or("not a hex digit")?;
+        out[i] = hi << 4 | lo;
+    }
+    Ok(out)
+}
+
+/// 32 bytes as 64 lower-case hex digits.
+pub fn hex32(bytes: &[u8; 32]) -> String {
+    let mut s = String::with_capacity(64);
+    for b in bytes {
+        s.push(char::from(HEX[(b >> 4) as usize]));
+        s.push(char::from(HEX[(b & 15) as usize]));
+    }
+    s
+}
 
 fn hex_val(c: u8) -> Option<u8> {
     match c {

@@ -19,15 +19,16 @@
 //! signature by a trusted key verifies, and it is refused before it is scanned
 //! or compiled otherwise.
 
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
 #[cfg(feature = "signatures")]
 use ed25519_dalek::{Signature as Ed25519Signature, VerifyingKey};
 
-use crate::digest::Digest;
+use crate::digest::{hex32, parse_hex32, Digest};
 use crate::error::Error;
+use crate::start::leb;
 
 /// The custom section that carries an embedded signature.
 pub const SIGNATURE_SECTION: &str = "caplet.signature";
@@ -49,26 +50,16 @@ impl PublicKey {
     /// Parses 64 hex digits, optionally prefixed by `ed25519:`.
     pub fn from_hex(text: &str) -> Result<PublicKey, Error> {
         let hex = text.trim();
-        let hex = hex.strip_prefix("ed25519:").unwrap_or(hex);
-        let bad = || Error::usage("a public key is 64 hex digits (optionally `ed25519:` first)");
-        if hex.len() != 64 {
-            return Err(bad());
-        }
-        let mut out = [0u8; 32];
-        for (i, pair) in hex.as_bytes().chunks(2).enumerate() {
-            let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-            out[i] = digit(pair[0]).ok_or_else(bad)? << 4 | digit(pair[1]).ok_or_else(bad)?;
-        }
-        Ok(PublicKey(out))
+        parse_hex32(hex.strip_prefix("ed25519:").unwrap_or(hex))
+            .map(PublicKey)
+            .map_err(|_| {
+                Error::usage("a public key is 64 hex digits (optionally `ed25519:` first)")
+            })
     }
 
     /// `ed25519:` and 64 lower-case hex digits.
     pub fn to_hex(&self) -> String {
-        let mut s = String::from("ed25519:");
-        for b in self.0 {
-            s.push_str(&alloc::format!("{b:02x}"));
-        }
-        s
+        alloc::format!("ed25519:{}", hex32(&self.0))
     }
 }
 
@@ -180,39 +171,27 @@ pub fn split(wasm: &[u8]) -> Result<(&[u8], Option<&[u8]>), Error> {
     if wasm.len() < 8 || &wasm[..4] != b"\0asm" {
         return Err(bad("no wasm header"));
     }
-    let mut at = 8;
-    let mut found: Option<(usize, &[u8])> = None;
-    while at < wasm.len() {
-        let start = at;
-        let id = wasm[at];
-        at += 1;
-        let (size, n) = leb_u32(&wasm[at..]).ok_or_else(|| bad("bad section size"))?;
-        at += n;
-        let end = at
-            .checked_add(size as usize)
-            .filter(|&e| e <= wasm.len())
-            .ok_or_else(|| bad("a section runs past the end"))?;
-        if found.is_some() {
-            return Err(untrusted(alloc::format!(
-                "the `{SIGNATURE_SECTION}` section must be the module's last section"
-            )));
+    let sections =
+        crate::start::sections(wasm).ok_or_else(|| bad("a section runs past the end"))?;
+    let signature = sections.iter().position(|s| {
+        s.id == 0
+            && wasmparser::BinaryReader::new(s.contents, 0)
+                .read_string()
+                .is_ok_and(|name| name == SIGNATURE_SECTION)
+    });
+    match signature {
+        None => Ok((wasm, None)),
+        Some(i) if i + 1 != sections.len() => Err(untrusted(alloc::format!(
+            "the `{SIGNATURE_SECTION}` section must be the module's last section"
+        ))),
+        Some(i) => {
+            let s = &sections[i];
+            // The custom section's name is a length and the bytes of
+            // SIGNATURE_SECTION: the payload follows it.
+            let name_len = 1 + SIGNATURE_SECTION.len();
+            Ok((&wasm[..s.start], Some(&s.contents[name_len..])))
         }
-        if id == 0 {
-            let body = &wasm[at..end];
-            let (name_len, n) = leb_u32(body).ok_or_else(|| bad("bad custom section name"))?;
-            let name = body
-                .get(n..n + name_len as usize)
-                .ok_or_else(|| bad("bad custom section name"))?;
-            if name == SIGNATURE_SECTION.as_bytes() {
-                found = Some((start, &body[n + name_len as usize..]));
-            }
-        }
-        at = end;
     }
-    Ok(match found {
-        Some((start, sig)) => (&wasm[..start], Some(sig)),
-        None => (wasm, None),
-    })
 }
 
 /// `signed` with a [`SIGNATURE_SECTION`] section holding `signature` appended.
@@ -220,13 +199,13 @@ pub fn split(wasm: &[u8]) -> Result<(&[u8], Option<&[u8]>), Error> {
 pub fn embed(signed: &[u8], signature: &Signature) -> Vec<u8> {
     let payload = signature.encode();
     let mut body = Vec::with_capacity(1 + SIGNATURE_SECTION.len() + payload.len());
-    push_leb(&mut body, SIGNATURE_SECTION.len() as u32);
+    leb(&mut body, SIGNATURE_SECTION.len() as u32);
     body.extend_from_slice(SIGNATURE_SECTION.as_bytes());
     body.extend_from_slice(&payload);
     let mut out = Vec::with_capacity(signed.len() + body.len() + 6);
     out.extend_from_slice(signed);
     out.push(0);
-    push_leb(&mut out, body.len() as u32);
+    leb(&mut out, body.len() as u32);
     out.extend_from_slice(&body);
     out
 }
@@ -289,34 +268,6 @@ fn untrusted(reason: String) -> Error {
     Error::Untrusted { reason }
 }
 
-/// Reads an unsigned LEB128 u32; returns it and the bytes it took.
-fn leb_u32(bytes: &[u8]) -> Option<(u32, usize)> {
-    let mut value: u32 = 0;
-    for (i, &b) in bytes.iter().take(5).enumerate() {
-        let part = u32::from(b & 0x7f);
-        if i == 4 && part > 0x0f {
-            return None;
-        }
-        value |= part << (7 * i);
-        if b & 0x80 == 0 {
-            return Some((value, i + 1));
-        }
-    }
-    None
-}
-
-fn push_leb(out: &mut Vec<u8>, mut value: u32) {
-    loop {
-        let b = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(b);
-            return;
-        }
-        out.push(b | 0x80);
-    }
-}
-
 impl fmt::Display for Verified {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -327,27 +278,10 @@ impl fmt::Display for Verified {
     }
 }
 
-impl Verified {
-    /// A short description, for reports.
-    pub fn describe(&self) -> String {
-        self.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn leb_round_trips() {
-        for v in [0u32, 1, 127, 128, 300, 16_384, u32::MAX] {
-            let mut b = Vec::new();
-            push_leb(&mut b, v);
-            assert_eq!(leb_u32(&b), Some((v, b.len())));
-        }
-        assert_eq!(leb_u32(&[0x80, 0x80, 0x80, 0x80, 0x7f]), None, "overflow");
-        assert_eq!(leb_u32(&[0x80]), None, "truncated");
-    }
+    use alloc::string::ToString;
 
     #[test]
     fn keys_parse_from_hex() {

@@ -25,7 +25,7 @@ const EXPORT_SECTION: u8 = 7;
 const START_SECTION: u8 = 8;
 
 /// Appends the unsigned LEB128 encoding of `v`.
-fn leb(out: &mut Vec<u8>, mut v: u32) {
+pub(crate) fn leb(out: &mut Vec<u8>, mut v: u32) {
     loop {
         let byte = (v & 0x7f) as u8;
         v >>= 7;
@@ -39,14 +39,16 @@ fn leb(out: &mut Vec<u8>, mut v: u32) {
 
 /// One top-level section: its id, where it starts (at the id byte), and its
 /// contents.
-struct Section<'a> {
-    id: u8,
-    start: usize,
-    end: usize,
-    contents: &'a [u8],
+pub(crate) struct Section<'a> {
+    pub(crate) id: u8,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) contents: &'a [u8],
 }
 
-fn sections(wasm: &[u8]) -> Option<Vec<Section<'_>>> {
+/// The module's top-level sections after the 8-byte header, or `None` when one
+/// cannot be read (a size past the end, a truncated header).
+pub(crate) fn sections(wasm: &[u8]) -> Option<Vec<Section<'_>>> {
     let mut out = Vec::new();
     let mut r = BinaryReader::new(wasm.get(8..)?, 8);
     while !r.eof() {

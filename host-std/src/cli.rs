@@ -1326,8 +1326,12 @@ fn trust_args(args: &RunArgs) -> Result<(caplet_core::Trust, Option<Vec<u8>>), F
             beside.is_file().then_some(beside)
         }
     };
+    // A signature is 97 bytes; anything much larger is not one.
     let sidecar = match path {
-        Some(p) => Some(read_capped(&p, 4096)?),
+        Some(p) => Some(crate::files::read_capped(&p, 4096).map_err(|e| Failure {
+            code: exit::MODULE,
+            message: format!("signature: {}: {e}", p.display()),
+        })?),
         None => None,
     };
     Ok((

@@ -643,30 +643,10 @@ impl Store {
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OciError> {
-    use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| OciError(format!("{}: {e}", dir.display())))?;
-    let mut tmp = tempfile_in(dir)?;
-    let result = tmp
-        .1
-        .write_all(bytes)
-        .and_then(|()| tmp.1.sync_all())
-        .and_then(|()| std::fs::rename(&tmp.0, path));
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp.0);
-        return fetch_err(format!("cannot write {}: {e}", path.display()));
-    }
-    Ok(())
-}
-
-fn tempfile_in(dir: &Path) -> Result<(PathBuf, std::fs::File), OciError> {
-    let path = dir.join(crate::files::temp_name("blob"));
-    let f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .map_err(|e| OciError(format!("cannot write in {}: {e}", dir.display())))?;
-    Ok((path, f))
+    crate::files::write_atomic(path, bytes)
+        .or_else(|e| fetch_err(format!("cannot write {}: {e}", path.display())))
 }
 
 // ---------------------------------------------------------------------------------

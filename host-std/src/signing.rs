@@ -37,11 +37,7 @@ pub fn keygen(prefix: &Path) -> Result<PublicKey, String> {
     getrandom::fill(&mut seed).map_err(|e| format!("no randomness for a key: {e}"))?;
     let key = SigningKey::from_bytes(&seed);
     let public = PublicKey(key.verifying_key().to_bytes());
-    let mut secret = String::from(SECRET_PREFIX);
-    for b in seed {
-        secret.push_str(&format!("{b:02x}"));
-    }
-    secret.push('\n');
+    let secret = format!("{SECRET_PREFIX}{}\n", caplet_core::digest::hex32(&seed));
     write_new(&secret_path, secret.as_bytes(), 0o600)?;
     write_new(
         &public_path,
@@ -72,9 +68,9 @@ pub fn read_secret(path: &Path) -> Result<SigningKey, String> {
         .trim()
         .strip_prefix(SECRET_PREFIX)
         .ok_or_else(|| format!("{}: not a caplet secret key file", path.display()))?;
-    let seed = PublicKey::from_hex(hex)
+    let seed = caplet_core::digest::parse_hex32(hex)
         .map_err(|_| format!("{}: the secret key is not 64 hex digits", path.display()))?;
-    Ok(SigningKey::from_bytes(&seed.0))
+    Ok(SigningKey::from_bytes(&seed))
 }
 
 /// A trusted key given on the command line: `ed25519:<hex>`, bare hex, or the

@@ -129,6 +129,20 @@ fn sidecar_signatures_are_found_beside_the_module() {
         &["--trusted-key", s(&public), "--signature", s(&moved)],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // A sidecar far larger than a signature is refused while reading, by name.
+    let huge = dir.path().join("huge.sig");
+    std::fs::write(&huge, vec![1u8; 8192]).unwrap();
+    let o = run_echo(
+        &module,
+        &["--trusted-key", s(&public), "--signature", s(&huge)],
+    );
+    assert_eq!(o.status.code(), Some(3));
+    let err = stderr(&o);
+    assert!(
+        err.contains("signature:") && err.contains("huge.sig"),
+        "{err}"
+    );
+    assert!(!err.contains("--max-module"), "{err}");
 }
 
 #[test]
