@@ -380,7 +380,9 @@ impl fmt::Display for Error {
             } => {
                 match code {
                     Some(code) => write!(f, "`{entry}` returned {code} ({raw})")?,
-                    None => write!(f, "`{entry}` returned unknown error code {raw}")?,
+                    // An Extism plugin that set an error and returned 0.
+                    None if *raw == 0 => write!(f, "`{entry}` failed")?,
+                    None => write!(f, "`{entry}` returned error code {raw}")?,
                 }
                 if let Some(message) = message {
                     write!(f, ": {message}")?;

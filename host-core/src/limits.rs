@@ -64,6 +64,9 @@ pub struct Limits {
     /// Bytes of a file read, HTTP request/response body, env or secret value returned
     /// to the guest. Default 1 MiB.
     pub max_host_result_bytes: u32,
+    /// Bytes of the Extism vars of one instance (keys and values); `var_set` past
+    /// it fails the call, as Extism's `max_var_bytes`. Default 64 KiB.
+    pub max_var_bytes: u32,
     /// Host calls one guest call may make. Default 1,000,000.
     pub max_host_calls: u64,
     /// Bytes a plugin may write beneath its mapped directories, over the life of
@@ -115,6 +118,7 @@ impl Default for Limits {
             max_random_bytes: 64 * KIB,
             max_name_bytes: 4 * KIB,
             max_host_result_bytes: MIB,
+            max_var_bytes: 64 * KIB,
             max_host_calls: 1_000_000,
             write_quota_bytes: 64 * MIB as u64,
             write_quota_files: 1_000,

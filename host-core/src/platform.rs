@@ -101,6 +101,13 @@ pub trait Entropy: Send + Sync {
 pub trait LogSink: Send + Sync {
     /// One line from `plugin` (already UTF-8, capped, without control of format).
     fn log(&self, plugin: &str, level: Level, message: &str);
+
+    /// The least severe level this sink keeps; profiles that let a plugin ask
+    /// (Extism's `get_log_level`) answer with it, so the plugin skips lines the
+    /// sink would drop. Default: every level.
+    fn min_level(&self) -> Level {
+        Level::Trace
+    }
 }
 
 /// Destination of `emit`.

@@ -212,6 +212,8 @@ pub trait ModuleCache: Send + Sync {
 pub struct Runtime {
     engine: Engine,
     linker: Arc<Linker<HostState>>,
+    /// The Extism kernel, compiled on the first load of an Extism plugin.
+    kernel: Arc<spin::Once<Result<Module, Error>>>,
     /// The application's functions, by import module.
     apps: Arc<[AppFunctions]>,
 }
@@ -287,8 +289,27 @@ impl Runtime {
         Runtime {
             engine,
             linker: Arc::new(linker),
+            kernel: Arc::new(spin::Once::new()),
             apps: apps.into(),
         }
+    }
+
+    /// The Extism kernel module ([`profiles::extism`]), compiled once per runtime.
+    fn extism_kernel(&self) -> Result<Module, Error> {
+        self.kernel
+            .call_once(|| {
+                let code = profiles::extism::KERNEL;
+                #[cfg(feature = "validate")]
+                let module = Module::new(&self.engine, code);
+                // The kernel is this crate's own module, embedded in the binary:
+                // pinned by construction (and validated by this crate's tests).
+                #[cfg(not(feature = "validate"))]
+                let module = crate::unchecked::compile(&self.engine, code, Verified::Pinned);
+                module.map_err(|e| Error::Host {
+                    reason: format!("compiling the Extism kernel: {e}"),
+                })
+            })
+            .clone()
     }
 
     /// Validates `wasm` with this runtime's engine settings (the WebAssembly
@@ -380,10 +401,11 @@ impl Runtime {
             .flat_map(|a| a.functions.iter())
             .map(|f| cfg.grants.allows(Kind::App, &f.capability))
             .collect();
+        let extism = profiles::extism::is_extism(info.imports.iter().map(|i| i.module.as_str()));
         for import in &info.imports {
             let qualified = format!("{}.{}", import.module, import.name);
             if let Some(app) = self.apps.iter().find(|a| a.module == import.module) {
-                check_app_import(app, import, &qualified, &app_granted, &audit)?;
+                check_app_import(app, import, &qualified, &app_granted, &audit, extism)?;
                 continue;
             }
             let Some(spec) = profiles::resolve(&import.module, &import.name) else {
@@ -455,7 +477,11 @@ impl Runtime {
             self.app_function(&i.module, &i.name)
                 .is_some_and(AppFunction::returns_buffer)
         });
-        check_exports(&info, &manifest, app_buffers)?;
+        if extism {
+            self.extism_kernel()?;
+        }
+        // An Extism plugin's buffers live in its kernel: no `caplet_alloc`.
+        check_exports(&info, &manifest, app_buffers && !extism)?;
         // A start function is moved to an export so it runs in fuel slices
         // (crate::start); the digest and every check above saw the original.
         let detached = crate::start::detach(wasm);
@@ -523,6 +549,7 @@ impl Runtime {
                 digest,
                 verified,
                 start_export,
+                extism,
                 services: Arc::new(Services {
                     name: manifest.name,
                     grants: cfg.grants,
@@ -547,6 +574,7 @@ fn check_app_import(
     qualified: &str,
     granted: &[bool],
     audit: &dyn Fn(Kind, &str),
+    extism: bool,
 ) -> Result<(), Error> {
     let Some(function) = app.get(&import.name) else {
         return Err(Error::UnknownImport {
@@ -560,6 +588,11 @@ fn check_app_import(
     let expected = function.signature();
     match &import.kind {
         ItemKind::Func(sig) if *sig == expected => {}
+        // An Extism host function: a handle in, a handle out.
+        ItemKind::Func(sig)
+            if extism
+                && function.returns_buffer()
+                && *sig == profiles::extism::host_function_signature() => {}
         ItemKind::Func(sig) => {
             return Err(Error::UnknownImport {
                 import: qualified.into(),
@@ -659,6 +692,9 @@ struct PluginInner {
     services: Arc<Services>,
     /// The export the module's start function was moved to, if it had one.
     start_export: Option<String>,
+    /// The module imports `extism:host/env`: it runs with the Extism kernel and
+    /// its entry points are `name() -> i32`.
+    extism: bool,
 }
 
 /// A compiled, checked plugin. Cheap to clone; instantiate it as often as needed.
@@ -754,6 +790,8 @@ struct Live {
     /// The entry called last, looked up without the map (a host usually calls
     /// one entry over and over).
     last_entry: Option<(String, EntryFunc)>,
+    /// The Extism exports called so far.
+    extism_entries: BTreeMap<String, TypedFunc<(), i32>>,
 }
 
 impl Live {
@@ -769,11 +807,38 @@ impl Live {
         store.set_fuel(budget).map_err(|e| Error::Host {
             reason: format!("setting fuel: {e}"),
         })?;
-        let instance = match p
-            .runtime
-            .linker
-            .instantiate_and_start(&mut store, &p.module)
-        {
+        let linked;
+        let linker = if p.extism {
+            let kernel = p.runtime.extism_kernel()?;
+            let k = wasmi::Instance::new(&mut store, &kernel, &[])
+                .map_err(|e| map_run_error(&e, "the Extism kernel", &store, budget))?;
+            let handles = profiles::extism::Kernel::new(&store, &k)?;
+            store.data_mut().extism = Some(alloc::boxed::Box::new(
+                profiles::extism::ExtismState::new(handles),
+            ));
+            let mut l = (*p.runtime.linker).clone();
+            profiles::extism::link_kernel(&mut l, &store, &k)?;
+            for import in &p.info.imports {
+                let is_handle_fn = matches!(&import.kind, ItemKind::Func(sig)
+                    if *sig == profiles::extism::host_function_signature());
+                if let (true, Some(f)) = (
+                    is_handle_fn,
+                    p.runtime.app_function(&import.module, &import.name),
+                ) {
+                    profiles::extism::link_host_function(
+                        &mut l,
+                        &mut store,
+                        &import.module,
+                        Arc::new(f.clone()),
+                    )?;
+                }
+            }
+            linked = l;
+            &linked
+        } else {
+            &*p.runtime.linker
+        };
+        let instance = match linker.instantiate_and_start(&mut store, &p.module) {
             Ok(i) => i,
             Err(e) => return Err(map_run_error(&e, "the start function", &store, budget)),
         };
@@ -804,9 +869,19 @@ impl Live {
             let call = start.call_resumable(&mut store, ());
             drive(&mut store, call, budget, hook, "the start function")?;
         }
-        if let Ok(init) = instance.get_typed_func::<(), ()>(&store, "_initialize") {
-            let call = init.call_resumable(&mut store, ());
-            drive(&mut store, call, budget, hook, "_initialize")?;
+        // Extism runs the first of its initialisers a plugin exports; everything
+        // else knows only `_initialize`.
+        let initializers: &[&str] = if p.extism {
+            &profiles::extism::INITIALIZERS
+        } else {
+            &["_initialize"]
+        };
+        for name in initializers {
+            if let Ok(init) = instance.get_typed_func::<(), ()>(&store, name) {
+                let call = init.call_resumable(&mut store, ());
+                drive(&mut store, call, budget, hook, name)?;
+                break;
+            }
         }
         Ok(Live {
             store,
@@ -815,6 +890,7 @@ impl Live {
             alloc,
             entries: BTreeMap::new(),
             last_entry: None,
+            extism_entries: BTreeMap::new(),
         })
     }
 
@@ -1101,8 +1177,14 @@ impl Instance {
                 input.len(),
             )));
         }
+        let extism = self.plugin.inner.extism;
+        let max_error = limits.max_error_message_bytes;
         let live = self.live(hook)?;
-        let result = call_entry(live, name, input, budget, max_output, hook);
+        let result = if extism {
+            call_extism(live, name, input, budget, (max_output, max_error), hook)
+        } else {
+            call_entry(live, name, input, budget, max_output, hook)
+        };
         self.finish(budget, result)
     }
 
@@ -1288,4 +1370,66 @@ fn call_entry(
             ))
         })?;
     Ok(mem[src].to_vec())
+}
+
+/// Calls Extism export `name` (`() -> i32`): see [`profiles::extism`].
+fn call_extism(
+    live: &mut Live,
+    name: &str,
+    input: &[u8],
+    budget: u64,
+    (max_output, max_error): (u32, u32),
+    hook: &mut dyn SliceHook,
+) -> Result<Vec<u8>, Error> {
+    let entry = match live.extism_entries.get(name) {
+        Some(f) => *f,
+        None => {
+            let f = live
+                .instance
+                .get_typed_func::<(), i32>(&live.store, name)
+                .map_err(|_| Error::MissingExport {
+                    name: name.into(),
+                    expected: "an Extism function () -> i32".into(),
+                })?;
+            live.extism_entries.insert(name.to_string(), f);
+            f
+        }
+    };
+    let kernel = live
+        .store
+        .data()
+        .extism
+        .as_ref()
+        .map(|e| e.kernel)
+        .ok_or_else(|| Error::Host {
+            reason: "an Extism plugin instance without its kernel".into(),
+        })?;
+    begin(&mut live.store, budget)?;
+    kernel
+        .begin_call(&mut live.store, input)
+        .map_err(|code| match code {
+            Code::Limit => Error::MemoryLimit {
+                reason: format!(
+                    "the {}-byte input does not fit in Extism memory within the budget",
+                    input.len()
+                ),
+            },
+            code => Error::Host {
+                reason: format!("placing the input in Extism memory: {}", code.name()),
+            },
+        })?;
+    let call = entry.call_resumable(&mut live.store, ());
+    let rc = drive(&mut live.store, call, budget, hook, name)?;
+    let message = kernel.error(&live.store, max_error);
+    if rc != 0 || message.is_some() {
+        return Err(Error::Guest {
+            entry: name.into(),
+            code: None,
+            raw: i64::from(rc),
+            message,
+        });
+    }
+    kernel
+        .output(&live.store, name, max_output)
+        .map(|bytes| bytes.to_vec())
 }

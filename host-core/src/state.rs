@@ -66,9 +66,13 @@ impl fmt::Display for GuestRequest {
 
 impl wasmi::errors::HostError for GuestRequest {}
 
-/// Memory, table and instance budget of one store; tracks the peak.
+/// Memory, table and instance budget of one store; tracks the peak. The memory
+/// budget covers every memory of the store together: the plugin's and, for an
+/// Extism plugin, its kernel's.
 pub(crate) struct BudgetLimiter {
     pub(crate) memory_bytes: u64,
+    /// Bytes of every memory of the store now.
+    total_memory: u64,
     table_elements: u64,
     tables: usize,
     pub(crate) peak_memory: u64,
@@ -77,15 +81,17 @@ pub(crate) struct BudgetLimiter {
 impl ResourceLimiter for BudgetLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         maximum: Option<usize>,
     ) -> Result<bool, wasmi_core::LimiterError> {
-        let desired = desired as u64;
-        if desired > self.memory_bytes || maximum.is_some_and(|m| desired > m as u64) {
+        let (current, desired) = (current as u64, desired as u64);
+        let total = (self.total_memory - current.min(self.total_memory)).saturating_add(desired);
+        if total > self.memory_bytes || maximum.is_some_and(|m| desired > m as u64) {
             return Ok(false);
         }
-        self.peak_memory = self.peak_memory.max(desired);
+        self.total_memory = total;
+        self.peak_memory = self.peak_memory.max(total);
         Ok(true)
     }
 
@@ -99,7 +105,8 @@ impl ResourceLimiter for BudgetLimiter {
     }
 
     fn instances(&self) -> usize {
-        1
+        // The plugin, and an Extism plugin's kernel.
+        2
     }
 
     fn tables(&self) -> usize {
@@ -107,7 +114,7 @@ impl ResourceLimiter for BudgetLimiter {
     }
 
     fn memories(&self) -> usize {
-        1
+        2
     }
 }
 
@@ -136,6 +143,8 @@ pub(crate) struct HostState {
     pub(crate) pending_alloc: Option<wasmi::TypedResumableCallOutOfFuel<i32>>,
     /// WASI preview 1 state (file descriptors), created on first use.
     pub(crate) wasi: Option<WasiState>,
+    /// The Extism profile's state (kernel, vars), for Extism plugins.
+    pub(crate) extism: Option<alloc::boxed::Box<crate::profiles::extism::ExtismState>>,
 }
 
 impl HostState {
@@ -144,6 +153,7 @@ impl HostState {
         HostState {
             limiter: BudgetLimiter {
                 memory_bytes: l.memory_bytes,
+                total_memory: 0,
                 table_elements: u64::from(l.table_elements),
                 tables: l.max_tables as usize,
                 peak_memory: 0,
@@ -159,6 +169,7 @@ impl HostState {
             pending: Vec::new(),
             pending_alloc: None,
             wasi: None,
+            extism: None,
         }
     }
 

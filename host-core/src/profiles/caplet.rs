@@ -303,7 +303,7 @@ fn b64() -> base64::engine::GeneralPurpose {
 
 /// A JSON request of the contract (strings may be escaped); `INVALID_INPUT` for
 /// anything that does not parse as `T`.
-fn from_json<T: serde::de::DeserializeOwned>(raw: &[u8]) -> Result<T, Code> {
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(raw: &[u8]) -> Result<T, Code> {
     let mut scratch = vec![0u8; raw.len()];
     serde_json_core::from_slice_escaped(raw, &mut scratch)
         .map(|(value, _)| value)
@@ -317,7 +317,7 @@ fn from_b64(text: Option<&str>) -> Result<Vec<u8>, Code> {
     })
 }
 
-fn to_json<T: Serialize>(value: &T, estimate: usize) -> Result<Vec<u8>, Code> {
+pub(crate) fn to_json<T: Serialize>(value: &T, estimate: usize) -> Result<Vec<u8>, Code> {
     let mut buf = vec![0u8; estimate.max(64)];
     loop {
         match serde_json_core::to_slice(value, &mut buf) {

@@ -7,6 +7,7 @@
 //! | --- | --- | --- |
 //! | [`caplet`] | `caplet` (contract v1) | `-PERMISSION_DENIED` |
 //! | [`wasi`] | `wasi_snapshot_preview1` | errno `notcapable` |
+//! | [`extism`] | `extism:host/env` (Extism's PDKs) | the call fails |
 //!
 //! A module may import from several profiles at once (a `wasm32-wasip1` plugin
 //! built with the guest kit imports both). [`IMPORTS`] lists every import of every
@@ -14,6 +15,7 @@
 
 pub(crate) mod app;
 pub mod caplet;
+pub mod extism;
 pub mod wasi;
 
 use core::ops::Range;
@@ -33,17 +35,20 @@ pub enum Profile {
     Caplet,
     /// WASI preview 1, import module `wasi_snapshot_preview1`.
     Wasi,
+    /// Extism's host ABI, import module `extism:host/env`.
+    Extism,
 }
 
 impl Profile {
     /// Every profile.
-    pub const ALL: [Profile; 2] = [Profile::Caplet, Profile::Wasi];
+    pub const ALL: [Profile; 3] = [Profile::Caplet, Profile::Wasi, Profile::Extism];
 
     /// The import module the profile defines.
     pub const fn module(self) -> &'static str {
         match self {
             Profile::Caplet => caplet::MODULE,
             Profile::Wasi => wasi::MODULE,
+            Profile::Extism => extism::MODULE,
         }
     }
 
@@ -105,7 +110,10 @@ impl ImportSpec {
 
 /// Every import of every profile.
 pub fn imports() -> impl Iterator<Item = &'static ImportSpec> {
-    caplet::IMPORTS.iter().chain(wasi::IMPORTS.iter())
+    caplet::IMPORTS
+        .iter()
+        .chain(wasi::IMPORTS.iter())
+        .chain(extism::IMPORTS.iter())
 }
 
 /// The import `module.name`, if a profile defines it.
@@ -113,6 +121,7 @@ pub fn resolve(module: &str, name: &str) -> Option<&'static ImportSpec> {
     let table = match module {
         caplet::MODULE => caplet::IMPORTS,
         wasi::MODULE => wasi::IMPORTS,
+        extism::MODULE => extism::IMPORTS,
         _ => return None,
     };
     table.iter().find(|s| s.name == name)
@@ -136,6 +145,7 @@ pub(crate) fn linker(
     // the test that instantiates a module importing every import).
     let _ = caplet::define(&mut l);
     let _ = wasi::define(&mut l);
+    let _ = extism::define(&mut l);
     for set in apps {
         let _ = app::define(&mut l, set);
     }

@@ -171,9 +171,14 @@ pub struct AppFunctions {
 fn reserved(module: &str) -> bool {
     module == crate::profiles::caplet::MODULE
         || module.starts_with("wasi")
-        || module.starts_with("extism")
+        || (module.starts_with("extism") && module != USER_MODULE)
         || module == "env"
 }
+
+/// Extism's module of host functions, which is the application's: Extism plugins
+/// import their host's functions from it (bytes functions are bound with
+/// Extism's handle convention, see [`crate::profiles::extism`]).
+pub const USER_MODULE: &str = "extism:host/user";
 
 fn check_name(what: &str, name: &str) -> Result<(), Error> {
     let ok = !name.is_empty()
@@ -193,7 +198,8 @@ fn check_name(what: &str, name: &str) -> Result<(), Error> {
 
 impl AppFunctions {
     /// An empty set of functions under import module `module`. The modules of the
-    /// ABI profiles (`caplet`, `wasi*`, `extism*`) and `env` are refused.
+    /// ABI profiles (`caplet`, `wasi*`, `extism*` but `extism:host/user`) and
+    /// `env` are refused.
     pub fn new(module: &str) -> Result<Self, Error> {
         check_name("module", module)?;
         if reserved(module) {

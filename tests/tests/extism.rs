@@ -1,0 +1,462 @@
+//! The `extism:host/env` profile: an unmodified plugin built with Extism's Rust
+//! PDK (`extism_kit`, extism-pdk from crates.io) runs on the core, beside `.wat`
+//! modules for what a PDK never does (bad handles, memory bombs, forged headers).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use caplet_core::platform::testing::{self, RecordingAudit, RecordingLog};
+use caplet_core::platform::Level;
+use caplet_core::{
+    AppFunctions, Code, EngineLimits, Error, Grants, Interrupt, Limits, Plugin, PluginConfig,
+    Runtime,
+};
+use caplet_tests::{plugin, wat_str};
+
+/// Room for a PDK module (17 pages minimum) and its kernel.
+fn limits() -> Limits {
+    Limits::default().with_memory(4 << 20)
+}
+
+struct Setup {
+    log: Arc<RecordingLog>,
+    audit: Arc<RecordingAudit>,
+}
+
+fn load_on(
+    runtime: &Runtime,
+    wasm: &[u8],
+    caps: &[&str],
+    config: &[(&str, &str)],
+    limits: Limits,
+) -> (Result<Plugin, Error>, Setup) {
+    let log = Arc::new(RecordingLog::default());
+    let audit = Arc::new(RecordingAudit::default());
+    let mut platform = testing::full();
+    platform.log = Some(log.clone());
+    platform.audit = Some(audit.clone());
+    let plugin = runtime.load(
+        wasm,
+        PluginConfig {
+            grants: Grants::from_strs(caps.iter().copied()).unwrap(),
+            limits,
+            platform,
+            config: config
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<BTreeMap<_, _>>(),
+            ..Default::default()
+        },
+    );
+    (plugin, Setup { log, audit })
+}
+
+/// The kit with the application's `shout` host function.
+fn runtime() -> Runtime {
+    let user = AppFunctions::new("extism:host/user")
+        .unwrap()
+        .bytes("shout", "app:shout", |_, text| {
+            if text == b"boom" {
+                return Err(Code::Io);
+            }
+            Ok(text.to_ascii_uppercase())
+        })
+        .unwrap();
+    Runtime::with_functions(EngineLimits::default(), [user]).unwrap()
+}
+
+fn kit(caps: &[&str], config: &[(&str, &str)]) -> (Plugin, Setup) {
+    let (p, s) = load_on(
+        &runtime(),
+        &plugin("extism_kit"),
+        &[&["app:shout"], caps].concat(),
+        config,
+        limits(),
+    );
+    (p.expect("the extism-pdk plugin loads"), s)
+}
+
+fn text(r: Result<Vec<u8>, Error>) -> String {
+    String::from_utf8(r.expect("call succeeds")).unwrap()
+}
+
+#[test]
+fn count_vowels_runs_unmodified() {
+    let (p, _) = kit(&[], &[]);
+    let mut i = p.instantiate().unwrap();
+    assert_eq!(
+        text(i.call("count_vowels", b"Hello, World!")),
+        r#"{"count":3}"#
+    );
+    // Again on the same instance: the kernel is reset between calls.
+    assert_eq!(
+        text(i.call("count_vowels", b"aeiou AEIOU xyz")),
+        r#"{"count":10}"#
+    );
+    assert_eq!(text(i.call("count_vowels", b"")), r#"{"count":0}"#);
+}
+
+#[test]
+fn sixty_four_kib_goes_in_and_out_intact() {
+    let (p, _) = kit(&[], &[]);
+    let mut i = p.instantiate().unwrap();
+    let input: Vec<u8> = (0..64 * 1024).map(|n| (n * 7 % 251) as u8).collect();
+    assert_eq!(i.call("echo", &input).unwrap(), input);
+    // Odd lengths exercise the PDK's byte-wise tail (input_load_u8).
+    for len in [1, 7, 9, 4097] {
+        assert_eq!(i.call("echo", &input[..len]).unwrap(), &input[..len]);
+    }
+}
+
+#[test]
+fn config_reaches_the_plugin_and_a_missing_key_is_its_error() {
+    let (p, _) = kit(&[], &[("name", "Ada")]);
+    let mut i = p.instantiate().unwrap();
+    assert_eq!(text(i.call("greet", b"")), "Hello, Ada!");
+
+    let (p, _) = kit(&[], &[]);
+    let mut i = p.instantiate().unwrap();
+    match i.call("greet", b"") {
+        Err(Error::Guest {
+            entry,
+            raw,
+            message,
+            ..
+        }) => {
+            assert_eq!(entry, "greet");
+            assert_eq!(raw, 2, "WithReturnCode's code is the export's result");
+            assert_eq!(message.as_deref(), Some("config key `name` is not set"));
+        }
+        other => panic!("expected the plugin's error, got {other:?}"),
+    }
+    // A plugin error does not poison the instance.
+    assert!(!i.is_poisoned());
+}
+
+#[test]
+fn vars_persist_across_calls_on_one_instance_only() {
+    let (p, _) = kit(&[], &[]);
+    let mut a = p.instantiate().unwrap();
+    assert_eq!(text(a.call("count_calls", b"")), "1");
+    assert_eq!(text(a.call("count_calls", b"")), "2");
+    assert_eq!(text(a.call("count_calls", b"")), "3");
+    let mut b = p.instantiate().unwrap();
+    assert_eq!(
+        text(b.call("count_calls", b"")),
+        "1",
+        "a new instance has no vars"
+    );
+    assert_eq!(text(a.call("count_calls", b"")), "4");
+}
+
+#[test]
+fn vars_are_capped_by_max_var_bytes() {
+    let mut l = limits();
+    l.max_var_bytes = 1000;
+    let (p, _) = load_on(&runtime(), &plugin("extism_kit"), &["app:shout"], &[], l);
+    let mut i = p.unwrap().instantiate().unwrap();
+    i.call("store_var", &[1u8; 900]).unwrap();
+    match i.call("store_var", &[1u8; 1200]) {
+        Err(Error::MemoryLimit { reason }) => {
+            assert!(reason.contains("max_var_bytes"), "{reason}")
+        }
+        other => panic!("expected the var cap, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_plugin_error_carries_its_message() {
+    let (p, _) = kit(&[], &[]);
+    let mut i = p.instantiate().unwrap();
+    let e = i.call("fail", b"because").unwrap_err();
+    // The PDK returns -1 for an error without a code of its own.
+    assert!(matches!(e, Error::Guest { raw: -1, .. }), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        "`fail` returned error code -1: failed on purpose: because"
+    );
+    assert_eq!(text(i.call("count_vowels", b"a")), r#"{"count":1}"#);
+}
+
+#[test]
+fn error_set_wins_even_when_the_export_returns_zero() {
+    let (p, _) = kit(&[], &[]);
+    let mut i = p.instantiate().unwrap();
+    match i.call("error_but_zero", b"") {
+        Err(e @ Error::Guest { raw: 0, .. }) => {
+            assert_eq!(
+                e.to_string(),
+                "`error_but_zero` failed: set, then returned 0"
+            )
+        }
+        other => panic!("expected the plugin's error, got {other:?}"),
+    }
+}
+
+#[test]
+fn logging_follows_the_log_grant() {
+    let (p, s) = kit(&["log"], &[]);
+    p.instantiate().unwrap().call("log_it", b"hi").unwrap();
+    let lines: Vec<(Level, String)> = s.log.lines().into_iter().map(|(_, l, m)| (l, m)).collect();
+    assert_eq!(
+        lines,
+        vec![
+            (Level::Info, "info: hi".to_string()),
+            (Level::Warn, "warn: hi".to_string())
+        ]
+    );
+
+    // Without the grant the level is "off": the PDK does not even call the host,
+    // and the call succeeds.
+    let (p, s) = kit(&[], &[]);
+    p.instantiate().unwrap().call("log_it", b"hi").unwrap();
+    assert!(s.log.lines().is_empty());
+}
+
+#[test]
+fn a_denied_http_request_fails_the_call_and_is_audited() {
+    let (p, s) = kit(&[], &[]);
+    let mut i = p.instantiate().unwrap();
+    match i.call("fetch", br#"{"url": "http://example.com/x"}"#) {
+        Err(Error::CapabilityDenied {
+            capability,
+            needed_by,
+        }) => {
+            assert_eq!(capability, "net:outbound:example.com:80");
+            assert!(needed_by.contains("http://example.com/x"), "{needed_by}");
+        }
+        other => panic!("expected a denial, got {other:?}"),
+    }
+    let denials = s.audit.denials();
+    assert!(
+        denials.iter().any(
+            |(_, kind, subject, at_load)| *kind == caplet_core::Kind::NetOutbound
+                && subject == "example.com:80"
+                && !at_load
+        ),
+        "{denials:?}"
+    );
+}
+
+#[test]
+fn host_functions_bind_to_application_functions() {
+    let (p, _) = kit(&[], &[]);
+    let mut i = p.instantiate().unwrap();
+    assert_eq!(text(i.call("call_host", b"quiet please")), "QUIET PLEASE");
+    match i.call("call_host", b"boom") {
+        Err(Error::Host { reason }) => {
+            assert!(reason.contains("extism:host/user.shout"), "{reason}");
+            assert!(reason.contains("IO"), "{reason}");
+        }
+        other => panic!("expected the host function's failure, got {other:?}"),
+    }
+    // Without its grant the plugin does not load (it imports the function).
+    let (p, _) = load_on(&runtime(), &plugin("extism_kit"), &[], &[], limits());
+    match p {
+        Err(Error::CapabilityDenied { capability, .. }) => assert_eq!(capability, "app:shout"),
+        other => panic!("expected a denial at load, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_infinite_loop_is_stopped_by_fuel_and_by_the_slice_hook() {
+    let (p, _) = load_on(
+        &runtime(),
+        &plugin("extism_kit"),
+        &["app:shout"],
+        &[],
+        limits().with_fuel(2_000_000).with_fuel_slice(100_000),
+    );
+    let p = p.unwrap();
+    let mut i = p.instantiate().unwrap();
+    assert!(matches!(i.call("spin", b""), Err(Error::OutOfFuel { .. })));
+    let mut slices = 0;
+    let mut hook = |_: u64| {
+        slices += 1;
+        if slices == 3 {
+            Err(Interrupt::Cancelled)
+        } else {
+            Ok(())
+        }
+    };
+    let mut i = p.instantiate().unwrap();
+    assert!(matches!(
+        i.call_with("spin", b"", &mut hook),
+        Err(Error::Interrupted {
+            reason: Interrupt::Cancelled,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_missing_export_is_named() {
+    let (p, _) = kit(&[], &[]);
+    match p.instantiate().unwrap().call("nope", b"") {
+        Err(Error::MissingExport { name, expected }) => {
+            assert_eq!(name, "nope");
+            assert!(expected.contains("() -> i32"), "{expected}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A hand-written Extism plugin: `go` runs `$body` with the kernel's functions
+/// imported.
+fn extism_wat(body: &str) -> Vec<u8> {
+    wat_str(&format!(
+        r#"(module
+            (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
+            (import "extism:host/env" "free" (func $free (param i64)))
+            (import "extism:host/env" "length" (func $length (param i64) (result i64)))
+            (import "extism:host/env" "length_unsafe" (func $length_unsafe (param i64) (result i64)))
+            (import "extism:host/env" "load_u8" (func $load_u8 (param i64) (result i32)))
+            (import "extism:host/env" "load_u64" (func $load_u64 (param i64) (result i64)))
+            (import "extism:host/env" "store_u8" (func $store_u8 (param i64 i32)))
+            (import "extism:host/env" "store_u64" (func $store_u64 (param i64 i64)))
+            (import "extism:host/env" "input_length" (func $input_length (result i64)))
+            (import "extism:host/env" "input_load_u64" (func $input_load_u64 (param i64) (result i64)))
+            (import "extism:host/env" "output_set" (func $output_set (param i64 i64)))
+            (import "extism:host/env" "error_set" (func $error_set (param i64)))
+            (import "extism:host/env" "config_get" (func $config_get (param i64) (result i64)))
+            (memory (export "memory") 1)
+            (func (export "go") (result i32) (local $h i64) (local $g i64) {body}))"#
+    ))
+}
+
+fn run_wat(body: &str, input: &[u8]) -> Result<Vec<u8>, Error> {
+    let (p, _) = load_on(&runtime(), &extism_wat(body), &[], &[], limits());
+    p.unwrap().instantiate().unwrap().call("go", input)
+}
+
+#[test]
+fn the_kernel_checks_every_handle_and_offset() {
+    // Loads and stores outside the allocated blocks read 0 and write nothing,
+    // whatever the handle (above 4 GiB included: never wrapped to 32 bits).
+    let out = run_wat(
+        r#"
+        (local.set $h (call $alloc (i64.const 8)))
+        (call $store_u64 (local.get $h) (i64.const 0x1122334455667788))
+        (call $store_u64 (i64.const 0x1_0000_0010) (i64.const 1))
+        (call $store_u8 (i64.const -1) (i32.const 1))
+        (if (i64.ne (call $load_u64 (i64.const 0x1_0000_0010)) (i64.const 0)) (then unreachable))
+        (if (i32.ne (call $load_u8 (i64.const 999999)) (i32.const 0)) (then unreachable))
+        (if (i64.ne (call $load_u64 (i64.add (local.get $h) (i64.const 1))) (i64.const 0)) (then unreachable))
+        (if (i64.ne (call $length (local.get $h)) (i64.const 8)) (then unreachable))
+        (if (i64.ne (call $length (i64.add (local.get $h) (i64.const 8))) (i64.const 0)) (then unreachable))
+        (if (i64.ne (call $length (i64.const 0x7FFF_FFFF_FFFF)) (i64.const 0)) (then unreachable))
+        (if (i64.ne (call $length_unsafe (i64.const -5)) (i64.const 0)) (then unreachable))
+        (if (i64.ne (call $alloc (i64.const 0)) (i64.const 0)) (then unreachable))
+        (if (i64.ne (call $alloc (i64.const 0x1_0000_0000)) (i64.const 0)) (then unreachable))
+        (call $output_set (local.get $h) (i64.const 8))
+        (i32.const 0)"#,
+        b"",
+    )
+    .unwrap();
+    assert_eq!(out, 0x1122334455667788u64.to_le_bytes());
+}
+
+#[test]
+fn freed_blocks_are_reused_and_the_last_one_given_back() {
+    let out = run_wat(
+        r#"
+        (local.set $h (call $alloc (i64.const 100)))
+        (local.set $g (call $alloc (i64.const 10)))
+        (call $free (local.get $h))
+        (call $free (local.get $h))
+        (if (i64.ne (call $length (local.get $h)) (i64.const 0)) (then unreachable))
+        ;; first fit: the freed 104-byte block holds 50 bytes
+        (if (i64.ne (call $alloc (i64.const 50)) (local.get $h)) (then unreachable))
+        (if (i64.ne (call $length (local.get $h)) (i64.const 50)) (then unreachable))
+        ;; the last block's bytes come back: the next allocation starts there
+        (call $free (local.get $g))
+        (if (i64.ne (call $alloc (i64.const 1)) (local.get $g)) (then unreachable))
+        (i32.const 0)"#,
+        b"",
+    );
+    assert_eq!(run_ok(out), b"");
+}
+
+fn run_ok(r: Result<Vec<u8>, Error>) -> Vec<u8> {
+    r.unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn output_and_error_handles_outside_extism_memory_are_contract_errors() {
+    match run_wat(
+        "(call $output_set (i64.const 0x1_0000_0000) (i64.const 16)) (i32.const 0)",
+        b"",
+    ) {
+        Err(Error::ContractViolation { reason }) => {
+            assert!(reason.contains("outside"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    match run_wat("(call $error_set (i64.const 12345678)) (i32.const 0)", b"") {
+        Err(Error::Guest {
+            message: Some(m), ..
+        }) => {
+            assert!(m.contains("not a block"), "{m}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // A forged header cannot make the host read past the allocated end.
+    match run_wat(
+        r#"(local.set $h (call $alloc (i64.const 16)))
+           (call $store_u64 (i64.sub (local.get $h) (i64.const 8)) (i64.const 0x7FFF_FFFF))
+           (call $error_set (local.get $h)) (i32.const 0)"#,
+        b"",
+    ) {
+        Err(Error::Guest {
+            message: Some(m), ..
+        }) => assert!(m.contains("not a block"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    // A host function given a handle that is no block ends the call, named.
+    match run_wat(
+        "(drop (call $config_get (i64.const 4242))) (i32.const 0)",
+        b"",
+    ) {
+        Err(Error::ContractViolation { reason }) => {
+            assert!(reason.contains("config_get key"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn extism_memory_counts_against_the_memory_budget() {
+    // Allocate 64 KiB blocks until the kernel's memory cannot grow: alloc answers
+    // 0 (the plugin sees a failed allocation), the host is unharmed, and the
+    // plugin's memory plus the kernel's stayed within the budget.
+    let body = r#"
+        (block $full (loop $more
+            (br_if $full (i64.eqz (call $alloc (i64.const 65536))))
+            (br $more)))
+        (i32.const 0)"#;
+    let budget = 2 << 20;
+    let (p, _) = load_on(
+        &runtime(),
+        &extism_wat(body),
+        &[],
+        &[],
+        limits().with_memory(budget),
+    );
+    let mut i = p.unwrap().instantiate().unwrap();
+    i.call("go", b"").unwrap();
+    let peak = i.last_usage().memory_peak_bytes;
+    assert!(peak <= budget && peak > budget - (128 << 10), "peak {peak}");
+    // The input itself must fit too.
+    let (p, _) = load_on(
+        &runtime(),
+        &extism_wat("(i32.const 0)"),
+        &[],
+        &[],
+        limits().with_memory(256 << 10),
+    );
+    let big = vec![0u8; 300 << 10];
+    match p.unwrap().instantiate().unwrap().call("go", &big) {
+        Err(Error::MemoryLimit { reason }) => assert!(reason.contains("input"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+}
