@@ -476,7 +476,28 @@ impl ModuleInfo {
         })
     }
 
-    /// Names of exports with the entry-point signature `(i32, i32) -> i64`.
+    /// Names of the exports an Extism host would call: `() -> i32`, without the
+    /// initialisers.
+    pub fn extism_entry_points(&self) -> impl Iterator<Item = &str> {
+        self.exports.iter().filter_map(|e| match &e.kind {
+            ItemKind::Func(sig)
+                if sig.params.is_empty()
+                    && sig.results == [ValType::I32]
+                    && !crate::profiles::extism::INITIALIZERS.contains(&e.name.as_str()) =>
+            {
+                Some(e.name.as_str())
+            }
+            _ => None,
+        })
+    }
+
+    /// Whether the module imports Extism's `extism:host/env`: it runs under the
+    /// Extism profile, and its entry points are [`Self::extism_entry_points`].
+    pub fn is_extism(&self) -> bool {
+        crate::profiles::extism::is_extism(self.imports.iter().map(|i| i.module.as_str()))
+    }
+
+    /// Contract v1 entry points: exported functions `(i32, i32) -> i64`.
     pub fn entry_points(&self) -> impl Iterator<Item = &str> {
         self.exports.iter().filter_map(|e| match &e.kind {
             ItemKind::Func(sig) if sig.is_entry() && e.name != "caplet_alloc" => {

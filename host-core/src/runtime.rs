@@ -413,9 +413,15 @@ impl Runtime {
                     Some(p) => format!("the `{}` profile has no function of this name", p.module()),
                     None => {
                         let mut modules = String::from(
-                            "Caplet provides the import modules `caplet` (contract v1) and \
-                             `wasi_snapshot_preview1` (WASI preview 1)",
+                            "Caplet provides the import modules `caplet` (contract v1), \
+                             `wasi_snapshot_preview1` (WASI preview 1) and `extism:host/env` \
+                             (Extism)",
                         );
+                        if import.module == crate::services::app::USER_MODULE {
+                            modules = "an Extism host function, which this host's application \
+                                       does not provide"
+                                .into();
+                        }
                         for a in self.apps.iter() {
                             modules.push_str(&format!(", and the application's `{}`", a.module));
                         }

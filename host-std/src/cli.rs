@@ -978,13 +978,17 @@ fn run(mut args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
     let mut instance = with_call_deadline(until, || plugin.instantiate_with(&mut deadline))
         .map_err(|e| deadline_failure(e, &deadline, timeout))?;
     let sig = plugin.info().export_signature(&entry).cloned();
-    let is_entry = sig.as_ref().is_some_and(|s| s.is_entry()) && typed.is_empty();
+    let extism = plugin.info().is_extism();
+    let is_entry = typed.is_empty()
+        && sig.as_ref().is_some_and(|s| {
+            s.is_entry() || (extism && plugin.info().extism_entry_points().any(|e| e == entry))
+        });
     let mut ended_with_newline = true;
     let result = if sig.is_none() {
         Err(Failure::usage(format!(
             "`{entry}` is not exported by {} (entry points: {})",
             args.target,
-            plugin.info().entry_points().collect::<Vec<_>>().join(", ")
+            entry_points(plugin.info()).join(", ")
         )))
     } else if is_entry {
         with_call_deadline(until, || instance.call_with(&entry, &input, &mut deadline))
@@ -1092,7 +1096,7 @@ fn default_entry(info: &ModuleInfo, manifest: &Manifest) -> Result<String, Failu
     if manifest.entrypoints.len() == 1 {
         return Ok(manifest.entrypoints[0].clone());
     }
-    let entries: Vec<&str> = info.entry_points().collect();
+    let entries = entry_points(info);
     match entries.as_slice() {
         [one] => Ok(one.to_string()),
         [] => Err(Failure::usage(
@@ -1102,6 +1106,16 @@ fn default_entry(info: &ModuleInfo, manifest: &Manifest) -> Result<String, Failu
             "choose an entry point with --call: {}",
             many.join(", ")
         ))),
+    }
+}
+
+/// The functions `caplet run --call` takes bytes through: contract v1's entry
+/// points, or an Extism plugin's exports.
+fn entry_points(info: &ModuleInfo) -> Vec<&str> {
+    if info.is_extism() {
+        info.extism_entry_points().collect()
+    } else {
+        info.entry_points().collect()
     }
 }
 
@@ -1136,6 +1150,20 @@ fn inspect(target: &str, json: bool, source: &SourceArgs) -> Result<(), Failure>
             .map(|k| match k {
                 Some(k) => k.prefix().to_string(),
                 None => "none".to_string(),
+            })
+            .or_else(|| {
+                caplet_core::profiles::resolve(module, name).map(|spec| match spec.capabilities {
+                    [] => "none".to_string(),
+                    caps => caps
+                        .iter()
+                        .map(|k| k.prefix())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })
+            })
+            .or_else(|| {
+                (module == caplet_core::services::app::USER_MODULE)
+                    .then(|| "an application host function".to_string())
             })
             .unwrap_or_else(|| "unknown import".to_string())
     };

@@ -24,6 +24,7 @@ const MIB: u32 = 1024 * 1024;
 /// | imports / exports | 2,000 / 50,000 | 100 / 1,000 |
 /// | input, output, host results | 64 MiB | 1 MiB |
 /// | write quota (bytes / files created beneath mappings) | 1 GiB / 100,000 | 64 MiB / 1,000 |
+/// | Extism vars (`max_var_bytes`, Extism's default) | 1 MiB | 64 KiB |
 ///
 /// Per-value caps (log line, KV key and value, config) stay as on a board.
 pub fn server() -> Limits {
@@ -44,6 +45,7 @@ pub fn server() -> Limits {
         max_host_result_bytes: 64 * MIB,
         write_quota_bytes: 1024 * u64::from(MIB),
         write_quota_files: 100_000,
+        max_var_bytes: MIB,
         ..Limits::default()
     }
 }

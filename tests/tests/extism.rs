@@ -66,13 +66,7 @@ fn runtime() -> Runtime {
 }
 
 fn kit(caps: &[&str], config: &[(&str, &str)]) -> (Plugin, Setup) {
-    let (p, s) = load_on(
-        &runtime(),
-        &plugin("extism_kit"),
-        &[&["app:shout"], caps].concat(),
-        config,
-        limits(),
-    );
+    let (p, s) = load_on(&runtime(), &plugin("extism_kit"), caps, config, limits());
     (p.expect("the extism-pdk plugin loads"), s)
 }
 
@@ -153,7 +147,7 @@ fn vars_persist_across_calls_on_one_instance_only() {
 fn vars_are_capped_by_max_var_bytes() {
     let mut l = limits();
     l.max_var_bytes = 1000;
-    let (p, _) = load_on(&runtime(), &plugin("extism_kit"), &["app:shout"], &[], l);
+    let (p, _) = load_on(&runtime(), &plugin("extism_kit"), &[], &[], l);
     let mut i = p.unwrap().instantiate().unwrap();
     i.call("store_var", &[1u8; 900]).unwrap();
     match i.call("store_var", &[1u8; 1200]) {
@@ -240,7 +234,14 @@ fn a_denied_http_request_fails_the_call_and_is_audited() {
 
 #[test]
 fn host_functions_bind_to_application_functions() {
-    let (p, _) = kit(&[], &[]);
+    let (p, _) = load_on(
+        &runtime(),
+        &plugin("extism_host"),
+        &["app:shout"],
+        &[],
+        limits(),
+    );
+    let p = p.unwrap();
     let mut i = p.instantiate().unwrap();
     assert_eq!(text(i.call("call_host", b"quiet please")), "QUIET PLEASE");
     match i.call("call_host", b"boom") {
@@ -251,7 +252,7 @@ fn host_functions_bind_to_application_functions() {
         other => panic!("expected the host function's failure, got {other:?}"),
     }
     // Without its grant the plugin does not load (it imports the function).
-    let (p, _) = load_on(&runtime(), &plugin("extism_kit"), &[], &[], limits());
+    let (p, _) = load_on(&runtime(), &plugin("extism_host"), &[], &[], limits());
     match p {
         Err(Error::CapabilityDenied { capability, .. }) => assert_eq!(capability, "app:shout"),
         other => panic!("expected a denial at load, got {other:?}"),
@@ -263,7 +264,7 @@ fn an_infinite_loop_is_stopped_by_fuel_and_by_the_slice_hook() {
     let (p, _) = load_on(
         &runtime(),
         &plugin("extism_kit"),
-        &["app:shout"],
+        &[],
         &[],
         limits().with_fuel(2_000_000).with_fuel_slice(100_000),
     );

@@ -88,17 +88,6 @@ pub fn fetch(Json(req): Json<Fetch>) -> FnResult<String> {
     Ok(format!("{} {}", res.status_code(), String::from_utf8_lossy(&res.body())))
 }
 
-#[host_fn("extism:host/user")]
-extern "ExtismHost" {
-    fn shout(text: String) -> String;
-}
-
-/// Calls the application's `shout` host function on the input.
-#[plugin_fn]
-pub fn call_host(input: String) -> FnResult<String> {
-    Ok(unsafe { shout(input)? })
-}
-
 /// Never returns: stopped by fuel or by a deadline.
 #[plugin_fn]
 pub fn spin(_: ()) -> FnResult<()> {
