@@ -15,6 +15,10 @@
 //! * `app_calls/{bytes_builtin,bytes_app,numbers_builtin,numbers_app}` — one call
 //!   making 10,000 host calls: `config_get` vs an application bytes function of the
 //!   same shape, `clock_now` vs an application numbers function (`APP_CALLS_WAT`);
+//! * `extism_plugin/*` — one unmodified Extism plugin (the `extism_kit` fixture,
+//!   extism-pdk from crates.io), the same `.wasm` on Caplet's Extism profile and on
+//!   Extism: `count_vowels/{13,4096}`, `echo/{64,65536}`, `instantiate`,
+//!   `cold_start`;
 //! * `exec/{caplet,native}` — running `/bin/true`: a guest call of `caplet.exec`
 //!   (JSON request, checks, fork/exec, poll loop, JSON response) vs
 //!   `std::process::Command` in this process.
@@ -409,9 +413,105 @@ fn exec(c: &mut Criterion) {
     group.finish();
 }
 
+/// One Extism plugin, the same bytes on both hosts: Caplet runs it on its
+/// `extism:host/env` profile (wasmi, fuel on, Extism memory in Caplet's wasm
+/// kernel), Extism on wasmtime with its own kernel.
+fn extism_plugin(c: &mut Criterion) {
+    let path = caplet_tests::plugin_path("extism_kit");
+    let wasm = std::fs::read(&path).expect("extism_kit fixture");
+    // Room for the PDK's memory and the kernel's.
+    let limits = || Limits::default().with_memory(4 << 20);
+    let plugin = load(&wasm, config(&[], limits(), full(), None));
+    let mut caplet = plugin.instantiate().expect("instantiates");
+    let mut ext = extism_host::plugin(&wasm);
+    let mut group = c.benchmark_group("extism_plugin");
+
+    let text = "Hello, World!";
+    let long: String = text.chars().cycle().take(4096).collect();
+    for input in [text, long.as_str()] {
+        let expected = caplet.call("count_vowels", input.as_bytes()).unwrap();
+        let theirs: Vec<u8> = ext.call("count_vowels", input).unwrap();
+        assert_eq!(expected, theirs, "both hosts count alike");
+        let size = input.len();
+        group.bench_with_input(
+            BenchmarkId::new("count_vowels/caplet", size),
+            &input,
+            |b, input| {
+                b.iter(|| {
+                    caplet
+                        .call("count_vowels", black_box(input.as_bytes()))
+                        .unwrap()
+                })
+            },
+        );
+        group.bench_with_input(
+            BenchmarkId::new("count_vowels/extism", size),
+            &input,
+            |b, input| {
+                b.iter(|| -> Vec<u8> { ext.call("count_vowels", black_box(*input)).unwrap() })
+            },
+        );
+    }
+    for size in [64usize, 65536] {
+        let input: Vec<u8> = (0..size).map(|i| b'a' + (i % 26) as u8).collect();
+        assert_eq!(caplet.call("echo", &input).unwrap(), input);
+        let theirs: Vec<u8> = ext.call("echo", input.as_slice()).unwrap();
+        assert_eq!(theirs, input);
+        group.bench_with_input(BenchmarkId::new("echo/caplet", size), &input, |b, input| {
+            b.iter(|| caplet.call("echo", black_box(input)).unwrap())
+        });
+        group.bench_with_input(BenchmarkId::new("echo/extism", size), &input, |b, input| {
+            b.iter(|| -> Vec<u8> { ext.call("echo", black_box(input.as_slice())).unwrap() })
+        });
+    }
+
+    let batch = BatchSize::NumIterations(16);
+    group.bench_function("instantiate/caplet", |b| {
+        b.iter_batched(|| (), |()| plugin.instantiate().unwrap(), batch)
+    });
+    let compiled = extism_host::compile(&wasm);
+    group.bench_function("instantiate/extism", |b| {
+        b.iter_batched(
+            || (),
+            |()| extism::Plugin::new_from_compiled(&compiled).unwrap(),
+            batch,
+        )
+    });
+
+    // Cold start: read the file, load (digest, scan, compile; Caplet also a new
+    // runtime, Extism a new engine), instantiate, first call.
+    group.sampling_mode(SamplingMode::Flat).sample_size(10);
+    let caplet_cold = |path: &std::path::Path| {
+        let wasm = std::fs::read(path).expect("read module");
+        let plugin = Runtime::default()
+            .load(&wasm, config(&[], limits(), full(), None))
+            .expect("loads");
+        let mut instance = plugin.instantiate().expect("instantiates");
+        instance
+            .call("count_vowels", text.as_bytes())
+            .expect("runs")
+    };
+    assert_eq!(caplet_cold(&path), br#"{"count":3}"#);
+    group.bench_function("cold_start/caplet", |b| {
+        b.iter(|| caplet_cold(black_box(&path)))
+    });
+    let extism_cold = |path: &std::path::Path| -> Vec<u8> {
+        let wasm = std::fs::read(path).expect("read module");
+        black_box(Sha256::digest(&wasm));
+        let mut plugin = extism_host::plugin(&wasm);
+        plugin.call("count_vowels", text).expect("runs")
+    };
+    assert_eq!(extism_cold(&path), br#"{"count":3}"#);
+    group.bench_function("cold_start/extism", |b| {
+        b.iter(|| extism_cold(black_box(&path)))
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     echo,
+    extism_plugin,
     cold_start,
     instantiate,
     compute,
