@@ -483,7 +483,7 @@ impl ModuleInfo {
             ItemKind::Func(sig)
                 if sig.params.is_empty()
                     && sig.results == [ValType::I32]
-                    && !crate::profiles::extism::INITIALIZERS.contains(&e.name.as_str()) =>
+                    && !crate::profiles::EXTISM_INITIALIZERS.contains(&e.name.as_str()) =>
             {
                 Some(e.name.as_str())
             }
@@ -494,7 +494,7 @@ impl ModuleInfo {
     /// Whether the module imports Extism's `extism:host/env`: it runs under the
     /// Extism profile, and its entry points are [`Self::extism_entry_points`].
     pub fn is_extism(&self) -> bool {
-        crate::profiles::extism::is_extism(self.imports.iter().map(|i| i.module.as_str()))
+        crate::profiles::is_extism(self.imports.iter().map(|i| i.module.as_str()))
     }
 
     /// Contract v1 entry points: exported functions `(i32, i32) -> i64`.

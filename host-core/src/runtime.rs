@@ -213,6 +213,7 @@ pub struct Runtime {
     engine: Engine,
     linker: Arc<Linker<HostState>>,
     /// The Extism kernel, compiled on the first load of an Extism plugin.
+    #[cfg(feature = "extism")]
     kernel: Arc<spin::Once<Result<Module, Error>>>,
     /// The application's functions, by import module.
     apps: Arc<[AppFunctions]>,
@@ -289,12 +290,14 @@ impl Runtime {
         Runtime {
             engine,
             linker: Arc::new(linker),
+            #[cfg(feature = "extism")]
             kernel: Arc::new(spin::Once::new()),
             apps: apps.into(),
         }
     }
 
     /// The Extism kernel module ([`profiles::extism`]), compiled once per runtime.
+    #[cfg(feature = "extism")]
     fn extism_kernel(&self) -> Result<Module, Error> {
         self.kernel
             .call_once(|| {
@@ -401,7 +404,7 @@ impl Runtime {
             .flat_map(|a| a.functions.iter())
             .map(|f| cfg.grants.allows(Kind::App, &f.capability))
             .collect();
-        let extism = profiles::extism::is_extism(info.imports.iter().map(|i| i.module.as_str()));
+        let extism = profiles::is_extism(info.imports.iter().map(|i| i.module.as_str()));
         for import in &info.imports {
             let qualified = format!("{}.{}", import.module, import.name);
             if let Some(app) = self.apps.iter().find(|a| a.module == import.module) {
@@ -410,6 +413,10 @@ impl Runtime {
             }
             let Some(spec) = profiles::resolve(&import.module, &import.name) else {
                 let reason = match profiles::profile_of(&import.module) {
+                    #[cfg(not(feature = "extism"))]
+                    Some(profiles::Profile::Extism) => "this build of Caplet has no Extism \
+                                                        profile (caplet-core's `extism` feature)"
+                        .into(),
                     Some(p) => format!("the `{}` profile has no function of this name", p.module()),
                     None => {
                         let mut modules = String::from(
@@ -483,6 +490,7 @@ impl Runtime {
             self.app_function(&i.module, &i.name)
                 .is_some_and(AppFunction::returns_buffer)
         });
+        #[cfg(feature = "extism")]
         if extism {
             self.extism_kernel()?;
         }
@@ -582,6 +590,8 @@ fn check_app_import(
     audit: &dyn Fn(Kind, &str),
     extism: bool,
 ) -> Result<(), Error> {
+    #[cfg(not(feature = "extism"))]
+    let _ = extism;
     let Some(function) = app.get(&import.name) else {
         return Err(Error::UnknownImport {
             import: qualified.into(),
@@ -595,6 +605,7 @@ fn check_app_import(
     match &import.kind {
         ItemKind::Func(sig) if *sig == expected => {}
         // An Extism host function: a handle in, a handle out.
+        #[cfg(feature = "extism")]
         ItemKind::Func(sig)
             if extism
                 && function.returns_buffer()
@@ -797,6 +808,7 @@ struct Live {
     /// one entry over and over).
     last_entry: Option<(String, EntryFunc)>,
     /// The Extism exports called so far.
+    #[cfg(feature = "extism")]
     extism_entries: BTreeMap<String, TypedFunc<(), i32>>,
 }
 
@@ -813,7 +825,11 @@ impl Live {
         store.set_fuel(budget).map_err(|e| Error::Host {
             reason: format!("setting fuel: {e}"),
         })?;
+        #[cfg(feature = "extism")]
         let linked;
+        #[cfg(not(feature = "extism"))]
+        let linker = &*p.runtime.linker;
+        #[cfg(feature = "extism")]
         let linker = if p.extism {
             let kernel = p.runtime.extism_kernel()?;
             let k = wasmi::Instance::new(&mut store, &kernel, &[])
@@ -878,7 +894,7 @@ impl Live {
         // Extism runs the first of its initialisers a plugin exports; everything
         // else knows only `_initialize`.
         let initializers: &[&str] = if p.extism {
-            &profiles::extism::INITIALIZERS
+            &profiles::EXTISM_INITIALIZERS
         } else {
             &["_initialize"]
         };
@@ -896,6 +912,7 @@ impl Live {
             alloc,
             entries: BTreeMap::new(),
             last_entry: None,
+            #[cfg(feature = "extism")]
             extism_entries: BTreeMap::new(),
         })
     }
@@ -1183,14 +1200,15 @@ impl Instance {
                 input.len(),
             )));
         }
-        let extism = self.plugin.inner.extism;
-        let max_error = limits.max_error_message_bytes;
+        #[cfg(feature = "extism")]
+        let (extism, max_error) = (self.plugin.inner.extism, limits.max_error_message_bytes);
         let live = self.live(hook)?;
-        let result = if extism {
-            call_extism(live, name, input, budget, (max_output, max_error), hook)
-        } else {
-            call_entry(live, name, input, budget, max_output, hook)
-        };
+        #[cfg(feature = "extism")]
+        if extism {
+            let result = call_extism(live, name, input, budget, (max_output, max_error), hook);
+            return self.finish(budget, result);
+        }
+        let result = call_entry(live, name, input, budget, max_output, hook);
         self.finish(budget, result)
     }
 
@@ -1379,6 +1397,7 @@ fn call_entry(
 }
 
 /// Calls Extism export `name` (`() -> i32`): see [`profiles::extism`].
+#[cfg(feature = "extism")]
 fn call_extism(
     live: &mut Live,
     name: &str,

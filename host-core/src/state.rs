@@ -144,6 +144,7 @@ pub(crate) struct HostState {
     /// WASI preview 1 state (file descriptors), created on first use.
     pub(crate) wasi: Option<WasiState>,
     /// The Extism profile's state (kernel, vars), for Extism plugins.
+    #[cfg(feature = "extism")]
     pub(crate) extism: Option<alloc::boxed::Box<crate::profiles::extism::ExtismState>>,
 }
 
@@ -169,6 +170,7 @@ impl HostState {
             pending: Vec::new(),
             pending_alloc: None,
             wasi: None,
+            #[cfg(feature = "extism")]
             extism: None,
         }
     }

@@ -41,8 +41,7 @@ use crate::platform::Level;
 use crate::services::http::HttpCall;
 use crate::state::{fatal, HostState};
 
-/// The import module of Extism plugins.
-pub const MODULE: &str = "extism:host/env";
+pub use super::{EXTISM_INITIALIZERS as INITIALIZERS, EXTISM_MODULE as MODULE};
 
 /// The kernel: Caplet's own wasm module holding Extism memory
 /// (`extism/kernel.wat`, assembled to `extism/kernel.wasm`; a test checks that
@@ -718,15 +717,6 @@ pub(crate) fn link_host_function(
         reason: format!("linking host function `{module}.{name}`: {e}"),
     })
 }
-
-/// Whether a module's imports make it an Extism plugin.
-pub fn is_extism<'a>(mut modules: impl Iterator<Item = &'a str>) -> bool {
-    modules.any(|m| m == MODULE)
-}
-
-/// The initialisers Extism runs once per instance, in this order (the first
-/// exported of the first two, then `hs_init` for Haskell plugins).
-pub const INITIALIZERS: [&str; 2] = ["_initialize", "__wasm_call_ctors"];
 
 #[cfg(test)]
 mod tests {

@@ -15,8 +15,30 @@
 
 pub(crate) mod app;
 pub mod caplet;
+#[cfg(feature = "extism")]
 pub mod extism;
 pub mod wasi;
+
+/// The import module of Extism plugins (the [`Profile::Extism`] profile; its
+/// functions are in `extism` with caplet-core's `extism` feature).
+pub const EXTISM_MODULE: &str = "extism:host/env";
+
+/// The initialisers an Extism host runs once per instance: the first of these a
+/// plugin exports.
+pub const EXTISM_INITIALIZERS: [&str; 2] = ["_initialize", "__wasm_call_ctors"];
+
+/// Whether a module importing from `modules` is an Extism plugin.
+pub fn is_extism<'a>(mut modules: impl Iterator<Item = &'a str>) -> bool {
+    modules.any(|m| m == EXTISM_MODULE)
+}
+
+/// Every import of the Extism profile (none in a build without it).
+fn extism_imports() -> &'static [ImportSpec] {
+    #[cfg(feature = "extism")]
+    return extism::IMPORTS;
+    #[cfg(not(feature = "extism"))]
+    return &[];
+}
 
 use core::ops::Range;
 
@@ -48,7 +70,7 @@ impl Profile {
         match self {
             Profile::Caplet => caplet::MODULE,
             Profile::Wasi => wasi::MODULE,
-            Profile::Extism => extism::MODULE,
+            Profile::Extism => EXTISM_MODULE,
         }
     }
 
@@ -113,7 +135,7 @@ pub fn imports() -> impl Iterator<Item = &'static ImportSpec> {
     caplet::IMPORTS
         .iter()
         .chain(wasi::IMPORTS.iter())
-        .chain(extism::IMPORTS.iter())
+        .chain(extism_imports().iter())
 }
 
 /// The import `module.name`, if a profile defines it.
@@ -121,7 +143,7 @@ pub fn resolve(module: &str, name: &str) -> Option<&'static ImportSpec> {
     let table = match module {
         caplet::MODULE => caplet::IMPORTS,
         wasi::MODULE => wasi::IMPORTS,
-        extism::MODULE => extism::IMPORTS,
+        EXTISM_MODULE => extism_imports(),
         _ => return None,
     };
     table.iter().find(|s| s.name == name)
@@ -145,6 +167,7 @@ pub(crate) fn linker(
     // the test that instantiates a module importing every import).
     let _ = caplet::define(&mut l);
     let _ = wasi::define(&mut l);
+    #[cfg(feature = "extism")]
     let _ = extism::define(&mut l);
     for set in apps {
         let _ = app::define(&mut l, set);

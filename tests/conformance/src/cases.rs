@@ -117,6 +117,12 @@ fn is_sensors_denied(e: &Error) -> bool {
     matches!(e, Error::CapabilityDenied { capability, .. } if capability == "app:sensors.read")
 }
 
+#[cfg(feature = "extism")]
+fn is_extism_failure(e: &Error) -> bool {
+    matches!(e, Error::Guest { code: None, raw: -1, message: Some(m), .. }
+        if m == "failed on purpose: x")
+}
+
 fn is_exit_2(e: &Error) -> bool {
     matches!(e, Error::Exit { code: 2 })
 }
@@ -192,6 +198,30 @@ pub static CASES: &[Case] = &[
     },
     // The kit's small-plugin mode: no_std, no allocator, 1-byte memory pages.
     // A board runs it (load, instantiation and calls) in at most 96 KiB.
+    #[cfg(feature = "extism")]
+    // ---- an unmodified Extism plugin (extism-pdk from crates.io) on the
+    // `extism:host/env` profile: Extism memory in Caplet's kernel, config, vars
+    // kept across calls on one instance, the plugin's error with its message ----
+    Case {
+        name: "extism_plugin",
+        source: Source::Module("extism_board"),
+        config: &[("name", "board")],
+        steps: &[
+            entry("count_vowels", b"Hello, World!", bytes(br#"{"count":3}"#)),
+            entry("count_vowels", &FOUR_KIB, bytes(br#"{"count":0}"#)),
+            entry("greet", b"", bytes(b"Hello, board!")),
+            entry("count_calls", b"", bytes(b"1")),
+            entry("count_calls", b"", bytes(b"2")),
+            entry(
+                "fail",
+                b"x",
+                Expect::Fails(is_extism_failure, "the plugin's error and message"),
+            ),
+            entry("count_calls", b"", bytes(b"3")),
+            entry("echo", &ALL_BYTES, bytes(&ALL_BYTES)),
+        ],
+        ..Case::BASE
+    },
     Case {
         name: "small_echo",
         source: Source::Module("small_echo"),

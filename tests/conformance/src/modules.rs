@@ -18,4 +18,5 @@ pub const MODULES: &[&str] = &[
     "wasi_command.wat",
     "board_app",
     "small_echo",
+    "extism_board",
 ];
