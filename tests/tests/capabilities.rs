@@ -319,7 +319,7 @@ fn imports_outside_the_contract_are_refused() {
     let bad = [
         (
             r#"(module (import "env" "f" (func)) (memory (export "memory") 1))"#,
-            "Caplet provides the import modules `caplet` (contract v1) and `wasi_snapshot_preview1`",
+            "Caplet provides the import modules `caplet` (contract v1), `wasi_snapshot_preview1` (WASI preview 1) and `extism:host/env` (Extism)",
         ),
         (
             r#"(module (import "caplet" "teleport" (func)) (memory (export "memory") 1))"#,
