@@ -307,6 +307,38 @@ def main():
         w(f"| {label} | {fmt_time(v)} | {fmt_ratio(ratio(v, raw))} | {fmt_ratio(ratio(v, cap))} |")
     w("")
 
+    w("### One Extism plugin on both hosts (`extism_plugin/*`)")
+    w("")
+    w("The `extism_kit` fixture (built with extism-pdk 1.4 from crates.io), the same")
+    w("`.wasm` on Caplet's Extism profile (wasmi, fuel on, Extism memory in Caplet's")
+    w("wasm kernel) and on Extism (wasmtime, Cranelift). Goals of issue 14: small")
+    w("calls at least 2× faster than Extism, 4 KiB no slower, cold start at least 40×")
+    w("faster.")
+    w("")
+    w("| measurement | Caplet | Extism | Extism ÷ Caplet | goal |")
+    w("| --- | --- | --- | --- | --- |")
+    for fn, param, label, goal in (
+        ("count_vowels", "13", "count_vowels, 13 B", 2.0),
+        ("count_vowels", "4096", "count_vowels, 4 KiB", 1.0),
+        ("echo", "64", "echo, 64 B", 2.0),
+        ("echo", "65536", "echo, 64 KiB", None),
+        ("instantiate", None, "instantiate (compiled module)", None),
+        ("cold_start", None, "cold start (read, load, instantiate, first call)", 40.0),
+    ):
+        c = get("extism_plugin", f"{fn}/caplet", param)
+        e = get("extism_plugin", f"{fn}/extism", param)
+        r = ratio(e, c)
+        if goal is None:
+            g = "—"
+        elif r is None:
+            g = "not measured"
+        else:
+            g = f"≥ {goal:g}×: " + ("met" if r >= goal else "missed")
+        w(f"| {label} | {fmt_time(c)} | {fmt_time(e)} | {fmt_ratio(r)} | {g} |")
+    w("")
+    w("Where the time goes is in benches/notes.md (\"Extism plugins\").")
+    w("")
+
     w("### Compute: primes below 20,000 by trial division (`compute/*`)")
     w("")
     w("| variant | median | vs raw wasmi (fuel off) | vs native |")
