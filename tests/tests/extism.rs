@@ -461,3 +461,28 @@ fn extism_memory_counts_against_the_memory_budget() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn the_kernel_abi_costs_a_few_fuel_per_byte() {
+    // The PDKs move every byte through the kernel's `input_load_u64` and
+    // `store_u64`: wasm-to-wasm calls. Measured: 30,307 fuel for 4 KiB in and out
+    // (benches/notes.md); a host-call design would show in host_calls, and a
+    // slower kernel in fuel.
+    let (p, _) = load_on(
+        &runtime(),
+        &caplet_tests::wat("extism_abi_floor"),
+        &[],
+        &[],
+        limits(),
+    );
+    let mut i = p.unwrap().instantiate().unwrap();
+    let input: Vec<u8> = (0..4096).map(|n| n as u8).collect();
+    assert_eq!(i.call("echo", &input).unwrap(), input);
+    let usage = i.last_usage();
+    assert_eq!(usage.host_calls, 0, "the kernel's functions are not host calls");
+    assert!(
+        usage.fuel_used < 8 * 4096,
+        "{} fuel for 4 KiB in and out",
+        usage.fuel_used
+    );
+}
