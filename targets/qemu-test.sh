@@ -115,6 +115,18 @@ done
       echo "| ${run%-minimal*}${run#*-minimal} | $load | $inst | $first | $call |"
     done
   done
+  echo
+  echo "Instructions of an unmodified Extism plugin (\`conformance\` image, \`extism_board\`"
+  echo "fixture built with extism-pdk, \`count_vowels\` on 13 bytes; Extism memory in Caplet's kernel):"
+  echo
+  echo "| board | load (sha256 + scan + compile) | instantiate | first call | next call |"
+  echo "|---|---|---|---|---|"
+  for board in mps2-an386 riscv-virt; do
+    sed -n 's/.*extism timing.*load=\([0-9]*\) instantiate=\([0-9]*\) first_call=\([0-9]*\) call=\([0-9]*\).*/\1 \2 \3 \4/p' \
+      "target/$board-conformance.log" | tail -1 | while read -r load inst first call; do
+      echo "| $board | $load | $inst | $first | $call |"
+    done
+  done
 } >> "$figures"
 echo
 cat "$figures"

@@ -891,12 +891,16 @@ impl Live {
             let call = start.call_resumable(&mut store, ());
             drive(&mut store, call, budget, hook, "the start function")?;
         }
-        // Extism runs the first of its initialisers a plugin exports; everything
-        // else knows only `_initialize`.
-        let initializers: &[&str] = if p.extism {
-            &profiles::EXTISM_INITIALIZERS
-        } else {
-            &["_initialize"]
+        // Extism runs `__wasm_call_ctors` or else `_initialize`, and for a Haskell
+        // plugin `_initialize` then `hs_init(0, 0)`; everything else knows only
+        // `_initialize`.
+        let hs_init = instance
+            .get_typed_func::<(i32, i32), ()>(&store, "hs_init")
+            .ok()
+            .filter(|_| p.extism);
+        let initializers: &[&str] = match (p.extism, hs_init.is_some()) {
+            (true, false) => &profiles::EXTISM_INITIALIZERS[..2],
+            _ => &["_initialize"],
         };
         for name in initializers {
             if let Ok(init) = instance.get_typed_func::<(), ()>(&store, name) {
@@ -904,6 +908,10 @@ impl Live {
                 drive(&mut store, call, budget, hook, name)?;
                 break;
             }
+        }
+        if let Some(hs_init) = hs_init {
+            let call = hs_init.call_resumable(&mut store, (0, 0));
+            drive(&mut store, call, budget, hook, "hs_init")?;
         }
         Ok(Live {
             store,

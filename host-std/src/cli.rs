@@ -5,6 +5,7 @@
 //! 6 capability denied at load. On failure one line `error: <kind>: <message>` goes
 //! to stderr.
 
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Read, Write};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -436,6 +437,15 @@ struct Loaded {
     wasm: Vec<u8>,
     manifest: Option<Manifest>,
     name: String,
+    /// What an Extism manifest said besides the module (`caplet run manifest.json`).
+    extism: Option<ExtismSettings>,
+}
+
+/// The settings and limits of an Extism manifest.
+struct ExtismSettings {
+    settings: Settings,
+    max_var_bytes: Option<u32>,
+    max_http_response_bytes: Option<u32>,
 }
 
 fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, Failure> {
@@ -493,6 +503,7 @@ fn from_artifact(a: Artifact) -> Loaded {
         name: a.caplet.name.clone(),
         wasm: a.module,
         manifest: Some(a.caplet),
+        extism: None,
     }
 }
 
@@ -532,6 +543,7 @@ fn load_source(target: &str, source: &SourceArgs, max_module: u64) -> Result<Loa
                 wasm,
                 name: entry.name.clone(),
                 manifest: Some(entry.manifest.clone()),
+                extism: None,
             });
         }
     }
@@ -643,7 +655,22 @@ fn load_target(path: &Path, max_module: u64) -> Result<Loaded, Failure> {
         .and_then(|s| s.to_str())
         .unwrap_or("plugin");
     if path.extension().is_some_and(|e| e == "json") {
-        let text = read_capped(path, caplet_core::manifest::MAX_MANIFEST_BYTES as u64)?;
+        // An Extism manifest may carry its module inline (base64): up to the
+        // module cap and a third more, beside the manifest's own cap.
+        let max_manifest = caplet_core::manifest::MAX_MANIFEST_BYTES as u64;
+        let text = read_capped(path, max_manifest + max_module / 3 * 4 + 4)?;
+        if crate::extism_manifest::is_extism_manifest(&text) {
+            return load_extism_manifest(path, &text, max_module);
+        }
+        if text.len() as u64 > max_manifest {
+            return Err(Failure {
+                code: exit::MODULE,
+                message: format!(
+                    "manifest: {} is larger than the {max_manifest}-byte limit of a Caplet manifest",
+                    path.display()
+                ),
+            });
+        }
         let manifest = Manifest::parse(&text)?;
         let module = manifest.module.clone().ok_or_else(|| Failure {
             code: exit::MODULE,
@@ -658,6 +685,7 @@ fn load_target(path: &Path, max_module: u64) -> Result<Loaded, Failure> {
             wasm,
             name: manifest.name.clone(),
             manifest: Some(manifest),
+            extism: None,
         })
     } else {
         let wasm = read_capped(path, max_module)?;
@@ -665,8 +693,86 @@ fn load_target(path: &Path, max_module: u64) -> Result<Loaded, Failure> {
             wasm,
             manifest: None,
             name: caplet_core::manifest::sanitize_name(stem),
+            extism: None,
         })
     }
+}
+
+/// An Extism manifest: the module from its path, data or URL (hash checked), and
+/// its grants, mappings, config and limits as settings.
+fn load_extism_manifest(path: &Path, text: &[u8], max_module: u64) -> Result<Loaded, Failure> {
+    let read = |p: &Path, max: u64| read_capped(p, max).map_err(|f| f.message);
+    let applied = crate::extism_manifest::apply(path, text, max_module, &read, &fetch_module)
+        .map_err(|e| Failure {
+            code: if e.module { exit::MODULE } else { exit::USAGE },
+            message: if e.module {
+                e.message
+            } else {
+                format!("usage: {}", e.message)
+            },
+        })?;
+    Ok(Loaded {
+        wasm: applied.wasm,
+        name: applied.name,
+        manifest: None,
+        extism: Some(ExtismSettings {
+            settings: applied.settings,
+            max_var_bytes: applied.max_var_bytes,
+            max_http_response_bytes: applied.max_http_response_bytes,
+        }),
+    })
+}
+
+/// Downloads a module an Extism manifest names by URL: the operator's own
+/// source (no grant applies), over HTTP(S), at most `max` bytes, refused above it
+/// by the declared length before the body is read.
+fn fetch_module(
+    url: &str,
+    method: &str,
+    headers: &BTreeMap<String, String>,
+    max: u64,
+) -> Result<Vec<u8>, String> {
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(5)
+        .redirect_auth_headers(ureq::config::RedirectAuthHeaders::Never)
+        .proxy(None)
+        .timeout_connect(Some(Duration::from_secs(10)))
+        .timeout_global(Some(Duration::from_secs(120)))
+        .user_agent(concat!("caplet/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .new_agent();
+    let mut b = ureq::http::Request::builder().method(method).uri(url);
+    for (k, v) in headers {
+        b = b.header(k, v);
+    }
+    let req = b
+        .body(Vec::new())
+        .map_err(|e| format!("bad module URL {url}: {e}"))?;
+    let mut resp = agent
+        .run(req)
+        .map_err(|e| format!("cannot download the module from {url}: {e}"))?;
+    let status = resp.status().as_u16();
+    if !(200..300).contains(&status) {
+        return Err(format!("downloading the module from {url}: HTTP {status}"));
+    }
+    let declared = resp
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(n) = declared.filter(|n| *n > max) {
+        return Err(format!(
+            "the module at {url} is {n} bytes, more than the {max}-byte limit (--max-module)"
+        ));
+    }
+    let body = resp
+        .body_mut()
+        .with_config()
+        .limit(max)
+        .read_to_vec()
+        .map_err(|e| format!("downloading the module from {url}: {e}"))?;
+    Ok(body)
 }
 
 fn typed_args(args: &RunArgs, m: &ArgMatches) -> Vec<Value> {
@@ -873,6 +979,16 @@ fn run(mut args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
         Some(p) => Policy::load(p).map_err(Failure::usage)?.for_plugin(&name),
         None => Settings::default(),
     };
+    if let Some(extism) = &loaded.extism {
+        // An Extism manifest's grants and limits, under the flags.
+        settings.merge(extism.settings.clone());
+        if let Some(n) = extism.max_var_bytes {
+            limits.max_var_bytes = n;
+        }
+        if let Some(n) = extism.max_http_response_bytes {
+            limits.max_host_result_bytes = n;
+        }
+    }
     settings.merge(flag_settings(&args)?);
     if let Some(pinned) = settings.sha256 {
         // The policy section is keyed by the plugin's own (author-chosen) name; a

@@ -24,6 +24,7 @@ pub mod cli;
 pub mod deadline;
 pub mod env;
 pub mod exec;
+pub mod extism_manifest;
 mod files;
 pub mod fs;
 pub mod http;

@@ -173,3 +173,142 @@ fn inspect_lists_the_extism_imports_with_their_capabilities() {
     assert!(out.contains("extism:host/env.http_request"), "{out}");
     assert!(out.contains("[net:outbound]"), "{out}");
 }
+
+/// An Extism manifest in a temp dir next to a copy of the kit.
+fn manifest_dir(manifest: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(plugin_path("extism_kit"), dir.path().join("kit.wasm")).unwrap();
+    let path = dir.path().join("plugin.json");
+    std::fs::write(&path, manifest).unwrap();
+    let p = path.to_str().unwrap().to_string();
+    (dir, p)
+}
+
+fn kit_sha256() -> String {
+    use sha2::{Digest, Sha256};
+    let bytes = std::fs::read(plugin_path("extism_kit")).unwrap();
+    Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn an_extism_manifest_gives_the_module_its_config_and_grants() {
+    let (_d, m) = manifest_dir(&format!(
+        r#"{{"wasm": [{{"path": "kit.wasm", "name": "kit", "hash": "{}"}}],
+            "config": {{"name": "Ada"}},
+            "allowed_hosts": ["*.example.com"],
+            "allowed_paths": {{"ro:.": "/data"}},
+            "memory": {{"max_pages": 64, "max_var_bytes": 100}},
+            "timeout_ms": 5000}}"#,
+        kit_sha256()
+    ));
+    let o = caplet(&["run", &m, "--call", "greet", "--report"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "Hello, Ada!");
+    let err = stderr(&o);
+    assert!(err.contains("net:outbound:*.example.com"), "{err}");
+    assert!(err.contains("fs:read:/data/**"), "{err}");
+    assert!(!err.contains("fs:write:/data"), "read-only mapping: {err}");
+    // --config overrides the manifest's config.
+    let o = caplet(&["run", &m, "--call", "greet", "--config", "name=Bo"]);
+    assert_eq!(stdout(&o), "Hello, Bo!", "{}", stderr(&o));
+    // memory.max_var_bytes caps the vars.
+    let o = caplet(&[
+        "run",
+        &m,
+        "--call",
+        "store_var",
+        "--input",
+        &"x".repeat(200),
+    ]);
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    assert!(stderr(&o).contains("max_var_bytes"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_wrong_hash_is_refused_before_compiling() {
+    let (_d, m) = manifest_dir(&format!(
+        r#"{{"wasm": [{{"path": "kit.wasm", "hash": "{}"}}]}}"#,
+        "ab".repeat(32)
+    ));
+    let o = caplet(&["run", &m, "--call", "count_vowels", "--input", "a"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("digest"), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&kit_sha256()), "{}", stderr(&o));
+}
+
+#[test]
+fn inline_data_and_urls_are_module_sources() {
+    use base64::Engine as _;
+    let bytes = std::fs::read(plugin_path("extism_kit")).unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
+    let (_d, m) = manifest_dir(&format!(r#"{{"wasm": [{{"data": "{b64}"}}]}}"#));
+    let o = caplet(&["run", &m, "--call", "count_vowels", "--input", "aaa"]);
+    assert_eq!(stdout(&o), r#"{"count":3}"#, "{}", stderr(&o));
+
+    // A real server on 127.0.0.1 serving the module.
+    let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
+    let port = server.server_addr().to_ip().unwrap().port();
+    let s = server.clone();
+    let served = bytes.clone();
+    thread::spawn(move || {
+        for req in s.incoming_requests() {
+            let resp = if req.url() == "/kit.wasm" {
+                tiny_http::Response::from_data(served.clone())
+            } else {
+                tiny_http::Response::from_data(Vec::new()).with_status_code(404)
+            };
+            let _ = req.respond(resp);
+        }
+    });
+    let (_d, m) = manifest_dir(&format!(
+        r#"{{"wasm": [{{"url": "http://127.0.0.1:{port}/kit.wasm", "hash": "{}"}}]}}"#,
+        kit_sha256()
+    ));
+    let o = caplet(&["run", &m, "--call", "count_vowels", "--input", "ee"]);
+    assert_eq!(stdout(&o), r#"{"count":2}"#, "{}", stderr(&o));
+    let (_d, m) = manifest_dir(&format!(
+        r#"{{"wasm": [{{"url": "http://127.0.0.1:{port}/missing.wasm"}}]}}"#
+    ));
+    let o = caplet(&["run", &m, "--call", "count_vowels"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("HTTP 404"), "{}", stderr(&o));
+    server.unblock();
+}
+
+#[test]
+fn unsupported_or_malformed_manifests_are_named() {
+    for (manifest, needle) in [
+        (
+            r#"{"wasm": [{"path": "kit.wasm"}, {"path": "kit.wasm"}]}"#,
+            "2 modules",
+        ),
+        (r#"{"wasm": []}"#, "`wasm` is empty"),
+        (
+            r#"{"wasm": [{"path": "kit.wasm", "data": "AA=="}]}"#,
+            "exactly one of",
+        ),
+        (
+            r#"{"wasm": [{"path": "kit.wasm"}], "surprise": 1}"#,
+            "unknown field",
+        ),
+        (r#"{"wasm": [{"data": "not base64!"}]}"#, "not base64"),
+        (
+            r#"{"wasm": [{"path": "kit.wasm", "hash": "xyz"}]}"#,
+            "not a SHA-256",
+        ),
+        (r#"{"wasm": [{"path": "missing.wasm"}]}"#, "missing.wasm"),
+    ] {
+        let (_d, m) = manifest_dir(manifest);
+        let o = caplet(&["run", &m, "--call", "count_vowels"]);
+        assert_eq!(o.status.code(), Some(2), "{manifest}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{manifest}: {}", stderr(&o));
+    }
+    // Memory pages too few for the module: refused at load, naming the budget.
+    let (_d, m) = manifest_dir(r#"{"wasm": [{"path": "kit.wasm"}], "memory": {"max_pages": 1}}"#);
+    let o = caplet(&["run", &m, "--call", "count_vowels"]);
+    assert_ne!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("memory"), "{}", stderr(&o));
+}

@@ -479,10 +479,58 @@ fn the_kernel_abi_costs_a_few_fuel_per_byte() {
     let input: Vec<u8> = (0..4096).map(|n| n as u8).collect();
     assert_eq!(i.call("echo", &input).unwrap(), input);
     let usage = i.last_usage();
-    assert_eq!(usage.host_calls, 0, "the kernel's functions are not host calls");
+    assert_eq!(
+        usage.host_calls, 0,
+        "the kernel's functions are not host calls"
+    );
     assert!(
         usage.fuel_used < 8 * 4096,
         "{} fuel for 4 KiB in and out",
         usage.fuel_used
     );
+}
+
+/// A module whose initialisers record themselves in `$g` (bits), and `go`
+/// outputs `$g` as a digit.
+fn initializers_wat(exports: &str) -> Vec<u8> {
+    wat_str(&format!(
+        r#"(module
+            (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
+            (import "extism:host/env" "store_u8" (func $store_u8 (param i64 i32)))
+            (import "extism:host/env" "output_set" (func $output_set (param i64 i64)))
+            (memory (export "memory") 1)
+            (global $g (mut i32) (i32.const 0))
+            (func $ctors (global.set $g (i32.or (global.get $g) (i32.const 1))))
+            (func $init (global.set $g (i32.or (global.get $g) (i32.const 2))))
+            (func $hs (param i32 i32) (global.set $g (i32.or (global.get $g) (i32.const 4))))
+            {exports}
+            (func (export "go") (result i32) (local $h i64)
+                (local.set $h (call $alloc (i64.const 1)))
+                (call $store_u8 (local.get $h) (i32.add (global.get $g) (i32.const 48)))
+                (call $output_set (local.get $h) (i64.const 1))
+                (i32.const 0)))"#
+    ))
+}
+
+#[test]
+fn initialisers_run_once_in_extisms_order() {
+    for (exports, expected) in [
+        // `__wasm_call_ctors` wins over `_initialize`, as in Extism.
+        (
+            r#"(export "__wasm_call_ctors" (func $ctors)) (export "_initialize" (func $init))"#,
+            b"1",
+        ),
+        (r#"(export "_initialize" (func $init))"#, b"2"),
+        // A Haskell plugin: `_initialize`, then `hs_init(0, 0)`; no ctors.
+        (
+            r#"(export "__wasm_call_ctors" (func $ctors)) (export "_initialize" (func $init)) (export "hs_init" (func $hs))"#,
+            b"6",
+        ),
+        ("", b"0"),
+    ] {
+        let (p, _) = load_on(&runtime(), &initializers_wat(exports), &[], &[], limits());
+        let mut i = p.unwrap().instantiate().unwrap();
+        assert_eq!(i.call("go", b"").unwrap(), expected, "{exports}");
+        assert_eq!(i.call("go", b"").unwrap(), expected, "once per instance");
+    }
 }

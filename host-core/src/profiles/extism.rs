@@ -196,20 +196,23 @@ impl Kernel {
         }
     }
 
+    /// Sets one of the kernel's i64 globals (all but `nfree`).
     fn set(&self, ctx: &mut impl AsContextMut, g: Global, v: u64) -> Result<(), Code> {
-        let v = match g.get(&*ctx) {
-            Val::I32(_) => Val::I32(v as i32),
-            _ => Val::I64(v as i64),
-        };
-        g.set(ctx, v).map_err(|_| Code::Internal)
+        g.set(ctx, Val::I64(v as i64)).map_err(|_| Code::Internal)
+    }
+
+    fn set_nfree(&self, ctx: &mut impl AsContextMut, n: u32) -> Result<(), Code> {
+        self.nfree
+            .set(ctx, Val::I32(n as i32))
+            .map_err(|_| Code::Internal)
     }
 
     /// Frees every block and forgets the input, output and error (the kernel's
     /// `reset`).
     pub(crate) fn reset(&self, ctx: &mut impl AsContextMut) -> Result<(), Code> {
         self.set(ctx, self.top, BASE)?;
+        self.set_nfree(ctx, 0)?;
         for g in [
-            self.nfree,
             self.in_off,
             self.in_len,
             self.out_off,
@@ -304,8 +307,8 @@ impl Kernel {
             return self.set(ctx, self.top, at as u64);
         }
         mem[at + 8..at + 16].copy_from_slice(&FREE.to_le_bytes());
-        let nfree = self.get(ctx, self.nfree);
-        self.set(ctx, self.nfree, nfree + 1)
+        let nfree = self.get(ctx, self.nfree) as u32;
+        self.set_nfree(ctx, nfree.wrapping_add(1))
     }
 
     /// Resets the kernel and places the call's input.

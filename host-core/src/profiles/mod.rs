@@ -23,9 +23,10 @@ pub mod wasi;
 /// functions are in `extism` with caplet-core's `extism` feature).
 pub const EXTISM_MODULE: &str = "extism:host/env";
 
-/// The initialisers an Extism host runs once per instance: the first of these a
-/// plugin exports.
-pub const EXTISM_INITIALIZERS: [&str; 2] = ["_initialize", "__wasm_call_ctors"];
+/// The initialisers an Extism host runs once per instance, as Extism does: the
+/// first of `__wasm_call_ctors` and `_initialize` a plugin exports; for a Haskell
+/// plugin (it exports `hs_init`), `_initialize` and then `hs_init(0, 0)`.
+pub const EXTISM_INITIALIZERS: [&str; 3] = ["__wasm_call_ctors", "_initialize", "hs_init"];
 
 /// Whether a module importing from `modules` is an Extism plugin.
 pub fn is_extism<'a>(mut modules: impl Iterator<Item = &'a str>) -> bool {

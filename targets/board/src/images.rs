@@ -18,6 +18,10 @@ pub const WALL_AT_BOOT_NS: u64 = 1_767_225_600_000_000_000;
 /// The conformance image: every case on the board platform built from `ticks` and
 /// `seed`. Returns whether everything passed.
 pub fn conformance<T: Ticks + 'static>(ticks: T, seed: u64, stack: Stack) -> bool {
+    #[cfg(feature = "extism")]
+    let extism_ok = extism_timing(&ticks);
+    #[cfg(not(feature = "extism"))]
+    let extism_ok = true;
     let platform = board_platform(
         Arc::new(TickClock::new(ticks).with_wall(WALL_AT_BOOT_NS)),
         Arc::new(BoardEntropy::new(seed)),
@@ -39,7 +43,61 @@ pub fn conformance<T: Ticks + 'static>(ticks: T, seed: u64, stack: Stack) -> boo
         summary.passed,
         summary.failed
     );
-    summary.ok()
+    summary.ok() && extism_ok
+}
+
+/// What an unmodified Extism plugin costs on the board: the `extism_board`
+/// fixture's `count_vowels` on 13 bytes, timed like [`minimal`] (instructions
+/// under `-icount shift=0`): load, instantiate (plugin and Extism kernel), a first
+/// and a second call. Returns whether both calls answered right.
+#[cfg(feature = "extism")]
+fn extism_timing<T: Ticks>(ticks: &T) -> bool {
+    let ns = |t: u64| t.saturating_mul(1_000_000_000) / ticks.hz().max(1);
+    let Some(module) = ALL.iter().find(|m| m.name == "extism_board") else {
+        defmt::error!("extism_board is not embedded");
+        return false;
+    };
+    let limits = Limits {
+        memory_bytes: 256 * 1024,
+        compile_memory_bytes: ARENA.free() as u64,
+        ..Limits::default()
+    };
+    let runtime = Runtime::default();
+    let t0 = ticks.ticks();
+    let loaded = runtime.load(
+        module.bytes,
+        PluginConfig {
+            expected_digest: Some(Digest(module.digest)),
+            limits,
+            ..Default::default()
+        },
+    );
+    let t1 = ticks.ticks();
+    let result = loaded.and_then(|p| {
+        let mut instance = p.instantiate()?;
+        let t2 = ticks.ticks();
+        let first = instance.call("count_vowels", b"Hello, World!")?;
+        let t3 = ticks.ticks();
+        let second = instance.call("count_vowels", b"Hello, World!")?;
+        let t4 = ticks.ticks();
+        Ok((first, second, [t2, t3, t4]))
+    });
+    match result {
+        Ok((first, second, [t2, t3, t4])) => {
+            defmt::println!(
+                "extism timing (ns; = instructions under -icount shift=0): load={=u64} instantiate={=u64} first_call={=u64} call={=u64}",
+                ns(t1 - t0),
+                ns(t2 - t1),
+                ns(t3 - t2),
+                ns(t4 - t3)
+            );
+            first == br#"{"count":3}"# && second == first
+        }
+        Err(e) => {
+            defmt::error!("extism_board count_vowels failed: {}", e);
+            false
+        }
+    }
 }
 
 /// The smallest useful host: one plugin from flash (digest pinned), granted nothing
