@@ -88,8 +88,8 @@ pub use limits::{parse_size, EngineLimits, Limits};
 pub use manifest::Manifest;
 pub use platform::Platform;
 pub use runtime::{
-    Compiled, Instance, LimitOverrides, ModuleCache, NoHook, Plugin, PluginConfig, Runtime,
-    SliceHook, Usage, Value,
+    Compiled, Instance, LimitOverrides, LinkedModule, ModuleCache, NoHook, Plugin, PluginConfig,
+    Runtime, SliceHook, Usage, Value, MAX_LINKED_MODULES,
 };
 pub use services::app::{AppCall, AppFunction, AppFunctions};
 pub use signature::{PublicKey, Trust, Verified};

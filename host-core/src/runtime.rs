@@ -165,6 +165,34 @@ pub struct PluginConfig {
     /// A signature that came beside the module (a `.sig` file, an OCI
     /// annotation), in the encoding of [`crate::signature`].
     pub signature: Option<Vec<u8>>,
+    /// Modules an Extism plugin links by name (an Extism manifest's other `wasm`
+    /// entries), in instantiation order: each is instantiated in the plugin's
+    /// store, sharing its Extism memory, and its exports are importable under its
+    /// name by the modules after it and by the plugin. At most
+    /// [`MAX_LINKED_MODULES`]; they count against the plugin's limits like the
+    /// plugin itself.
+    pub linked: Vec<LinkedModule>,
+}
+
+/// A module an Extism plugin imports from by name (see [`PluginConfig::linked`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedModule {
+    /// The import module name it is linked under.
+    pub name: String,
+    /// The module bytes.
+    pub wasm: Vec<u8>,
+}
+
+/// Modules one plugin may link ([`PluginConfig::linked`]).
+pub const MAX_LINKED_MODULES: usize = 8;
+
+/// A linked module, checked and compiled.
+struct Linked {
+    name: String,
+    module: Module,
+    info: ModuleInfo,
+    /// The export its start function was moved to, if it had one.
+    start_export: Option<String>,
 }
 
 /// A compiled module: validated, translated code. Cheap to clone and shareable
@@ -405,71 +433,150 @@ impl Runtime {
             .map(|f| cfg.grants.allows(Kind::App, &f.capability))
             .collect();
         let extism = profiles::is_extism(info.imports.iter().map(|i| i.module.as_str()));
-        for import in &info.imports {
-            let qualified = format!("{}.{}", import.module, import.name);
-            if let Some(app) = self.apps.iter().find(|a| a.module == import.module) {
-                check_app_import(app, import, &qualified, &app_granted, &audit, extism)?;
-                continue;
+        // Linked modules (an Extism manifest of several modules): scanned like the
+        // plugin, their imports checked like its own, before anything compiles.
+        if !cfg.linked.is_empty() && !extism {
+            return Err(Error::usage(
+                "linked modules are for Extism plugins (the plugin imports no `extism:host/env`)",
+            ));
+        }
+        if cfg.linked.len() > MAX_LINKED_MODULES {
+            return Err(Error::usage(format!(
+                "{} linked modules, more than {MAX_LINKED_MODULES}",
+                cfg.linked.len()
+            )));
+        }
+        #[cfg(not(feature = "validate"))]
+        if !cfg.linked.is_empty() {
+            return Err(Error::Untrusted {
+                reason: "linked modules are compiled only by builds that validate modules".into(),
+            });
+        }
+        let mut linked_infos: Vec<(&str, ModuleInfo)> = Vec::new();
+        for dep in &cfg.linked {
+            let taken = linked_infos.iter().any(|(n, _)| *n == dep.name)
+                || profiles::profile_of(&dep.name).is_some()
+                || dep.name == crate::services::app::USER_MODULE
+                || self.apps.iter().any(|a| a.module == dep.name);
+            if taken || dep.name.is_empty() {
+                return Err(Error::usage(format!(
+                    "a linked module cannot be named `{}` (empty, taken twice, or an import \
+                     module of Caplet's)",
+                    crate::capability::truncate(&dep.name, 80)
+                )));
             }
-            let Some(spec) = profiles::resolve(&import.module, &import.name) else {
-                let reason = match profiles::profile_of(&import.module) {
-                    #[cfg(not(feature = "extism"))]
-                    Some(profiles::Profile::Extism) => "this build of Caplet has no Extism \
+            let dep_info =
+                ModuleInfo::scan(&dep.wasm, &lenient).map_err(|e| in_linked(&dep.name, e))?;
+            dep_info
+                .check(&limits)
+                .map_err(|e| in_linked(&dep.name, e))?;
+            linked_infos.push((dep.name.as_str(), dep_info));
+        }
+        let owners = (0..linked_infos.len())
+            .map(|i| (Some(i), &linked_infos[i].1))
+            .chain(core::iter::once((None, &info)));
+        for (owner, module_info) in owners {
+            let before = &linked_infos[..owner.unwrap_or(linked_infos.len())];
+            for import in &module_info.imports {
+                let qualified = format!("{}.{}", import.module, import.name);
+                if let Some((dep, dep_info)) = before.iter().find(|(n, _)| *n == import.module) {
+                    match (&import.kind, dep_info.export_signature(&import.name)) {
+                        (ItemKind::Func(sig), Some(found)) if sig == found => continue,
+                        (_, found) => {
+                            return Err(Error::UnknownImport {
+                                import: qualified,
+                                reason: match found {
+                                    Some(found) => {
+                                        format!("the linked module `{dep}` exports it as {found}")
+                                    }
+                                    None => format!(
+                                    "the linked module `{dep}` exports no function of this name"
+                                ),
+                                },
+                            })
+                        }
+                    }
+                }
+                if owner.is_some()
+                    && import.module != profiles::EXTISM_MODULE
+                    && import.module != crate::services::app::USER_MODULE
+                {
+                    return Err(Error::UnknownImport {
+                        import: qualified,
+                        reason: format!(
+                            "a linked module (`{}`) may import Extism's functions and the modules \
+                         linked before it only",
+                            owner.map_or("", |i| linked_infos[i].0)
+                        ),
+                    });
+                }
+                if let Some(app) = self.apps.iter().find(|a| a.module == import.module) {
+                    check_app_import(app, import, &qualified, &app_granted, &audit, extism)?;
+                    continue;
+                }
+                let Some(spec) = profiles::resolve(&import.module, &import.name) else {
+                    let reason = match profiles::profile_of(&import.module) {
+                        #[cfg(not(feature = "extism"))]
+                        Some(profiles::Profile::Extism) => "this build of Caplet has no Extism \
                                                         profile (caplet-core's `extism` feature)"
-                        .into(),
-                    Some(p) => format!("the `{}` profile has no function of this name", p.module()),
-                    None => {
-                        let mut modules = String::from(
-                            "Caplet provides the import modules `caplet` (contract v1), \
+                            .into(),
+                        Some(p) => {
+                            format!("the `{}` profile has no function of this name", p.module())
+                        }
+                        None => {
+                            let mut modules = String::from(
+                                "Caplet provides the import modules `caplet` (contract v1), \
                              `wasi_snapshot_preview1` (WASI preview 1) and `extism:host/env` \
                              (Extism)",
-                        );
-                        if import.module == crate::services::app::USER_MODULE {
-                            modules = "an Extism host function, which this host's application \
+                            );
+                            if import.module == crate::services::app::USER_MODULE {
+                                modules = "an Extism host function, which this host's application \
                                        does not provide"
-                                .into();
+                                    .into();
+                            }
+                            for a in self.apps.iter() {
+                                modules
+                                    .push_str(&format!(", and the application's `{}`", a.module));
+                            }
+                            modules
                         }
-                        for a in self.apps.iter() {
-                            modules.push_str(&format!(", and the application's `{}`", a.module));
-                        }
-                        modules
-                    }
-                };
-                return Err(Error::UnknownImport {
-                    import: qualified,
-                    reason,
-                });
-            };
-            match &import.kind {
-                ItemKind::Func(sig) if *sig == spec.signature() => {}
-                ItemKind::Func(sig) => {
-                    return Err(Error::UnknownImport {
-                        import: qualified,
-                        reason: format!("expected signature {}, found {sig}", spec.signature()),
-                    })
-                }
-                _ => {
-                    return Err(Error::UnknownImport {
-                        import: qualified,
-                        reason: "must be a function".into(),
-                    })
-                }
-            }
-            if !spec.profile.checks_imports_at_load() {
-                continue;
-            }
-            for &kind in spec.capabilities {
-                if !cfg.grants.has_kind(kind) {
-                    audit(kind, &qualified);
-                    let capability = if kind.is_scoped() {
-                        format!("{}:<scope>", kind.prefix())
-                    } else {
-                        kind.prefix().into()
                     };
-                    return Err(Error::CapabilityDenied {
-                        capability,
-                        needed_by: format!("import `{qualified}`"),
+                    return Err(Error::UnknownImport {
+                        import: qualified,
+                        reason,
                     });
+                };
+                match &import.kind {
+                    ItemKind::Func(sig) if *sig == spec.signature() => {}
+                    ItemKind::Func(sig) => {
+                        return Err(Error::UnknownImport {
+                            import: qualified,
+                            reason: format!("expected signature {}, found {sig}", spec.signature()),
+                        })
+                    }
+                    _ => {
+                        return Err(Error::UnknownImport {
+                            import: qualified,
+                            reason: "must be a function".into(),
+                        })
+                    }
+                }
+                if !spec.profile.checks_imports_at_load() {
+                    continue;
+                }
+                for &kind in spec.capabilities {
+                    if !cfg.grants.has_kind(kind) {
+                        audit(kind, &qualified);
+                        let capability = if kind.is_scoped() {
+                            format!("{}:<scope>", kind.prefix())
+                        } else {
+                            kind.prefix().into()
+                        };
+                        return Err(Error::CapabilityDenied {
+                            capability,
+                            needed_by: format!("import `{qualified}`"),
+                        });
+                    }
                 }
             }
         }
@@ -518,6 +625,28 @@ impl Runtime {
             }
         };
         let start_export = detached.map(|(_, name)| name);
+        let mut linked = Vec::new();
+        for (dep, (_, dep_info)) in cfg.linked.iter().zip(linked_infos) {
+            let detached = crate::start::detach(&dep.wasm);
+            let code: &[u8] = detached.as_ref().map_or(&dep.wasm, |(bytes, _)| bytes);
+            #[cfg(feature = "validate")]
+            let module = Module::new(&self.engine, code)
+                .map_err(|e| in_linked(&dep.name, map_compile_error(e)))?;
+            // Refused above: linked modules need a validating build.
+            #[cfg(not(feature = "validate"))]
+            let module: Module = {
+                let _ = code;
+                return Err(Error::Host {
+                    reason: "linked modules need validation".into(),
+                });
+            };
+            linked.push(Linked {
+                name: dep.name.clone(),
+                module,
+                info: dep_info,
+                start_export: detached.map(|(_, name)| name),
+            });
+        }
         // One private scratch directory per `fs:temp` grant and loaded plugin.
         let mut scratch = Vec::new();
         let mut wasi = cfg.wasi;
@@ -564,6 +693,7 @@ impl Runtime {
                 verified,
                 start_export,
                 extism,
+                linked,
                 services: Arc::new(Services {
                     name: manifest.name,
                     grants: cfg.grants,
@@ -689,6 +819,19 @@ fn check_exports(info: &ModuleInfo, manifest: &Manifest, app_buffers: bool) -> R
     Ok(())
 }
 
+/// Names the linked module a load error is about.
+fn in_linked(name: &str, e: Error) -> Error {
+    match e {
+        Error::BadModule { reason } => {
+            Error::bad_module(format!("linked module `{name}`: {reason}"))
+        }
+        Error::ModuleTooLarge { reason } => {
+            Error::too_large(format!("linked module `{name}`: {reason}"))
+        }
+        e => e,
+    }
+}
+
 fn map_compile_error(e: wasmi::Error) -> Error {
     use wasmi::errors::ErrorKind as K;
     match e.kind() {
@@ -712,6 +855,9 @@ struct PluginInner {
     /// The module imports `extism:host/env`: it runs with the Extism kernel and
     /// its entry points are `name() -> i32`.
     extism: bool,
+    /// The modules it links by name, in instantiation order.
+    #[cfg_attr(not(feature = "extism"), allow(dead_code))]
+    linked: Vec<Linked>,
 }
 
 /// A compiled, checked plugin. Cheap to clone; instantiate it as often as needed.
@@ -840,7 +986,12 @@ impl Live {
             ));
             let mut l = (*p.runtime.linker).clone();
             profiles::extism::link_kernel(&mut l, &store, &k)?;
-            for import in &p.info.imports {
+            let all_imports = p
+                .linked
+                .iter()
+                .flat_map(|d| d.info.imports.iter())
+                .chain(p.info.imports.iter());
+            for import in all_imports {
                 let is_handle_fn = matches!(&import.kind, ItemKind::Func(sig)
                     if *sig == profiles::extism::host_function_signature());
                 if let (true, Some(f)) = (
@@ -854,6 +1005,27 @@ impl Live {
                         Arc::new(f.clone()),
                     )?;
                 }
+            }
+            // The linked modules, in order, each under its name for those after it.
+            for dep in &p.linked {
+                let during = format!("the start of linked module `{}`", dep.name);
+                let inst = l
+                    .instantiate_and_start(&mut store, &dep.module)
+                    .map_err(|e| map_run_error(&e, &during, &store, budget))?;
+                if let Some(name) = &dep.start_export {
+                    let start =
+                        inst.get_typed_func::<(), ()>(&store, name)
+                            .map_err(|_| Error::Host {
+                                reason: "a linked module's relocated start function is missing"
+                                    .into(),
+                            })?;
+                    let call = start.call_resumable(&mut store, ());
+                    drive(&mut store, call, budget, hook, &during)?;
+                }
+                l.instance(&mut store, &dep.name, inst)
+                    .map_err(|e| Error::Host {
+                        reason: format!("linking module `{}`: {e}", dep.name),
+                    })?;
             }
             linked = l;
             &linked

@@ -105,8 +105,8 @@ impl ResourceLimiter for BudgetLimiter {
     }
 
     fn instances(&self) -> usize {
-        // The plugin, and an Extism plugin's kernel.
-        2
+        // The plugin, an Extism plugin's kernel and the modules it links.
+        2 + crate::runtime::MAX_LINKED_MODULES
     }
 
     fn tables(&self) -> usize {
@@ -114,7 +114,7 @@ impl ResourceLimiter for BudgetLimiter {
     }
 
     fn memories(&self) -> usize {
-        2
+        2 + crate::runtime::MAX_LINKED_MODULES
     }
 }
 

@@ -444,6 +444,7 @@ struct Loaded {
 /// The settings and limits of an Extism manifest.
 struct ExtismSettings {
     settings: Settings,
+    linked: Vec<caplet_core::LinkedModule>,
     max_var_bytes: Option<u32>,
     max_http_response_bytes: Option<u32>,
 }
@@ -717,6 +718,7 @@ fn load_extism_manifest(path: &Path, text: &[u8], max_module: u64) -> Result<Loa
         manifest: None,
         extism: Some(ExtismSettings {
             settings: applied.settings,
+            linked: applied.linked,
             max_var_bytes: applied.max_var_bytes,
             max_http_response_bytes: applied.max_http_response_bytes,
         }),
@@ -1071,6 +1073,11 @@ fn run(mut args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
                 },
                 trust,
                 signature: sidecar,
+                linked: loaded
+                    .extism
+                    .as_ref()
+                    .map(|e| e.linked.clone())
+                    .unwrap_or_default(),
                 ..Default::default()
             },
         )

@@ -15,8 +15,9 @@
 //! | `memory.max_var_bytes` | the cap on the instance's vars |
 //! | `timeout_ms` | the call's timeout |
 //!
-//! Differences: several modules in one manifest (which Extism links by name) are
-//! refused with a message saying so; loopback and private addresses still need
+//! Several modules: the one named `main`, or else the last, is the plugin; the
+//! others are linked under their names ([`caplet_core::PluginConfig::linked`]) and
+//! share its Extism memory. Loopback and private addresses still need
 //! `net:outbound:private` (Extism has no such guard).
 //!
 //! The types are this module's own, not the `extism-manifest` crate's: that crate's
@@ -28,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use base64::Engine as _;
-use caplet_core::{Capability, Digest};
+use caplet_core::{Capability, Digest, LinkedModule, MAX_LINKED_MODULES};
 use serde::Deserialize;
 
 use crate::fs::Mount;
@@ -104,6 +105,8 @@ pub struct WasmSource {
 pub struct Applied {
     /// The module bytes (their digest already checked against `hash`).
     pub wasm: Vec<u8>,
+    /// The other modules, linked by name.
+    pub linked: Vec<LinkedModule>,
     /// The plugin's name.
     pub name: String,
     /// Grants, mappings, config and timeout; flags and the policy file add to them.
@@ -151,76 +154,53 @@ pub fn apply(
 ) -> Result<Applied, ManifestError> {
     let manifest: ExtismManifest = serde_json::from_slice(text)
         .map_err(|e| usage(format!("{}: not an Extism manifest: {e}", path.display())))?;
-    let source = match manifest.wasm.as_slice() {
-        [one] => one,
-        [] => return Err(usage(format!("{}: `wasm` is empty", path.display()))),
-        _ => {
-            return Err(usage(format!(
-                "{}: {} modules in `wasm`; Caplet runs Extism manifests of one module \
-                 (linking several by name is not supported yet)",
-                path.display(),
-                manifest.wasm.len()
-            )))
-        }
-    };
-    let wasm = match (&source.path, &source.data, &source.url) {
-        (Some(p), None, None) => {
-            let full = path.parent().unwrap_or(Path::new(".")).join(p);
-            read(&full, max_module).map_err(usage)?
-        }
-        (None, Some(b64), None) => {
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(b64)
-                .map_err(|e| {
-                    usage(format!(
-                        "{}: `wasm[0].data` is not base64: {e}",
-                        path.display()
-                    ))
-                })?;
-            if bytes.len() as u64 > max_module {
-                return Err(usage(format!(
-                    "{}: the inline module is {} bytes, more than the {max_module}-byte limit",
-                    path.display(),
-                    bytes.len()
-                )));
-            }
-            bytes
-        }
-        (None, None, Some(url)) => {
-            let method = source.method.as_deref().unwrap_or("GET");
-            fetch(url, method, &source.headers, max_module).map_err(usage)?
-        }
-        _ => {
-            return Err(usage(format!(
-                "{}: `wasm[0]` must have exactly one of `path`, `data` and `url`",
-                path.display()
-            )))
-        }
-    };
-    if let Some(hash) = &source.hash {
-        let expected = Digest::from_hex(hash).map_err(|_| {
-            usage(format!(
-                "{}: `wasm[0].hash` is not a SHA-256 in hex: {hash}",
-                path.display()
-            ))
-        })?;
-        let actual = Digest::of(&wasm);
-        if actual != expected {
-            return Err(ManifestError {
-                module: true,
-                message: format!(
-                    "digest: the manifest expects sha256 {expected}, the module is {actual}"
-                ),
-            });
-        }
+    if manifest.wasm.is_empty() {
+        return Err(usage(format!("{}: `wasm` is empty", path.display())));
     }
-    let name = source.name.clone().unwrap_or_else(|| {
-        caplet_core::manifest::sanitize_name(
-            path.file_stem()
-                .and_then(|s| s.to_str())
-                .unwrap_or("plugin"),
-        )
-    });
+    if manifest.wasm.len() > 1 + MAX_LINKED_MODULES {
+        return Err(usage(format!(
+            "{}: {} modules in `wasm`, more than {}",
+            path.display(),
+            manifest.wasm.len(),
+            1 + MAX_LINKED_MODULES
+        )));
+    }
+    // The main module is the one named `main`, or else the last (Extism's rule);
+    // the others are linked under their names, in order.
+    let main_at = manifest
+        .wasm
+        .iter()
+        .position(|w| w.name.as_deref() == Some("main"))
+        .unwrap_or(manifest.wasm.len() - 1);
+    let mut linked = Vec::new();
+    let mut main = None;
+    for (i, source) in manifest.wasm.iter().enumerate() {
+        let wasm = module_bytes(path, i, source, max_module, read, fetch)?;
+        if i == main_at {
+            main = Some(wasm);
+            continue;
+        }
+        let Some(name) = source.name.clone() else {
+            return Err(usage(format!(
+                "{}: `wasm[{i}]` needs a `name`: the main module imports from it by that name",
+                path.display()
+            )));
+        };
+        linked.push(LinkedModule { name, wasm });
+    }
+    let wasm = main.unwrap_or_default();
+    let source = &manifest.wasm[main_at];
+    let name = source
+        .name
+        .clone()
+        .filter(|n| n != "main")
+        .unwrap_or_else(|| {
+            caplet_core::manifest::sanitize_name(
+                path.file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or("plugin"),
+            )
+        });
     let mut settings = Settings {
         config: manifest.config,
         timeout: manifest.timeout_ms.map(Duration::from_millis),
@@ -254,9 +234,75 @@ pub fn apply(
     let cap32 = |v: Option<u64>| v.map(|n| u32::try_from(n).unwrap_or(u32::MAX));
     Ok(Applied {
         wasm,
+        linked,
         name,
         settings,
         max_var_bytes: cap32(manifest.memory.max_var_bytes),
         max_http_response_bytes: cap32(manifest.memory.max_http_response_bytes),
     })
+}
+
+/// The bytes of `wasm[i]`, from its path, data or URL, checked against its hash.
+fn module_bytes(
+    path: &Path,
+    i: usize,
+    source: &WasmSource,
+    max_module: u64,
+    read: &dyn Fn(&Path, u64) -> Result<Vec<u8>, String>,
+    fetch: &dyn Fn(&str, &str, &BTreeMap<String, String>, u64) -> Result<Vec<u8>, String>,
+) -> Result<Vec<u8>, ManifestError> {
+    let wasm = match (&source.path, &source.data, &source.url) {
+        (Some(p), None, None) => {
+            let full = path.parent().unwrap_or(Path::new(".")).join(p);
+            read(&full, max_module).map_err(usage)?
+        }
+        (None, Some(b64), None) => {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .map_err(|e| {
+                    usage(format!(
+                        "{}: `wasm[{i}].data` is not base64: {e}",
+                        path.display()
+                    ))
+                })?;
+            if bytes.len() as u64 > max_module {
+                return Err(usage(format!(
+                    "{}: the inline module `wasm[{i}]` is {} bytes, more than the \
+                     {max_module}-byte limit",
+                    path.display(),
+                    bytes.len()
+                )));
+            }
+            bytes
+        }
+        (None, None, Some(url)) => {
+            let method = source.method.as_deref().unwrap_or("GET");
+            fetch(url, method, &source.headers, max_module).map_err(usage)?
+        }
+        _ => {
+            return Err(usage(format!(
+                "{}: `wasm[{i}]` must have exactly one of `path`, `data` and `url`",
+                path.display()
+            )))
+        }
+    };
+    if let Some(hash) = &source.hash {
+        let expected = Digest::from_hex(hash).map_err(|_| {
+            usage(format!(
+                "{}: `wasm[{i}].hash` is not a SHA-256 in hex: {hash}",
+                path.display()
+            ))
+        })?;
+        let actual = Digest::of(&wasm);
+        if actual != expected {
+            return Err(ManifestError {
+                module: true,
+                message: format!(
+                    "digest: the manifest expects sha256 {expected} for `wasm[{i}]`, the module \
+                     is {actual}"
+                ),
+            });
+        }
+    }
+    Ok(wasm)
 }

@@ -283,7 +283,7 @@ fn unsupported_or_malformed_manifests_are_named() {
     for (manifest, needle) in [
         (
             r#"{"wasm": [{"path": "kit.wasm"}, {"path": "kit.wasm"}]}"#,
-            "2 modules",
+            "`wasm[0]` needs a `name`",
         ),
         (r#"{"wasm": []}"#, "`wasm` is empty"),
         (
@@ -311,4 +311,33 @@ fn unsupported_or_malformed_manifests_are_named() {
     let o = caplet(&["run", &m, "--call", "count_vowels"]);
     assert_ne!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("memory"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_manifest_of_two_modules_links_them_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = r#"(module
+        (func (export "twice") (param i32) (result i32) (i32.mul (local.get 0) (i32.const 2))))"#;
+    let main = r#"(module
+        (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
+        (import "extism:host/env" "store_u8" (func $store_u8 (param i64 i32)))
+        (import "extism:host/env" "output_set" (func $output_set (param i64 i64)))
+        (import "lib" "twice" (func $twice (param i32) (result i32)))
+        (memory (export "memory") 1)
+        (func (export "go") (result i32) (local $h i64)
+            (local.set $h (call $alloc (i64.const 1)))
+            (call $store_u8 (local.get $h) (i32.add (i32.const 48) (call $twice (i32.const 4))))
+            (call $output_set (local.get $h) (i64.const 1))
+            (i32.const 0)))"#;
+    std::fs::write(dir.path().join("lib.wasm"), wat::parse_str(lib).unwrap()).unwrap();
+    std::fs::write(dir.path().join("main.wasm"), wat::parse_str(main).unwrap()).unwrap();
+    let m = dir.path().join("plugin.json");
+    std::fs::write(
+        &m,
+        r#"{"wasm": [{"path": "lib.wasm", "name": "lib"}, {"path": "main.wasm", "name": "main"}]}"#,
+    )
+    .unwrap();
+    let o = caplet(&["run", m.to_str().unwrap(), "--call", "go"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "8");
 }

@@ -534,3 +534,136 @@ fn initialisers_run_once_in_extisms_order() {
         assert_eq!(i.call("go", b"").unwrap(), expected, "once per instance");
     }
 }
+
+const MATHLIB: &str = r#"(module
+    (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
+    (import "extism:host/env" "store_u8" (func $store_u8 (param i64 i32)))
+    (memory (export "memory") 1)
+    (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+    ;; a block of the shared Extism memory holding "ok"
+    (func (export "ok_block") (result i64) (local $h i64)
+        (local.set $h (call $alloc (i64.const 2)))
+        (call $store_u8 (local.get $h) (i32.const 111))
+        (call $store_u8 (i64.add (local.get $h) (i64.const 1)) (i32.const 107))
+        (local.get $h)))"#;
+
+fn main_importing(extra: &str) -> Vec<u8> {
+    wat_str(&format!(
+        r#"(module
+            (import "extism:host/env" "output_set" (func $output_set (param i64 i64)))
+            (import "extism:host/env" "length" (func $length (param i64) (result i64)))
+            (import "mathlib" "ok_block" (func $ok (result i64)))
+            (import "mathlib" "add" (func $add (param i32 i32) (result i32)))
+            {extra}
+            (memory (export "memory") 1)
+            (func (export "go") (result i32) (local $h i64)
+                (local.set $h (call $ok))
+                (call $output_set (local.get $h) (call $length (local.get $h)))
+                (i32.sub (call $add (i32.const 2) (i32.const 3)) (i32.const 5))))"#
+    ))
+}
+
+fn load_linked(main: &[u8], deps: &[(&str, &str)], limits: Limits) -> Result<Plugin, Error> {
+    runtime().load(
+        main,
+        PluginConfig {
+            limits,
+            linked: deps
+                .iter()
+                .map(|(name, text)| caplet_core::LinkedModule {
+                    name: name.to_string(),
+                    wasm: wat_str(text),
+                })
+                .collect(),
+            ..Default::default()
+        },
+    )
+}
+
+#[test]
+fn linked_modules_are_imported_by_name_and_share_extism_memory() {
+    let p = load_linked(&main_importing(""), &[("mathlib", MATHLIB)], limits()).unwrap();
+    let mut i = p.instantiate().unwrap();
+    // The block the linked module allocated is the plugin's output: one Extism
+    // memory for both.
+    assert_eq!(i.call("go", b"").unwrap(), b"ok");
+    assert_eq!(i.call("go", b"").unwrap(), b"ok");
+}
+
+#[test]
+fn linked_modules_are_checked_like_the_plugin() {
+    let missing = main_importing(r#"(import "mathlib" "sub" (func (param i32 i32) (result i32)))"#);
+    match load_linked(&missing, &[("mathlib", MATHLIB)], limits()) {
+        Err(Error::UnknownImport { import, reason }) => {
+            assert_eq!(import, "mathlib.sub");
+            assert!(reason.contains("exports no function"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let wrong = main_importing(r#"(import "mathlib" "add" (func (param i64) (result i32)))"#);
+    assert!(matches!(
+        load_linked(&wrong, &[("mathlib", MATHLIB)], limits()),
+        Err(Error::UnknownImport { .. })
+    ));
+    // Not linked at all: an unknown import module.
+    assert!(matches!(
+        load_linked(&main_importing(""), &[], limits()),
+        Err(Error::UnknownImport { .. })
+    ));
+    // A linked module may not reach WASI (or anything but Extism's functions).
+    let wasi_dep = r#"(module (import "wasi_snapshot_preview1" "proc_exit" (func (param i32))))"#;
+    match load_linked(
+        &main_importing(""),
+        &[("mathlib", MATHLIB), ("w", wasi_dep)],
+        limits(),
+    ) {
+        Err(Error::UnknownImport { reason, .. }) => {
+            assert!(reason.contains("linked module (`w`)"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // Names are unique and never Caplet's own import modules.
+    for bad in [
+        vec![("mathlib", MATHLIB), ("mathlib", MATHLIB)],
+        vec![("extism:host/env", MATHLIB)],
+    ] {
+        assert!(matches!(
+            load_linked(&main_importing(""), &bad, limits()),
+            Err(Error::Usage { .. })
+        ));
+    }
+    // An invalid linked module is named.
+    let invalid = r#"(module
+        (func (export "add") (param i32 i32) (result i32))
+        (func (export "ok_block") (result i64)))"#;
+    match load_linked(&main_importing(""), &[("mathlib", invalid)], limits()) {
+        Err(e @ Error::BadModule { .. }) => assert!(e.to_string().contains("mathlib"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    // Only Extism plugins link modules.
+    let plain = wat_str(r#"(module (memory (export "memory") 1))"#);
+    assert!(matches!(
+        load_linked(&plain, &[("mathlib", MATHLIB)], limits()),
+        Err(Error::Usage { .. })
+    ));
+}
+
+#[test]
+fn a_linked_modules_start_function_runs_under_the_fuel_budget() {
+    let spinning = r#"(module
+        (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
+        (func $spin (loop $l (br $l)))
+        (start $spin)
+        (func (export "add") (param i32 i32) (result i32) (local.get 0))
+        (func (export "ok_block") (result i64) (i64.const 0)))"#;
+    let p = load_linked(
+        &main_importing(""),
+        &[("mathlib", spinning)],
+        limits().with_fuel(1_000_000),
+    )
+    .unwrap();
+    match p.instantiate() {
+        Err(Error::OutOfFuel { .. }) => {}
+        other => panic!("{other:?}"),
+    }
+}
