@@ -44,6 +44,10 @@ done
 # directory of its own keeps the validating images.
 CARGO_TARGET_DIR=target/pinned cargo build --release --locked -p caplet-mps2-an386 \
   --target thumbv7em-none-eabihf --bin minimal --no-default-features
+# The signed image: the pinned build with Ed25519 verification on the device; it
+# loads only a module whose signature by its (demo) key verifies.
+CARGO_TARGET_DIR=target/pinned cargo build --release --locked -p caplet-mps2-an386 \
+  --target thumbv7em-none-eabihf --bin signed --no-default-features --features signatures
 
 figures=target/firmware-figures.md
 {
@@ -63,10 +67,12 @@ failed=0
 for entry in "${boards[@]}"; do
   read -r board target package <<<"$entry"
   images=(minimal conformance)
-  [ "$board" = mps2-an386 ] && images+=(minimal-pinned)
+  [ "$board" = mps2-an386 ] && images+=(minimal-pinned signed)
   for image in "${images[@]}"; do
     if [ "$image" = minimal-pinned ]; then
       elf=target/pinned/$target/release/minimal
+    elif [ "$image" = signed ]; then
+      elf=target/pinned/$target/release/signed
     elif [ "$image" = minimal ]; then
       elf=target/lean/$target/release/minimal
     else
@@ -109,10 +115,14 @@ done
   echo
   echo "| board | load (sha256 + scan + compile) | instantiate | first call | next call |"
   echo "|---|---|---|---|---|"
-  for run in mps2-an386-minimal riscv-virt-minimal mps2-an386-minimal-pinned; do
+  for run in mps2-an386-minimal riscv-virt-minimal mps2-an386-minimal-pinned mps2-an386-signed; do
+    case "$run" in
+      *-signed) label="$run (signature verified on the device)" ;;
+      *) label="${run%-minimal*}${run#*-minimal}" ;;
+    esac
     sed -n 's/.*timing.*load=\([0-9]*\) instantiate=\([0-9]*\) first_call=\([0-9]*\) call=\([0-9]*\).*/\1 \2 \3 \4/p' \
       "target/$run.log" | tail -1 | while read -r load inst first call; do
-      echo "| ${run%-minimal*}${run#*-minimal} | $load | $inst | $first | $call |"
+      echo "| $label | $load | $inst | $first | $call |"
     done
   done
   echo

@@ -187,6 +187,7 @@ pub struct LinkedModule {
 pub const MAX_LINKED_MODULES: usize = 8;
 
 /// A linked module, checked and compiled.
+#[cfg_attr(not(feature = "extism"), allow(dead_code))]
 struct Linked {
     name: String,
     module: Module,
@@ -625,28 +626,29 @@ impl Runtime {
             }
         };
         let start_export = detached.map(|(_, name)| name);
-        let mut linked = Vec::new();
-        for (dep, (_, dep_info)) in cfg.linked.iter().zip(linked_infos) {
-            let detached = crate::start::detach(&dep.wasm);
-            let code: &[u8] = detached.as_ref().map_or(&dep.wasm, |(bytes, _)| bytes);
-            #[cfg(feature = "validate")]
-            let module = Module::new(&self.engine, code)
-                .map_err(|e| in_linked(&dep.name, map_compile_error(e)))?;
-            // Refused above: linked modules need a validating build.
-            #[cfg(not(feature = "validate"))]
-            let module: Module = {
-                let _ = code;
-                return Err(Error::Host {
-                    reason: "linked modules need validation".into(),
+        // Refused above in a build without validation: there are none to compile.
+        #[cfg(not(feature = "validate"))]
+        let linked: Vec<Linked> = {
+            let _ = linked_infos;
+            Vec::new()
+        };
+        #[cfg(feature = "validate")]
+        let linked = {
+            let mut linked = Vec::new();
+            for (dep, (_, dep_info)) in cfg.linked.iter().zip(linked_infos) {
+                let detached = crate::start::detach(&dep.wasm);
+                let code: &[u8] = detached.as_ref().map_or(&dep.wasm, |(bytes, _)| bytes);
+                let module = Module::new(&self.engine, code)
+                    .map_err(|e| in_linked(&dep.name, map_compile_error(e)))?;
+                linked.push(Linked {
+                    name: dep.name.clone(),
+                    module,
+                    info: dep_info,
+                    start_export: detached.map(|(_, name)| name),
                 });
-            };
-            linked.push(Linked {
-                name: dep.name.clone(),
-                module,
-                info: dep_info,
-                start_export: detached.map(|(_, name)| name),
-            });
-        }
+            }
+            linked
+        };
         // One private scratch directory per `fs:temp` grant and loaded plugin.
         let mut scratch = Vec::new();
         let mut wasi = cfg.wasi;

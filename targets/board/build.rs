@@ -50,9 +50,45 @@ fn main() {
         };
         emit(&mut src, &mut all, name, &path, &bytes);
     }
+    if std::env::var_os("CARGO_FEATURE_SIGNATURES").is_some() {
+        let echo = std::fs::read(wasm_dir.join("echo.wasm")).expect("echo fixture");
+        sign_echo(&mut src, &echo);
+    }
     writeln!(src, "/// Every embedded module.").unwrap();
     writeln!(src, "pub static ALL: &[&Embedded] = &[{}];", all.join(", ")).unwrap();
     std::fs::write(out.join("modules.rs"), src).unwrap();
+}
+
+/// The seed of the demo signing key of the `signed` image. A demo key, public in
+/// this repository: it proves the device's verification path, nothing else. A
+/// product signs with `caplet sign` and its own key, and builds the public key
+/// into its firmware.
+const DEMO_SEED: [u8; 32] = *b"caplet demo key: not for release";
+
+/// Signs `echo` as `caplet sign --sidecar` does (caplet-core's `signature`
+/// encoding: version 1, public key, Ed25519 signature of
+/// `"caplet-signature-v1\0"` and the module's SHA-256) and writes the signature
+/// and the public key into `modules.rs`. The device's check of this signature is
+/// what keeps the two encodings in step.
+fn sign_echo(src: &mut String, echo: &[u8]) {
+    use ed25519_dalek::{Signer, SigningKey};
+    let key = SigningKey::from_bytes(&DEMO_SEED);
+    let mut message = b"caplet-signature-v1\0".to_vec();
+    message.extend_from_slice(&Sha256::digest(echo));
+    let signature = key.sign(&message).to_bytes();
+    let public = key.verifying_key().to_bytes();
+    let mut encoded = vec![1u8];
+    encoded.extend_from_slice(&public);
+    encoded.extend_from_slice(&signature);
+    writeln!(
+        src,
+        "/// The demo signature of `echo` (97 bytes, caplet-core's encoding).\n\
+         pub static ECHO_SIGNATURE: [u8; {}] = {encoded:?};\n\
+         /// The demo public key that signed it.\n\
+         pub static DEMO_PUBLIC_KEY: [u8; 32] = {public:?};\n",
+        encoded.len()
+    )
+    .unwrap();
 }
 
 fn emit(src: &mut String, all: &mut Vec<String>, name: &str, path: &Path, bytes: &[u8]) {

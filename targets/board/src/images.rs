@@ -177,3 +177,84 @@ pub fn minimal<T: Ticks>(ticks: T, stack: Stack) -> bool {
     );
     ok
 }
+
+/// The `minimal` host for signed plugins: firmware that trusts one Ed25519 key
+/// (a demo key here, see `build.rs`) and loads a module only when its signature by
+/// that key verifies; built without validation, it then compiles it unchecked.
+/// Before the signed load it shows the refusals: no signature, and a signature
+/// with one bit flipped, are both refused before anything reads the module. Times
+/// the signed load (SHA-256, signature check, scan, compile) like [`minimal`].
+#[cfg(feature = "signatures")]
+pub fn signed<T: Ticks>(ticks: T, stack: Stack) -> bool {
+    use crate::modules::{DEMO_PUBLIC_KEY, ECHO_SIGNATURE};
+    use caplet_core::{Error, PublicKey, Trust};
+
+    let ns = |t: u64| t.saturating_mul(1_000_000_000) / ticks.hz().max(1);
+    let config = |signature: Option<&[u8]>| PluginConfig {
+        trust: Trust::Required {
+            keys: alloc::vec![PublicKey(DEMO_PUBLIC_KEY)],
+            digests: alloc::vec::Vec::new(),
+        },
+        signature: signature.map(<[u8]>::to_vec),
+        limits: Limits {
+            memory_bytes: 128 * 1024,
+            compile_memory_bytes: ARENA.free() as u64,
+            max_input_bytes: 4096,
+            max_output_bytes: 4096,
+            ..Limits::default()
+        },
+        ..Default::default()
+    };
+    let runtime = Runtime::default();
+    let unsigned = runtime.load(ECHO.bytes, config(None));
+    let mut tampered = ECHO_SIGNATURE;
+    tampered[40] ^= 1;
+    let forged = runtime.load(ECHO.bytes, config(Some(&tampered)));
+    let refusals_ok = matches!(unsigned, Err(Error::Untrusted { .. }))
+        && matches!(forged, Err(Error::Untrusted { .. }));
+    if !refusals_ok {
+        defmt::error!("an unsigned or forged module was not refused as untrusted");
+    }
+    let t0 = ticks.ticks();
+    let loaded = runtime.load(ECHO.bytes, config(Some(&ECHO_SIGNATURE)));
+    let t1 = ticks.ticks();
+    let ok = match loaded.and_then(|p| {
+        let verified = matches!(p.verified(), caplet_core::Verified::SignedBy(_));
+        let mut instance = p.instantiate()?;
+        let t2 = ticks.ticks();
+        let out = instance.call("upper", b"signed and verified")?;
+        let t3 = ticks.ticks();
+        let again = instance.call("upper", b"signed and verified")?;
+        let t4 = ticks.ticks();
+        Ok((verified, out, again, [t2, t3, t4]))
+    }) {
+        Ok((verified, out, again, [t2, t3, t4])) => {
+            defmt::info!(
+                "echo.upper -> {=[u8]:a} (signature verified: {=bool})",
+                &out[..],
+                verified
+            );
+            defmt::println!(
+                "timing (ns; = instructions under -icount shift=0): load={=u64} instantiate={=u64} first_call={=u64} call={=u64}",
+                ns(t1 - t0),
+                ns(t2 - t1),
+                ns(t3 - t2),
+                ns(t4 - t3)
+            );
+            verified && out == b"SIGNED AND VERIFIED" && again == out
+        }
+        Err(e) => {
+            defmt::error!("signed load failed: {}", e);
+            false
+        }
+    };
+    defmt::println!(
+        "figures: arena_bytes={=usize} arena_peak={=usize} arena_at_start=0 stack_peak={=usize} embedded_modules={=usize} dispatch={=str}",
+        ARENA_BYTES,
+        ARENA.peak(),
+        stack.peak(),
+        ECHO.bytes.len(),
+        caplet_core::DISPATCH
+    );
+    ok && refusals_ok
+}
