@@ -734,16 +734,7 @@ fn fetch_module(
     headers: &BTreeMap<String, String>,
     max: u64,
 ) -> Result<Vec<u8>, String> {
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(5)
-        .redirect_auth_headers(ureq::config::RedirectAuthHeaders::Never)
-        .proxy(None)
-        .timeout_connect(Some(Duration::from_secs(10)))
-        .timeout_global(Some(Duration::from_secs(120)))
-        .user_agent(concat!("caplet/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .new_agent();
+    let agent = crate::oci::download_agent(Duration::from_secs(120));
     let mut b = ureq::http::Request::builder().method(method).uri(url);
     for (k, v) in headers {
         b = b.header(k, v);

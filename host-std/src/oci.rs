@@ -959,20 +959,28 @@ fn parse_challenge(h: &str) -> Option<Challenge> {
     })
 }
 
+/// The HTTP agent of the operator's own downloads (registries, a module an Extism
+/// manifest names by URL): statuses come back as values, at most 5 redirects,
+/// credentials never follow a redirect (to whatever host it names), no proxy, a
+/// 10 s connect timeout and `total` for the whole exchange. Not the plugins'
+/// agent: theirs is `crate::http`'s, with the grants and the private-address guard.
+pub(crate) fn download_agent(total: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(5)
+        .redirect_auth_headers(ureq::config::RedirectAuthHeaders::Never)
+        .proxy(None)
+        .timeout_connect(Some(Duration::from_secs(10)))
+        .timeout_global(Some(total))
+        .user_agent(concat!("caplet/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .new_agent()
+}
+
 impl Client {
     /// A client with `config`.
     pub fn new(config: ClientConfig) -> Client {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(5)
-            // Credentials never follow a redirect (to whatever host it names).
-            .redirect_auth_headers(ureq::config::RedirectAuthHeaders::Never)
-            .proxy(None)
-            .timeout_connect(Some(Duration::from_secs(10)))
-            .timeout_global(Some(Duration::from_secs(300)))
-            .user_agent(concat!("caplet/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .new_agent();
+        let agent = download_agent(Duration::from_secs(300));
         Client {
             config,
             agent,

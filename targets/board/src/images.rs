@@ -84,13 +84,7 @@ fn extism_timing<T: Ticks>(ticks: &T) -> bool {
     });
     match result {
         Ok((first, second, [t2, t3, t4])) => {
-            defmt::println!(
-                "extism timing (ns; = instructions under -icount shift=0): load={=u64} instantiate={=u64} first_call={=u64} call={=u64}",
-                ns(t1 - t0),
-                ns(t2 - t1),
-                ns(t3 - t2),
-                ns(t4 - t3)
-            );
+            timing("extism timing", [t1 - t0, t2 - t1, t3 - t2, t4 - t3].map(ns));
             first == br#"{"count":3}"# && second == first
         }
         Err(e) => {
@@ -147,13 +141,7 @@ pub fn minimal<T: Ticks>(ticks: T, stack: Stack) -> bool {
             match (first, second) {
                 (Ok(out), Ok(again)) => {
                     defmt::info!("echo.upper -> {=[u8]:a}", &out[..]);
-                    defmt::println!(
-                        "timing (ns; = instructions under -icount shift=0): load={=u64} instantiate={=u64} first_call={=u64} call={=u64}",
-                        ns(t1 - t0),
-                        ns(t2 - t1),
-                        ns(t3 - t2),
-                        ns(t4 - t3)
-                    );
+                    timing("timing", [t1 - t0, t2 - t1, t3 - t2, t4 - t3].map(ns));
                     out == b"HELLO FROM THE BOARD" && again == out
                 }
                 (Err(e), _) | (_, Err(e)) => {
@@ -167,6 +155,25 @@ pub fn minimal<T: Ticks>(ticks: T, stack: Stack) -> bool {
             false
         }
     };
+    echo_figures(&stack);
+    ok
+}
+
+/// The timing line `qemu-test.sh` reads: load, instantiate, first and next call,
+/// in ns (instructions under `-icount shift=0`).
+fn timing(what: &str, [load, instantiate, first, next]: [u64; 4]) {
+    defmt::println!(
+        "{=str} (ns; = instructions under -icount shift=0): load={=u64} instantiate={=u64} first_call={=u64} call={=u64}",
+        what,
+        load,
+        instantiate,
+        first,
+        next
+    );
+}
+
+/// The figures line of an image that embeds the echo module only.
+fn echo_figures(stack: &Stack) {
     defmt::println!(
         "figures: arena_bytes={=usize} arena_peak={=usize} arena_at_start=0 stack_peak={=usize} embedded_modules={=usize} dispatch={=str}",
         ARENA_BYTES,
@@ -175,7 +182,6 @@ pub fn minimal<T: Ticks>(ticks: T, stack: Stack) -> bool {
         ECHO.bytes.len(),
         caplet_core::DISPATCH
     );
-    ok
 }
 
 /// The `minimal` host for signed plugins: firmware that trusts one Ed25519 key
@@ -234,13 +240,7 @@ pub fn signed<T: Ticks>(ticks: T, stack: Stack) -> bool {
                 &out[..],
                 verified
             );
-            defmt::println!(
-                "timing (ns; = instructions under -icount shift=0): load={=u64} instantiate={=u64} first_call={=u64} call={=u64}",
-                ns(t1 - t0),
-                ns(t2 - t1),
-                ns(t3 - t2),
-                ns(t4 - t3)
-            );
+            timing("timing", [t1 - t0, t2 - t1, t3 - t2, t4 - t3].map(ns));
             verified && out == b"SIGNED AND VERIFIED" && again == out
         }
         Err(e) => {
@@ -248,13 +248,6 @@ pub fn signed<T: Ticks>(ticks: T, stack: Stack) -> bool {
             false
         }
     };
-    defmt::println!(
-        "figures: arena_bytes={=usize} arena_peak={=usize} arena_at_start=0 stack_peak={=usize} embedded_modules={=usize} dispatch={=str}",
-        ARENA_BYTES,
-        ARENA.peak(),
-        stack.peak(),
-        ECHO.bytes.len(),
-        caplet_core::DISPATCH
-    );
+    echo_figures(&stack);
     ok && refusals_ok
 }
