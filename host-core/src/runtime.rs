@@ -1068,10 +1068,14 @@ impl Live {
         // Extism runs `__wasm_call_ctors` or else `_initialize`, and for a Haskell
         // plugin `_initialize` then `hs_init(0, 0)`; everything else knows only
         // `_initialize`.
-        let hs_init = instance
-            .get_typed_func::<(i32, i32), ()>(&store, "hs_init")
-            .ok()
-            .filter(|_| p.extism);
+        let hs_init = p
+            .extism
+            .then(|| {
+                instance
+                    .get_typed_func::<(i32, i32), ()>(&store, "hs_init")
+                    .ok()
+            })
+            .flatten();
         let initializers: &[&str] = match (p.extism, hs_init.is_some()) {
             (true, false) => &profiles::EXTISM_INITIALIZERS[..2],
             _ => &["_initialize"],

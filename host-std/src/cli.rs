@@ -438,15 +438,7 @@ struct Loaded {
     manifest: Option<Manifest>,
     name: String,
     /// What an Extism manifest said besides the module (`caplet run manifest.json`).
-    extism: Option<ExtismSettings>,
-}
-
-/// The settings and limits of an Extism manifest.
-struct ExtismSettings {
-    settings: Settings,
-    linked: Vec<caplet_core::LinkedModule>,
-    max_var_bytes: Option<u32>,
-    max_http_response_bytes: Option<u32>,
+    extism: Option<crate::extism_manifest::Extras>,
 }
 
 fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, Failure> {
@@ -716,12 +708,7 @@ fn load_extism_manifest(path: &Path, text: &[u8], max_module: u64) -> Result<Loa
         wasm: applied.wasm,
         name: applied.name,
         manifest: None,
-        extism: Some(ExtismSettings {
-            settings: applied.settings,
-            linked: applied.linked,
-            max_var_bytes: applied.max_var_bytes,
-            max_http_response_bytes: applied.max_http_response_bytes,
-        }),
+        extism: Some(applied.extras),
     })
 }
 
@@ -749,12 +736,7 @@ fn fetch_module(
     if !(200..300).contains(&status) {
         return Err(format!("downloading the module from {url}: HTTP {status}"));
     }
-    let declared = resp
-        .headers()
-        .get("content-length")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if let Some(n) = declared.filter(|n| *n > max) {
+    if let Some(n) = crate::oci::declared_length(resp.headers()).filter(|n| *n > max) {
         return Err(format!(
             "the module at {url} is {n} bytes, more than the {max}-byte limit (--max-module)"
         ));
@@ -950,7 +932,7 @@ fn run(mut args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
     if let Some(max) = args.max_module {
         limits.max_module_bytes = u32::try_from(max).unwrap_or(u32::MAX);
     }
-    let loaded = load_source(&args.target, &args.source, limits.max_module_bytes as u64)?;
+    let mut loaded = load_source(&args.target, &args.source, limits.max_module_bytes as u64)?;
     // With --trusted-key, nothing reads the module before its origin is checked:
     // not the scan below, not the manifest lookup (the core checks again at load).
     let (trust, sidecar) = trust_args(&args)?;
@@ -972,9 +954,11 @@ fn run(mut args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
         Some(p) => Policy::load(p).map_err(Failure::usage)?.for_plugin(&name),
         None => Settings::default(),
     };
-    if let Some(extism) = &loaded.extism {
+    let mut linked = Vec::new();
+    if let Some(extism) = loaded.extism.take() {
         // An Extism manifest's grants and limits, under the flags.
-        settings.merge(extism.settings.clone());
+        settings.merge(extism.settings);
+        linked = extism.linked;
         if let Some(n) = extism.max_var_bytes {
             limits.max_var_bytes = n;
         }
@@ -1064,11 +1048,7 @@ fn run(mut args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
                 },
                 trust,
                 signature: sidecar,
-                linked: loaded
-                    .extism
-                    .as_ref()
-                    .map(|e| e.linked.clone())
-                    .unwrap_or_default(),
+                linked,
                 ..Default::default()
             },
         )

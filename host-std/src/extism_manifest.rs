@@ -105,10 +105,17 @@ pub struct WasmSource {
 pub struct Applied {
     /// The module bytes (their digest already checked against `hash`).
     pub wasm: Vec<u8>,
-    /// The other modules, linked by name.
-    pub linked: Vec<LinkedModule>,
     /// The plugin's name.
     pub name: String,
+    /// Everything else.
+    pub extras: Extras,
+}
+
+/// What an Extism manifest says besides the plugin's module and name.
+#[derive(Debug)]
+pub struct Extras {
+    /// The other modules, linked by name.
+    pub linked: Vec<LinkedModule>,
     /// Grants, mappings, config and timeout; flags and the policy file add to them.
     pub settings: Settings,
     /// `memory.max_var_bytes`.
@@ -137,10 +144,12 @@ fn usage(message: impl Into<String>) -> ManifestError {
 /// Whether `text` looks like an Extism manifest (a JSON object with a `wasm`
 /// array) rather than a Caplet sidecar manifest.
 pub fn is_extism_manifest(text: &[u8]) -> bool {
-    serde_json::from_slice::<serde_json::Value>(text)
-        .ok()
-        .and_then(|v| v.get("wasm").map(|w| w.is_array()))
-        .unwrap_or(false)
+    /// Only whether `wasm` is an array; nothing else is kept.
+    #[derive(Deserialize)]
+    struct Probe {
+        wasm: Option<Vec<serde::de::IgnoredAny>>,
+    }
+    serde_json::from_slice::<Probe>(text).is_ok_and(|p| p.wasm.is_some())
 }
 
 /// Parses `text` (the manifest at `path`), fetches the module and maps the rest.
@@ -173,11 +182,11 @@ pub fn apply(
         .position(|w| w.name.as_deref() == Some("main"))
         .unwrap_or(manifest.wasm.len() - 1);
     let mut linked = Vec::new();
-    let mut main = None;
+    let mut wasm = Vec::new();
     for (i, source) in manifest.wasm.iter().enumerate() {
-        let wasm = module_bytes(path, i, source, max_module, read, fetch)?;
+        let bytes = module_bytes(path, i, source, max_module, read, fetch)?;
         if i == main_at {
-            main = Some(wasm);
+            wasm = bytes;
             continue;
         }
         let Some(name) = source.name.clone() else {
@@ -186,9 +195,8 @@ pub fn apply(
                 path.display()
             )));
         };
-        linked.push(LinkedModule { name, wasm });
+        linked.push(LinkedModule { name, wasm: bytes });
     }
-    let wasm = main.unwrap_or_default();
     let source = &manifest.wasm[main_at];
     let name = source
         .name
@@ -234,11 +242,13 @@ pub fn apply(
     let cap32 = |v: Option<u64>| v.map(|n| u32::try_from(n).unwrap_or(u32::MAX));
     Ok(Applied {
         wasm,
-        linked,
         name,
-        settings,
-        max_var_bytes: cap32(manifest.memory.max_var_bytes),
-        max_http_response_bytes: cap32(manifest.memory.max_http_response_bytes),
+        extras: Extras {
+            linked,
+            settings,
+            max_var_bytes: cap32(manifest.memory.max_var_bytes),
+            max_http_response_bytes: cap32(manifest.memory.max_http_response_bytes),
+        },
     })
 }
 

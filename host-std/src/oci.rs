@@ -959,6 +959,14 @@ fn parse_challenge(h: &str) -> Option<Challenge> {
     })
 }
 
+/// The length a response declares (`Content-Length`), if it declares one.
+pub(crate) fn declared_length(headers: &ureq::http::HeaderMap) -> Option<u64> {
+    headers
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
 /// The HTTP agent of the operator's own downloads (registries, a module an Extism
 /// manifest names by URL): statuses come back as values, at most 5 redirects,
 /// credentials never follow a redirect (to whatever host it names), no proxy, a
@@ -1160,10 +1168,7 @@ impl Client {
                 body: Vec::new(),
             });
         }
-        let declared = headers
-            .get("content-length")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
+        let declared = declared_length(&headers);
         if declared.is_some_and(|n| n > max) {
             return err(format!(
                 "{url}: the response declares {} bytes, over the {max}-byte cap",

@@ -667,3 +667,84 @@ fn a_linked_modules_start_function_runs_under_the_fuel_budget() {
         other => panic!("{other:?}"),
     }
 }
+
+/// `go` hands the call's input block (0 without input) to import `$f` of
+/// `extism:host/env`, `(i64) -> i64` or `(i64)`.
+fn calling(import: &str, returns: bool) -> Vec<u8> {
+    let (result, drop) = if returns {
+        ("(result i64)", "drop")
+    } else {
+        ("", "")
+    };
+    wat_str(&format!(
+        r#"(module
+            (import "extism:host/env" "input_length" (func $input_length (result i64)))
+            (import "extism:host/env" "input_offset" (func $input_offset (result i64)))
+            (import "extism:host/env" "{import}" (func $f (param i64) {result}))
+            (memory (export "memory") 1)
+            (func (export "go") (result i32)
+                (call $f (if (result i64) (i64.eqz (call $input_length))
+                    (then (i64.const 0)) (else (call $input_offset))))
+                {drop}
+                (i32.const 0)))"#
+    ))
+}
+
+#[test]
+fn host_function_inputs_and_the_host_call_cap_are_checked() {
+    let mut l = limits();
+    l.max_host_calls = 10;
+    l.max_config_bytes = 8;
+    let run = |wasm: Vec<u8>, input: &[u8], caps: &[&str]| {
+        let (p, s) = load_on(&runtime(), &wasm, caps, &[("key", "v")], l);
+        (p.unwrap().instantiate().unwrap().call("go", input), s)
+    };
+    // The host-call cap ends the call, named (`http_headers` takes no handle,
+    // answers 0 before any response, and counts as a host call).
+    let headers_loop = wat_str(
+        r#"(module
+            (import "extism:host/env" "http_headers" (func $h (result i64)))
+            (memory (export "memory") 1)
+            (func (export "go") (result i32) (local $i i32)
+                (loop $l
+                    (drop (call $h))
+                    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                    (br_if $l (i32.lt_u (local.get $i) (i32.const 11))))
+                (i32.const 0)))"#,
+    );
+    match run(headers_loop, b"", &[]).0 {
+        Err(Error::Trap { message, .. }) => {
+            assert!(message.contains("max_host_calls"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // A key over the config cap, or not UTF-8, is the plugin's contract error.
+    match run(calling("config_get", true), b"a key longer than 8", &[]).0 {
+        Err(Error::ContractViolation { reason }) => {
+            assert!(reason.contains("8-byte cap"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    match run(calling("config_get", true), b"\xff\xfe", &[]).0 {
+        Err(Error::ContractViolation { reason }) => assert!(reason.contains("UTF-8"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    // A log line from a handle that is no block is refused, not dropped.
+    match run(calling("log_info", false), b"", &["log"]).0 {
+        Err(Error::ContractViolation { reason }) => {
+            assert!(reason.contains("log message"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // A line over the log cap is cut and marked by the log service.
+    let long = vec![b'x'; 5000];
+    let (result, s) = run(calling("log_info", false), &long, &["log"]);
+    result.unwrap();
+    let lines = s.log.lines();
+    assert_eq!(lines.len(), 1);
+    assert!(
+        lines[0].2.ends_with("[truncated 904 bytes]"),
+        "{}",
+        lines[0].2
+    );
+}

@@ -406,11 +406,12 @@ fn exec(raw: &[u8], s: &crate::services::Services) -> Result<Vec<u8>, Code> {
 
 /// `http_request`: the JSON request decoded, the service called, the response
 /// encoded as JSON with a base64 body.
-fn http(raw: &[u8], s: &crate::services::Services) -> Result<Vec<u8>, Code> {
-    let resp = s.http_request(decode_http_request(raw)?)?;
-    let mut headers: BTreeMap<&str, String> = BTreeMap::new();
-    for (k, v) in &resp.headers {
-        headers
+/// Response headers as a JSON object's map: a name given several times gets its
+/// values joined with `, ` (as HTTP allows).
+pub(crate) fn joined_headers(headers: &[(String, String)]) -> BTreeMap<&str, String> {
+    let mut joined: BTreeMap<&str, String> = BTreeMap::new();
+    for (k, v) in headers {
+        joined
             .entry(k.as_str())
             .and_modify(|old| {
                 old.push_str(", ");
@@ -418,6 +419,12 @@ fn http(raw: &[u8], s: &crate::services::Services) -> Result<Vec<u8>, Code> {
             })
             .or_insert_with(|| v.clone());
     }
+    joined
+}
+
+fn http(raw: &[u8], s: &crate::services::Services) -> Result<Vec<u8>, Code> {
+    let resp = s.http_request(decode_http_request(raw)?)?;
+    let headers = joined_headers(&resp.headers);
     let json = HttpResponseJson {
         status: resp.status,
         headers,

@@ -30,7 +30,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use wasmi::{AsContext, AsContextMut, Caller, Global, Linker, Memory, Val};
 
 use super::{ImportSpec, Profile};
@@ -334,8 +334,8 @@ impl Kernel {
         Some(String::from_utf8_lossy(cut).into_owned())
     }
 
-    /// The output of `output_set`: `Ok(None)` when none was set; an error naming
-    /// the range when it is not inside Extism memory or over `max`.
+    /// The output of `output_set`: empty when none was set; an error naming the
+    /// range when it is not inside Extism memory or over `max`.
     pub(crate) fn output<'a>(
         &self,
         ctx: &'a impl AsContext,
@@ -427,11 +427,14 @@ fn give(c: &mut C<'_>, k: &Kernel, bytes: &[u8], what: &str) -> R<i64> {
     }
 }
 
+/// Counts one host call; past `max_host_calls` the call ends (an Extism host
+/// function has no error code to return).
 fn count(c: &mut C<'_>) -> R<()> {
     c.data_mut().enter().map_err(|_| {
-        fatal(Error::MemoryLimit {
-            reason: format!(
-                "more than {} host calls in one call",
+        fatal(Error::Trap {
+            during: MODULE.into(),
+            message: format!(
+                "more than {} host calls in one call (max_host_calls)",
                 c.data().services.limits.max_host_calls
             ),
         })
@@ -447,27 +450,11 @@ struct HttpRequestJson {
     headers: BTreeMap<crate::manifest::StrKey, String>,
 }
 
-#[derive(Serialize)]
-struct Headers<'a>(#[serde(serialize_with = "headers_map")] &'a [(String, String)]);
-
-fn headers_map<S: serde::Serializer>(h: &&[(String, String)], s: S) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeMap;
-    let mut m = s.serialize_map(Some(h.len()))?;
-    for (k, v) in h.iter() {
-        m.serialize_entry(k, v)?;
-    }
-    m.end()
-}
-
 fn log(c: &mut C<'_>, level: Level, h: i64) -> R<()> {
     count(c)?;
     let k = kernel(c)?;
-    let cap = c.data().services.limits.max_log_line_bytes;
-    let line = match k.bytes(&*c, h as u64) {
-        Some(b) => b[..b.len().min(cap as usize + 1)].to_vec(),
-        None => return Ok(()),
-    };
-    let _ = k.free(c, h as u64);
+    // Any length: the service cuts a line over its cap and marks the cut.
+    let line = take(c, &k, h as u64, "log message", u32::MAX)?;
     // Ungranted: dropped (and audited by the service); the level said "off".
     let _ = c.data().services.log(level, &line);
     Ok(())
@@ -483,7 +470,7 @@ pub(crate) fn define(l: &mut Linker<HostState>) -> Result<(), wasmi::errors::Lin
         let key = take(&mut c, &k, h as u64, "config_get key", cap)?;
         let services = c.data().services.clone();
         let Ok(key) = core::str::from_utf8(&key) else {
-            return Ok(0);
+            return Err(fatal(Error::contract("config_get: the key is not UTF-8")));
         };
         match services.config_get(key) {
             Ok(v) => give(&mut c, &k, v.as_bytes(), "config_get"),
@@ -493,8 +480,8 @@ pub(crate) fn define(l: &mut Linker<HostState>) -> Result<(), wasmi::errors::Lin
     l.func_wrap(MODULE, "var_get", |mut c: C<'_>, h: i64| -> R<i64> {
         count(&mut c)?;
         let k = kernel(&c)?;
-        let cap = c.data().services.limits.max_var_bytes;
-        let key = take(&mut c, &k, h as u64, "var_get key", cap)?;
+        let max = c.data().services.limits.max_host_result_bytes;
+        let key = take(&mut c, &k, h as u64, "var_get key", max)?;
         let key = String::from_utf8_lossy(&key).into_owned();
         let value = c
             .data()
@@ -641,7 +628,7 @@ pub(crate) fn define(l: &mut Linker<HostState>) -> Result<(), wasmi::errors::Lin
         else {
             return Ok(0);
         };
-        let json = super::caplet::to_json(&Headers(&headers), 256)
+        let json = super::caplet::to_json(&super::caplet::joined_headers(&headers), 256)
             .map_err(|code| host_failed("http_headers", code))?;
         give(&mut c, &k, &json, "http_headers")
     })?;
@@ -676,10 +663,10 @@ pub fn host_function_signature() -> crate::inspect::Signature {
 }
 
 /// Binds application bytes function `f` as the Extism host function
-/// `module.name` of one instance: the input block is read (and freed, as Extism
-/// host functions take ownership), the function runs through the app service (its
-/// grant, its caps), and its output goes to a new block. A failure ends the call,
-/// naming the function.
+/// `module.name` of one instance: the input block is read (not freed: the PDKs
+/// free a host function's input themselves), the function runs through the app
+/// service (its grant, its caps), and its output goes to a new block. A failure
+/// ends the call, naming the function.
 pub(crate) fn link_host_function(
     linker: &mut Linker<HostState>,
     store: &mut wasmi::Store<HostState>,
