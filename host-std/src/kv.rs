@@ -51,19 +51,23 @@ impl SqliteKv {
         )
         .map_err(|e| format!("cannot open KV store {shown}: {e}"))?;
         conn.busy_timeout(BUSY_TIMEOUT)
-            .and_then(|()| {
-                conn.pragma_update(None, "journal_mode", "WAL")?;
-                conn.pragma_update(None, "synchronous", "FULL")?;
-                conn.execute_batch(
-                    "CREATE TABLE IF NOT EXISTS kv (
-                         namespace TEXT NOT NULL,
-                         key       TEXT NOT NULL,
-                         value     BLOB NOT NULL,
-                         PRIMARY KEY (namespace, key)
-                     ) WITHOUT ROWID;",
-                )
-            })
             .map_err(|e| format!("cannot set up KV store {shown}: {e}"))?;
+        // Switching a fresh file to WAL and creating the table can meet another
+        // opener's lock where SQLite returns BUSY without calling the busy handler
+        // (a read lock upgraded to a write lock, WAL recovery). Such a set-up is
+        // retried, with the whole of it idempotent, until BUSY_TIMEOUT.
+        let until = Instant::now() + BUSY_TIMEOUT;
+        let mut attempt = 0u64;
+        loop {
+            match set_up(&conn) {
+                Ok(()) => break,
+                Err(e) if is_busy(&e) && Instant::now() < until => {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_micros(200 + (attempt % 8) * 150));
+                }
+                Err(e) => return Err(format!("cannot set up KV store {shown}: {e}")),
+            }
+        }
         Ok(SqliteKv {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
@@ -171,12 +175,38 @@ impl KvStore for SqliteKv {
     }
 }
 
+/// WAL mode, full sync and the table; each step is a no-op when already done.
+fn set_up(conn: &Connection) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    // IMMEDIATE takes the write lock first, so the schema read is never upgraded.
+    conn.execute_batch(
+        "BEGIN IMMEDIATE;
+         CREATE TABLE IF NOT EXISTS kv (
+             namespace TEXT NOT NULL,
+             key       TEXT NOT NULL,
+             value     BLOB NOT NULL,
+             PRIMARY KEY (namespace, key)
+         ) WITHOUT ROWID;
+         COMMIT;",
+    )
+    .inspect_err(|_| {
+        let _ = conn.execute_batch("ROLLBACK;");
+    })
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
 fn busy_or_io(e: &rusqlite::Error) -> Code {
-    match e.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => {
-            Code::Timeout
-        }
-        _ => Code::Io,
+    if is_busy(e) {
+        Code::Timeout
+    } else {
+        Code::Io
     }
 }
 
@@ -235,5 +265,38 @@ mod store_tests {
         std::fs::write(&path, vec![0x55u8; 4096]).unwrap();
         let e = SqliteKv::open(&path).unwrap_err();
         assert!(e.contains("junk"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod open_race_tests {
+    use super::*;
+
+    /// Several processes (here, connections on threads) opening a fresh store at
+    /// once all get it: setting WAL mode and creating the table can meet another
+    /// opener's lock in ways SQLite's busy handler does not cover (CI once failed
+    /// with "database is locked" here).
+    #[test]
+    fn concurrent_first_opens_all_succeed() {
+        for round in 0..40 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("kv.sqlite");
+            let start = std::sync::Arc::new(std::sync::Barrier::new(6));
+            let openers: Vec<_> = (0..6)
+                .map(|_| {
+                    let (path, start) = (path.clone(), start.clone());
+                    std::thread::spawn(move || {
+                        start.wait();
+                        let kv = SqliteKv::open(&path)?;
+                        kv.set("ns", "k", b"v", 10).map_err(|c| format!("{c:?}"))
+                    })
+                })
+                .collect();
+            for o in openers {
+                if let Err(e) = o.join().unwrap() {
+                    panic!("round {round}: {e}");
+                }
+            }
+        }
     }
 }
