@@ -5,7 +5,6 @@
 //! 6 capability denied at load. On failure one line `error: <kind>: <message>` goes
 //! to stderr.
 
-use std::collections::BTreeMap;
 use std::io::{IsTerminal, Read, Write};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -23,13 +22,11 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use crate::deadline::{with_call_deadline, CancelHandle, Deadline};
 use crate::fs::Mount;
 use crate::http::HttpConfig;
-use crate::oci::{
-    parse_layout_ref, Artifact, Client, ClientConfig, Credentials, Layout, OciError, OciLimits,
-    Reference, Store,
-};
+use crate::load::{load, load_file, LoadError, Sources};
+use crate::oci::{parse_layout_ref, Artifact, Layout, Reference};
 use crate::platform::{escape, StdPlatform};
 use crate::policy::{parse_level, parse_rate, parse_trusted, HttpSettings, Policy, Settings};
-use crate::registry::{parse_spec, Registry};
+use crate::registry::Registry;
 
 /// Exit codes of the `caplet` command.
 pub mod exit {
@@ -347,6 +344,75 @@ pub fn exit_code(e: &Error) -> i32 {
     }
 }
 
+impl From<LoadError> for Failure {
+    fn from(e: LoadError) -> Self {
+        let code = match &e {
+            LoadError::Usage(_) | LoadError::Fetch(_) => exit::USAGE,
+            LoadError::Core(e) => exit_code(e),
+            _ => exit::MODULE,
+        };
+        let hint = if matches!(e, LoadError::TooLarge(_)) {
+            " (raise the limit with --max-module SIZE)"
+        } else {
+            ""
+        };
+        Failure {
+            code,
+            message: format!("{e}{hint}"),
+        }
+    }
+}
+
+impl From<crate::oci::OciError> for Failure {
+    fn from(e: crate::oci::OciError) -> Self {
+        LoadError::from(e).into()
+    }
+}
+
+impl SourceArgs {
+    /// The sources for loading `target`: `--insecure` applies to its registry.
+    fn sources_for(&self, target: &str) -> Sources {
+        let registry = Reference::looks_like(target)
+            .then(|| Reference::parse(target).ok())
+            .flatten()
+            .map(|r| r.registry);
+        self.sources(registry.as_deref())
+    }
+
+    fn sources(&self, insecure_registry: Option<&str>) -> Sources {
+        Sources {
+            plugin_dir: self.plugin_dir.clone(),
+            store: self.store.clone(),
+            insecure: self.registry.insecure_for(insecure_registry),
+            credentials: self.registry.credentials.clone(),
+            progress: std::io::stderr().is_terminal(),
+        }
+    }
+}
+
+impl RegistryArgs {
+    /// `--insecure` applies to the registry of the reference given.
+    fn insecure_for(&self, registry: Option<&str>) -> Vec<String> {
+        match (self.insecure, registry) {
+            (true, Some(reg)) => vec![reg.to_string()],
+            _ => Vec::new(),
+        }
+    }
+
+    fn client(&self, registry: &str) -> Result<crate::oci::Client, Failure> {
+        Ok(SourceArgs {
+            registry: self.clone(),
+            ..SourceArgs::default()
+        }
+        .sources(Some(registry))
+        .client()?)
+    }
+}
+
+fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, Failure> {
+    Ok(crate::load::read_capped(path, max)?)
+}
+
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         Failure {
@@ -432,127 +498,6 @@ pub fn main_with(args: impl IntoIterator<Item = String>) -> i32 {
     }
 }
 
-/// A module and, when loaded from a sidecar, its manifest.
-struct Loaded {
-    wasm: Vec<u8>,
-    manifest: Option<Manifest>,
-    name: String,
-    /// What an Extism manifest said besides the module (`caplet run manifest.json`).
-    extism: Option<crate::extism_manifest::Extras>,
-}
-
-fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, Failure> {
-    crate::files::read_capped(path, max).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::FileTooLarge {
-            Failure {
-                code: exit::MODULE,
-                message: format!(
-                    "module: {} is {e} (raise the limit with --max-module SIZE)",
-                    path.display()
-                ),
-            }
-        } else {
-            Failure::io(path, e)
-        }
-    })
-}
-
-impl From<OciError> for Failure {
-    fn from(e: OciError) -> Self {
-        if e.fetch {
-            Failure {
-                code: exit::USAGE,
-                message: format!("fetch: {e}"),
-            }
-        } else {
-            Failure {
-                code: exit::MODULE,
-                message: format!("module: {e}"),
-            }
-        }
-    }
-}
-
-fn oci_client(r: &RegistryArgs, registry: Option<&str>) -> Result<Client, Failure> {
-    let credentials = Credentials::load(r.credentials.as_deref())?;
-    Ok(Client::new(ClientConfig {
-        insecure: match (r.insecure, registry) {
-            (true, Some(reg)) => vec![reg.to_string()],
-            _ => Vec::new(),
-        },
-        credentials,
-        limits: OciLimits::default(),
-        progress: std::io::stderr().is_terminal(),
-    }))
-}
-
-fn open_store(source: &SourceArgs) -> Result<Store, Failure> {
-    let dir = source.store.clone().unwrap_or_else(Store::default_dir);
-    Ok(Store::open(&dir)?)
-}
-
-fn from_artifact(a: Artifact) -> Loaded {
-    Loaded {
-        name: a.caplet.name.clone(),
-        wasm: a.module,
-        manifest: Some(a.caplet),
-        extism: None,
-    }
-}
-
-/// Resolves a target: a file, NAME@VERSION in a plugin directory, an image layout
-/// or a registry reference (in that order).
-fn load_source(target: &str, source: &SourceArgs, max_module: u64) -> Result<Loaded, Failure> {
-    let path = Path::new(target);
-    if path.is_file() {
-        return load_target(path, max_module);
-    }
-    if let Some((dir, tag)) = parse_layout_ref(target) {
-        let limits = OciLimits {
-            max_blob_bytes: max_module,
-            ..OciLimits::default()
-        };
-        return Ok(from_artifact(Layout::new(&dir).read(&tag, &limits)?));
-    }
-    if Reference::looks_like(target) {
-        let r = Reference::parse(target)?;
-        let client = oci_client(&source.registry, Some(&r.registry))?;
-        let store = open_store(source)?;
-        return Ok(from_artifact(client.pull(&r, &store)?));
-    }
-    if let Some(dir) = &source.plugin_dir {
-        if parse_spec(target).is_ok() {
-            let reg = Registry::scan(dir).map_err(|e| {
-                Failure::usage(format!(
-                    "cannot read plugin directory {}: {e}",
-                    dir.display()
-                ))
-            })?;
-            let entry = reg
-                .resolve(target)
-                .map_err(|e| Failure::usage(format!("{e} in {}", dir.display())))?;
-            let wasm = read_capped(&entry.module, max_module)?;
-            return Ok(Loaded {
-                wasm,
-                name: entry.name.clone(),
-                manifest: Some(entry.manifest.clone()),
-                extism: None,
-            });
-        }
-    }
-    if path.extension().is_some_and(|e| e == "wasm" || e == "json") || target.contains('/') {
-        return load_target(path, max_module);
-    }
-    Err(Failure::usage(format!(
-        "`{target}` is not a file, a registry reference or an oci-layout: reference{}",
-        if source.plugin_dir.is_some() {
-            ", and no plugin of that name was found"
-        } else {
-            " (for NAME@VERSION, give --plugin-dir)"
-        }
-    )))
-}
-
 fn push(
     manifest: &Path,
     reference: &str,
@@ -561,15 +506,17 @@ fn push(
 ) -> Result<(), Failure> {
     let limits = Limits::default();
     let text = read_capped(manifest, caplet_core::manifest::MAX_MANIFEST_BYTES as u64)?;
-    let loaded = load_target(manifest, limits.max_module_bytes as u64).map_err(|mut f| {
-        if f.code == exit::USAGE && manifest.extension().is_none_or(|e| e != "json") {
-            f.message = format!(
-                "usage: {} is not a sidecar manifest (.json)",
-                manifest.display()
-            );
-        }
-        f
-    })?;
+    let loaded = load_file(manifest, limits.max_module_bytes as u64)
+        .map_err(Failure::from)
+        .map_err(|mut f| {
+            if f.code == exit::USAGE && manifest.extension().is_none_or(|e| e != "json") {
+                f.message = format!(
+                    "usage: {} is not a sidecar manifest (.json)",
+                    manifest.display()
+                );
+            }
+            f
+        })?;
     if loaded.manifest.is_none() {
         return Err(Failure::usage(format!(
             "{} is not a sidecar manifest (.json)",
@@ -594,7 +541,7 @@ fn push(
         return Ok(());
     }
     let r = Reference::parse(reference)?;
-    let client = oci_client(registry, Some(&r.registry))?;
+    let client = registry.client(&r.registry)?;
     let digest = client.push(&r, &artifact)?;
     println!(
         "pushed {} {} to {r} ({digest})",
@@ -605,8 +552,9 @@ fn push(
 
 fn pull(reference: &str, source: &SourceArgs) -> Result<(), Failure> {
     let r = Reference::parse(reference)?;
-    let client = oci_client(&source.registry, Some(&r.registry))?;
-    let store = open_store(source)?;
+    let sources = source.sources(Some(&r.registry));
+    let client = sources.client()?;
+    let store = sources.open_store()?;
     let a = client.pull(&r, &store)?;
     println!(
         "pulled {} {} from {r} ({}, module sha256:{}, {} bytes) into {}",
@@ -640,114 +588,6 @@ fn list(dir: &Path) -> Result<(), Failure> {
         eprintln!("skipped {}: {}", s.path.display(), s.reason);
     }
     Ok(())
-}
-
-fn load_target(path: &Path, max_module: u64) -> Result<Loaded, Failure> {
-    let stem = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("plugin");
-    if path.extension().is_some_and(|e| e == "json") {
-        // An Extism manifest may carry its module inline (base64): up to the
-        // module cap and a third more, beside the manifest's own cap.
-        let max_manifest = caplet_core::manifest::MAX_MANIFEST_BYTES as u64;
-        let text = read_capped(path, max_manifest + max_module / 3 * 4 + 4)?;
-        if crate::extism_manifest::is_extism_manifest(&text) {
-            return load_extism_manifest(path, &text, max_module);
-        }
-        if text.len() as u64 > max_manifest {
-            return Err(Failure {
-                code: exit::MODULE,
-                message: format!(
-                    "manifest: {} is larger than the {max_manifest}-byte limit of a Caplet manifest",
-                    path.display()
-                ),
-            });
-        }
-        let manifest = Manifest::parse(&text)?;
-        let module = manifest.module.clone().ok_or_else(|| Failure {
-            code: exit::MODULE,
-            message: format!(
-                "manifest: {} has no `module` field naming the wasm file",
-                path.display()
-            ),
-        })?;
-        let module_path = path.parent().unwrap_or(Path::new(".")).join(&module);
-        let wasm = read_capped(&module_path, max_module)?;
-        Ok(Loaded {
-            wasm,
-            name: manifest.name.clone(),
-            manifest: Some(manifest),
-            extism: None,
-        })
-    } else {
-        let wasm = read_capped(path, max_module)?;
-        Ok(Loaded {
-            wasm,
-            manifest: None,
-            name: caplet_core::manifest::sanitize_name(stem),
-            extism: None,
-        })
-    }
-}
-
-/// An Extism manifest: the module from its path, data or URL (hash checked), and
-/// its grants, mappings, config and limits as settings.
-fn load_extism_manifest(path: &Path, text: &[u8], max_module: u64) -> Result<Loaded, Failure> {
-    let read = |p: &Path, max: u64| read_capped(p, max).map_err(|f| f.message);
-    let applied = crate::extism_manifest::apply(path, text, max_module, &read, &fetch_module)
-        .map_err(|e| Failure {
-            code: if e.module { exit::MODULE } else { exit::USAGE },
-            message: if e.module {
-                e.message
-            } else {
-                format!("usage: {}", e.message)
-            },
-        })?;
-    Ok(Loaded {
-        wasm: applied.wasm,
-        name: applied.name,
-        manifest: None,
-        extism: Some(applied.extras),
-    })
-}
-
-/// Downloads a module an Extism manifest names by URL: the operator's own
-/// source (no grant applies), over HTTP(S), at most `max` bytes, refused above it
-/// by the declared length before the body is read.
-fn fetch_module(
-    url: &str,
-    method: &str,
-    headers: &BTreeMap<String, String>,
-    max: u64,
-) -> Result<Vec<u8>, String> {
-    let agent = crate::oci::download_agent(Duration::from_secs(120));
-    let mut b = ureq::http::Request::builder().method(method).uri(url);
-    for (k, v) in headers {
-        b = b.header(k, v);
-    }
-    let req = b
-        .body(Vec::new())
-        .map_err(|e| format!("bad module URL {url}: {e}"))?;
-    let mut resp = agent
-        .run(req)
-        .map_err(|e| format!("cannot download the module from {url}: {e}"))?;
-    let status = resp.status().as_u16();
-    if !(200..300).contains(&status) {
-        return Err(format!("downloading the module from {url}: HTTP {status}"));
-    }
-    if let Some(n) = crate::oci::declared_length(resp.headers()).filter(|n| *n > max) {
-        return Err(format!(
-            "the module at {url} is {n} bytes, more than the {max}-byte limit (--max-module)"
-        ));
-    }
-    let body = resp
-        .body_mut()
-        .with_config()
-        .limit(max)
-        .read_to_vec()
-        .map_err(|e| format!("downloading the module from {url}: {e}"))?;
-    Ok(body)
 }
 
 fn typed_args(args: &RunArgs, m: &ArgMatches) -> Vec<Value> {
@@ -808,27 +648,6 @@ fn read_input(args: &RunArgs) -> Result<Vec<u8>, Failure> {
     Ok(buf)
 }
 
-/// The plugin's name as the policy sees it: the sidecar's, else the embedded
-/// manifest's, else the file name's.
-fn plugin_name(loaded: &Loaded) -> String {
-    if loaded.manifest.is_some() {
-        return loaded.name.clone();
-    }
-    let scan_limits = Limits {
-        memory_bytes: u64::MAX,
-        ..Limits::default()
-    };
-    ModuleInfo::scan(&loaded.wasm, &scan_limits)
-        .ok()
-        .and_then(|info| {
-            info.manifest_bytes(&loaded.wasm)
-                .and_then(|b| Manifest::parse_embedded(b).ok())
-        })
-        .map(|m| m.name)
-        .unwrap_or_else(|| loaded.name.clone())
-}
-
-/// The command line's own settings, in the policy's shape.
 fn flag_settings(args: &RunArgs) -> Result<Settings, Failure> {
     let mut s = Settings::default();
     for cap in &args.allow {
@@ -932,7 +751,11 @@ fn run(mut args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
     if let Some(max) = args.max_module {
         limits.max_module_bytes = u32::try_from(max).unwrap_or(u32::MAX);
     }
-    let mut loaded = load_source(&args.target, &args.source, limits.max_module_bytes as u64)?;
+    let mut loaded = load(
+        &args.target,
+        &args.source.sources_for(&args.target),
+        limits.max_module_bytes as u64,
+    )?;
     // With --trusted-key, nothing reads the module before its origin is checked:
     // not the scan below, not the manifest lookup (the core checks again at load).
     let (trust, sidecar) = trust_args(&args)?;
@@ -942,7 +765,7 @@ fn run(mut args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
         sidecar.as_deref(),
         &trust,
     )?;
-    let name = plugin_name(&loaded);
+    let name = loaded.policy_name();
     let scan = ModuleInfo::scan(&loaded.wasm, &limits.with_memory(u64::MAX)).ok();
     let wasi = args.wasi || (args.call.is_none() && scan.as_ref().is_some_and(is_wasi_command));
     let (wasi_mounts, preopens, mut wasi_grants) = if wasi {
@@ -1228,7 +1051,11 @@ fn inspect(target: &str, json: bool, source: &SourceArgs) -> Result<(), Failure>
         memory_bytes: u64::MAX,
         ..Limits::default()
     };
-    let loaded = load_source(target, source, limits.max_module_bytes as u64)?;
+    let loaded = load(
+        target,
+        &source.sources_for(target),
+        limits.max_module_bytes as u64,
+    )?;
     let digest = caplet_core::Digest::of(&loaded.wasm);
     let info = ModuleInfo::scan(&loaded.wasm, &limits)?;
     let manifest = match (&loaded.manifest, info.manifest_bytes(&loaded.wasm)) {
@@ -1389,7 +1216,7 @@ fn verify(path: &Path) -> Result<(), Failure> {
         memory_bytes: u64::MAX,
         ..Limits::default()
     };
-    let loaded = load_target(path, limits.max_module_bytes as u64)?;
+    let loaded = load_file(path, limits.max_module_bytes as u64)?;
     let manifest = loaded
         .manifest
         .clone()

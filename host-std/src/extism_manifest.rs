@@ -112,7 +112,7 @@ pub struct Applied {
 }
 
 /// What an Extism manifest says besides the plugin's module and name.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Extras {
     /// The other modules, linked by name.
     pub linked: Vec<LinkedModule>,
@@ -308,7 +308,7 @@ fn module_bytes(
             return Err(ManifestError {
                 module: true,
                 message: format!(
-                    "digest: the manifest expects sha256 {expected} for `wasm[{i}]`, the module \
+                    "the manifest expects sha256 {expected} for `wasm[{i}]`, the module \
                      is {actual}"
                 ),
             });

@@ -15,6 +15,8 @@
 //! - [`process`]: one allowed native program run without a shell, with a timeout,
 //!   output caps and its whole process group killed at the end;
 //! - [`policy`]: the policy file (grants and limits per plugin, TOML);
+//! - [`load`]: loading a plugin from a target string (file, manifest, plugin
+//!   directory, OCI layout or registry reference);
 //! - [`cli`]: the `caplet` command (`run`, `inspect`, `verify`).
 
 #![forbid(unsafe_code)]
@@ -30,6 +32,7 @@ pub mod fs;
 pub mod http;
 pub mod kv;
 pub mod limits;
+pub mod load;
 pub mod oci;
 pub mod platform;
 pub mod policy;
