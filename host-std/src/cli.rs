@@ -21,10 +21,9 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::deadline::{with_call_deadline, CancelHandle, Deadline};
 use crate::fs::Mount;
-use crate::http::HttpConfig;
 use crate::load::{load, load_file, LoadError, Sources};
 use crate::oci::{parse_layout_ref, Artifact, Layout, Reference};
-use crate::platform::{escape, StdPlatform};
+use crate::platform::escape;
 use crate::policy::{parse_level, parse_rate, parse_trusted, HttpSettings, Policy, Settings};
 use crate::registry::Registry;
 
@@ -121,12 +120,100 @@ enum Command {
         #[arg(long)]
         sidecar: bool,
     },
+    /// Run plugins for many callers over HTTP (see docs/serving.md).
+    Serve(ServeArgs),
     /// List the plugins of a plugin directory, highest version first.
     List {
         /// The plugin directory.
         #[arg(long, env = "CAPLET_PLUGIN_DIR", value_name = "DIR")]
         plugin_dir: PathBuf,
     },
+}
+
+#[derive(clap::Args, Debug)]
+struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    listen: std::net::SocketAddr,
+    /// Directory for run records and each tenant's KV store.
+    #[arg(long, default_value = "caplet-data", value_name = "DIR")]
+    data: PathBuf,
+    /// Shared state on PostgreSQL (postgres://…); default: SQLite under --data.
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
+    /// The service's policy file (grants and limits per plugin).
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+    /// A plugin directory (repeatable; searched in order).
+    #[arg(long = "plugin-dir", value_name = "DIR")]
+    plugin_dirs: Vec<PathBuf>,
+    /// The tenants file (tokens, plugins, limits, policy per tenant). Without it,
+    /// one open tenant and loopback only.
+    #[arg(long, value_name = "FILE")]
+    tenants: Option<PathBuf>,
+    /// Worker threads running plugin calls (default: one per core).
+    #[arg(long, value_name = "N")]
+    workers: Option<usize>,
+    /// Runs admitted beyond those running before requests get 429 (default: 64
+    /// per worker).
+    #[arg(long, value_name = "N")]
+    queue: Option<usize>,
+    /// Largest request body.
+    #[arg(long, value_name = "SIZE", value_parser = size_arg, default_value = "4MiB")]
+    max_body: u64,
+    /// Days run records are kept.
+    #[arg(long, value_name = "DAYS", default_value_t = 7)]
+    retention_days: u64,
+    /// Remove run records past the retention from --data and exit.
+    #[arg(long)]
+    prune: bool,
+    /// Local store for plugins pulled from registries (default: DATA/oci).
+    #[arg(long, value_name = "DIR")]
+    store: Option<PathBuf>,
+    /// Registry credentials file (Docker config.json format).
+    #[arg(long, value_name = "FILE")]
+    credentials: Option<PathBuf>,
+    /// A registry reached over plain HTTP (repeatable).
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
+    insecure_registries: Vec<String>,
+}
+
+fn serve(args: ServeArgs) -> Result<(), Failure> {
+    let retention = Duration::from_secs(args.retention_days.saturating_mul(24 * 3600));
+    if args.prune {
+        let n = crate::serve::prune_now(&args.data, retention).map_err(Failure::usage)?;
+        println!(
+            "pruned {n} run records older than {} days",
+            args.retention_days
+        );
+        return Ok(());
+    }
+    let mut cfg = crate::serve::ServeConfig {
+        listen: args.listen,
+        data: args.data,
+        database: args.database,
+        policy: args.policy,
+        plugin_dirs: args.plugin_dirs,
+        tenants: args.tenants,
+        max_body: usize::try_from(args.max_body).unwrap_or(usize::MAX),
+        retention,
+        sources: Sources {
+            plugin_dir: None,
+            store: args.store,
+            insecure: args.insecure_registries,
+            credentials: args.credentials,
+            progress: false,
+        },
+        ..Default::default()
+    };
+    if let Some(w) = args.workers {
+        cfg.workers = w.max(1);
+        cfg.queue = 64 * cfg.workers;
+    }
+    if let Some(q) = args.queue {
+        cfg.queue = q;
+    }
+    crate::serve::serve(cfg).map_err(Failure::usage)
 }
 
 /// Where plugins come from besides files.
@@ -477,6 +564,7 @@ pub fn main_with(args: impl IntoIterator<Item = String>) -> i32 {
         } => push(&manifest, &reference, layout.as_deref(), &registry),
         Command::Pull { reference, source } => pull(&reference, &source),
         Command::List { plugin_dir } => list(&plugin_dir),
+        Command::Serve(args) => serve(args),
         Command::Keygen { prefix } => keygen(&prefix),
         Command::Sign {
             module,
@@ -813,38 +901,9 @@ fn run(mut args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
         }
         settings.dirs.extend(wasi_mounts);
     }
-    if let Some(q) = settings.write_quota {
-        limits.write_quota_bytes = q;
-    }
-    if let Some(q) = settings.write_quota_files {
-        limits.write_quota_files = q;
-    }
-    if let Some(t) = settings.exec_timeout {
-        limits.exec_timeout_ms = u64::try_from(t.as_millis()).unwrap_or(u64::MAX);
-    }
-    if let Some(n) = settings.exec_output {
-        limits.max_exec_output_bytes = u32::try_from(n)
-            .map_err(|_| Failure::usage(format!("exec output cap {n} is over 4 GiB")))?;
-    }
-    let mut grants = Grants::new();
-    for cap in settings.allow.iter().chain(&wasi_grants) {
-        if !grants.iter().any(|g| g == cap) {
-            grants.grant(cap.clone())?;
-        }
-    }
-    let mut http = HttpConfig::default();
-    settings.http.apply(&mut http);
-    let platform = StdPlatform {
-        log_level: settings.log_level.unwrap_or(Level::Info),
-        mounts: settings.dirs.clone(),
-        env: settings.env.clone(),
-        secrets_file: settings.secrets.clone(),
-        kv_store: settings.kv_store.clone(),
-        http,
-        stdio: wasi,
-    }
-    .build()
-    .map_err(Failure::usage)?;
+    settings.apply_limits(&mut limits).map_err(Failure::usage)?;
+    let grants = settings.grants(&wasi_grants)?;
+    let platform = settings.platform(wasi).build().map_err(Failure::usage)?;
     let typed = typed_args(&args, m);
     let input = if wasi { Vec::new() } else { read_input(&args)? };
     let runtime = Runtime::new(engine);

@@ -114,15 +114,32 @@ impl RateLimit {
     }
 }
 
+/// A token bucket: `burst` tokens, refilled at `per_second`.
 #[derive(Debug)]
-struct Bucket {
+pub(crate) struct Bucket {
     limit: RateLimit,
     tokens: f64,
     last: Instant,
 }
 
 impl Bucket {
-    fn take(&mut self, now: Instant) -> bool {
+    /// A full bucket.
+    pub(crate) fn new(limit: RateLimit) -> Bucket {
+        Bucket {
+            tokens: limit.burst as f64,
+            limit,
+            last: Instant::now(),
+        }
+    }
+
+    /// How long until the next token (zero when one is there).
+    pub(crate) fn retry_after(&self) -> std::time::Duration {
+        let missing = (1.0 - self.tokens).max(0.0);
+        std::time::Duration::from_secs_f64(missing / self.limit.per_second.max(1e-9))
+    }
+
+    /// Takes a token if there is one.
+    pub(crate) fn take(&mut self, now: Instant) -> bool {
         let dt = now.saturating_duration_since(self.last).as_secs_f64();
         self.last = now;
         self.tokens = (self.tokens + dt * self.limit.per_second).min(self.limit.burst as f64);

@@ -17,6 +17,7 @@
 //! - [`policy`]: the policy file (grants and limits per plugin, TOML);
 //! - [`load`]: loading a plugin from a target string (file, manifest, plugin
 //!   directory, OCI layout or registry reference);
+//! - [`serve`]: `caplet serve`, the plugin service for many callers over HTTP;
 //! - [`cli`]: the `caplet` command (`run`, `inspect`, `verify`).
 
 #![forbid(unsafe_code)]
@@ -39,6 +40,7 @@ pub mod policy;
 pub mod process;
 pub mod registry;
 pub mod secrets;
+pub mod serve;
 pub mod signing;
 
 pub use caplet_core as core;

@@ -120,9 +120,11 @@ struct RawSection {
     sha256: Option<String>,
 }
 
+/// A policy file's TOML, before checking (the tenants file of `caplet serve`
+/// embeds one per tenant).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawPolicy {
+pub(crate) struct RawPolicy {
     #[serde(default)]
     defaults: RawSection,
     #[serde(default)]
@@ -218,6 +220,54 @@ impl Settings {
         self.http.max_redirects = h.max_redirects.or(self.http.max_redirects);
         self.http.rate = h.rate.or(self.http.rate);
         self.http.trusted.extend(h.trusted);
+    }
+}
+
+impl Settings {
+    /// Applies the section's limits (write quota, files, exec timeout and output)
+    /// to `limits`.
+    pub fn apply_limits(&self, limits: &mut caplet_core::Limits) -> Result<(), String> {
+        if let Some(q) = self.write_quota {
+            limits.write_quota_bytes = q;
+        }
+        if let Some(q) = self.write_quota_files {
+            limits.write_quota_files = q;
+        }
+        if let Some(t) = self.exec_timeout {
+            limits.exec_timeout_ms = u64::try_from(t.as_millis()).unwrap_or(u64::MAX);
+        }
+        if let Some(n) = self.exec_output {
+            limits.max_exec_output_bytes =
+                u32::try_from(n).map_err(|_| format!("exec output cap {n} is over 4 GiB"))?;
+        }
+        Ok(())
+    }
+
+    /// The grants: the section's `allow` and `extra`, each once.
+    pub fn grants(&self, extra: &[Capability]) -> Result<caplet_core::Grants, caplet_core::Error> {
+        let mut grants = caplet_core::Grants::new();
+        for cap in self.allow.iter().chain(extra) {
+            if !grants.iter().any(|g| g == cap) {
+                grants.grant(cap.clone())?;
+            }
+        }
+        Ok(grants)
+    }
+
+    /// The std platform this section describes (`stdio`: give WASI programs the
+    /// process's standard streams).
+    pub fn platform(&self, stdio: bool) -> crate::platform::StdPlatform {
+        let mut http = HttpConfig::default();
+        self.http.apply(&mut http);
+        crate::platform::StdPlatform {
+            log_level: self.log_level.unwrap_or(Level::Info),
+            mounts: self.dirs.clone(),
+            env: self.env.clone(),
+            secrets_file: self.secrets.clone(),
+            kv_store: self.kv_store.clone(),
+            http,
+            stdio,
+        }
     }
 }
 
@@ -355,6 +405,11 @@ impl Policy {
                 None => e.message().to_string(),
             }
         })?;
+        Policy::from_raw(raw, base)
+    }
+
+    /// Checks a policy already read from TOML; relative paths are taken from `base`.
+    pub(crate) fn from_raw(raw: RawPolicy, base: &Path) -> Result<Policy, String> {
         let defaults = section(raw.defaults, base).map_err(|e| format!("[defaults] {e}"))?;
         let mut plugins = BTreeMap::new();
         for (name, sec) in raw.plugins {
@@ -371,6 +426,12 @@ impl Policy {
             s.merge(own.clone());
         }
         s
+    }
+
+    /// Every section (the defaults first, under the name `defaults`).
+    pub fn sections(&self) -> impl Iterator<Item = (&str, &Settings)> {
+        std::iter::once(("defaults", &self.defaults))
+            .chain(self.plugins.iter().map(|(n, s)| (n.as_str(), s)))
     }
 
     /// Whether the policy has a section for `name`.

@@ -118,7 +118,8 @@ impl Requirement {
         VersionReq::parse(t).ok().map(Requirement::Req)
     }
 
-    fn matches(&self, v: &Version) -> bool {
+    /// Whether `v` satisfies the requirement.
+    pub fn matches(&self, v: &Version) -> bool {
         match self {
             Requirement::Latest => true,
             Requirement::Exact(e) => e == v,

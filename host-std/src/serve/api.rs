@@ -1,0 +1,505 @@
+//! The HTTP API (JSON). `openapi.json` beside this file describes it; the
+//! operator's guide (`docs/serving.md`) has examples.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine as _;
+use caplet_core::{Digest, Value};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::metrics::metrics;
+use super::plugins::PluginError;
+use super::runner::Job;
+use super::store::{now_ms, Admitted, RunRecord};
+use super::tenants::{AuthError, Tenant};
+use super::App;
+
+/// The API's routes.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/v1/runs", post(create_run))
+        .route("/v1/runs/{id}", get(get_run))
+        .route("/v1/plugins", get(list_plugins))
+        .route("/v1/admin/reload", post(admin_reload))
+        .route("/v1/admin/disable", post(admin_disable))
+        .route("/v1/admin/enable", post(admin_enable))
+        .route("/metrics", get(get_metrics))
+        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/readyz", get(readyz))
+        .route("/openapi.json", get(openapi))
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
+        .with_state(app)
+}
+
+/// An error answer: `{"error": {"status": N, "message": "…"}}`.
+pub fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    let body = json!({"error": {"status": status.as_u16(), "message": message.into()}});
+    (status, Json(body)).into_response()
+}
+
+fn too_many(message: String, retry_after: Duration) -> Response {
+    let mut r = error(StatusCode::TOO_MANY_REQUESTS, message);
+    let secs = retry_after.as_secs_f64().ceil().max(1.0) as u64;
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
+}
+
+fn authenticate<'a>(app: &'a App, headers: &HeaderMap) -> Result<&'a Tenant, Response> {
+    let auth = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
+    app.tenants.authenticate(auth).map_err(|e| {
+        let msg = match e {
+            AuthError::Missing => "no bearer token (Authorization: Bearer TOKEN)",
+            AuthError::Unknown => "the bearer token is not a tenant's",
+        };
+        let mut r = error(StatusCode::UNAUTHORIZED, msg);
+        r.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        r
+    })
+}
+
+/// A typed value as JSON: `{"i32": 5}`.
+pub fn value_json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::I32(x) => json!({"i32": x}),
+        Value::I64(x) => json!({"i64": x}),
+        Value::F32(x) => json!({"f32": x}),
+        Value::F64(x) => json!({"f64": x}),
+    }
+}
+
+fn parse_arg(i: usize, v: &serde_json::Value) -> Result<Value, String> {
+    let bad = || {
+        format!("args[{i}] is not one of {{\"i32\": N}}, {{\"i64\": N}}, {{\"f32\": X}}, {{\"f64\": X}}")
+    };
+    let obj = v.as_object().filter(|o| o.len() == 1).ok_or_else(bad)?;
+    let (ty, n) = obj.iter().next().ok_or_else(bad)?;
+    let out_of_range = || format!("args[{i}]: {n} is not a {ty}");
+    Ok(match ty.as_str() {
+        "i32" => Value::I32(
+            n.as_i64()
+                .and_then(|x| i32::try_from(x).ok())
+                .ok_or_else(out_of_range)?,
+        ),
+        "i64" => Value::I64(n.as_i64().ok_or_else(out_of_range)?),
+        "f32" => Value::F32(n.as_f64().ok_or_else(out_of_range)? as f32),
+        "f64" => Value::F64(n.as_f64().ok_or_else(out_of_range)?),
+        _ => return Err(bad()),
+    })
+}
+
+/// `POST /v1/runs`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunRequest {
+    plugin: String,
+    call: String,
+    input: Option<String>,
+    input_base64: Option<String>,
+    #[serde(default)]
+    args: Vec<serde_json::Value>,
+    #[serde(default)]
+    labels: serde_json::Map<String, serde_json::Value>,
+    #[serde(default = "yes")]
+    wait: bool,
+    timeout_ms: Option<u64>,
+    fuel: Option<u64>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Labels a run may carry, and the longest label value.
+const MAX_LABELS: usize = 32;
+
+async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Response {
+    let tenant = match authenticate(&app, &headers) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    if app.draining.load(Ordering::SeqCst) {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the service is shutting down",
+        );
+    }
+    if app.catalog.all_disabled() {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "every run is switched off");
+    }
+    let bytes = match to_bytes(body, app.max_body).await {
+        Ok(b) => b,
+        Err(_) => {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the request body is over the {}-byte cap", app.max_body),
+            )
+        }
+    };
+    let req: RunRequest = match serde_json::from_slice(&bytes) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("bad request body: {e}")),
+    };
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => match v.to_str() {
+            Ok(k) if !k.is_empty() && k.len() <= 255 => Some(k.to_string()),
+            _ => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "Idempotency-Key is 1 to 255 visible ASCII characters",
+                )
+            }
+        },
+    };
+    let input = match (&req.input, &req.input_base64) {
+        (Some(_), Some(_)) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "give `input` or `input_base64`, not both",
+            )
+        }
+        (Some(t), None) => t.as_bytes().to_vec(),
+        (None, Some(b)) => match base64::engine::general_purpose::STANDARD.decode(b) {
+            Ok(v) => v,
+            Err(e) => return error(StatusCode::BAD_REQUEST, format!("input_base64: {e}")),
+        },
+        (None, None) => Vec::new(),
+    };
+    let mut args = Vec::new();
+    for (i, a) in req.args.iter().enumerate() {
+        match parse_arg(i, a) {
+            Ok(v) => args.push(v),
+            Err(e) => return error(StatusCode::BAD_REQUEST, e),
+        }
+    }
+    if !args.is_empty() && !input.is_empty() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "a typed call (`args`) takes no `input`",
+        );
+    }
+    if req.labels.len() > MAX_LABELS {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("at most {MAX_LABELS} labels"),
+        );
+    }
+    if req.call.is_empty() || req.call.len() > 255 {
+        return error(StatusCode::BAD_REQUEST, "`call` is 1 to 255 bytes");
+    }
+    // The limits asked for must be within the tenant's.
+    let max_fuel = tenant.max_fuel.unwrap_or(app.default_fuel);
+    if let Some(f) = req.fuel {
+        if f == 0 || f > max_fuel {
+            return error(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "fuel {f} is outside tenant `{}`'s limit of 1 to {max_fuel}",
+                    tenant.name
+                ),
+            );
+        }
+    }
+    let max_timeout = tenant.max_timeout.unwrap_or(app.default_timeout);
+    if let Some(t) = req.timeout_ms {
+        if t == 0 || Duration::from_millis(t) > max_timeout {
+            return error(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "timeout_ms {t} is outside tenant `{}`'s limit of 1 to {}",
+                    tenant.name,
+                    max_timeout.as_millis()
+                ),
+            );
+        }
+    }
+    if let Err(wait) = tenant.take_run() {
+        metrics().limit_hit("rate");
+        return too_many(
+            format!("tenant `{}` is over its rate limit", tenant.name),
+            wait,
+        );
+    }
+    // Resolve and load on a blocking thread: a first load compiles.
+    let app2 = app.clone();
+    let tenant_name = tenant.name.clone();
+    let (spec, fuel) = (req.plugin.clone(), req.fuel);
+    let loaded = tokio::task::spawn_blocking(move || {
+        let tenant = app2.tenant(&tenant_name);
+        let mut resolved = app2.catalog.resolve(&spec, tenant)?;
+        let (g, p) = app2.catalog.pooled_plugin(&mut resolved, tenant, fuel)?;
+        Ok::<_, PluginError>((resolved, g, p))
+    })
+    .await;
+    let (resolved, generation, pooled) = match loaded {
+        Ok(Ok(x)) => x,
+        Ok(Err(e)) => return plugin_error(e),
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, format!("loading: {e}")),
+    };
+    let Some(permit) = app.workers.try_admit() else {
+        metrics().limit_hit("queue");
+        return too_many("the run queue is full".into(), Duration::from_secs(1));
+    };
+    let rec = RunRecord {
+        run_id: uuid::Uuid::now_v7().to_string(),
+        status: "queued".into(),
+        plugin: resolved.name.clone(),
+        version: resolved.version.as_ref().map(|v| v.to_string()),
+        digest: resolved.digest.to_string(),
+        call: req.call.clone(),
+        labels: req.labels.clone(),
+        output: None,
+        output_base64: None,
+        result: None,
+        error: None,
+        usage: None,
+        created_ms: now_ms(),
+        started_ms: None,
+        finished_ms: None,
+        generation: None,
+    };
+    let body_sha = Digest::of(&bytes).to_hex();
+    let store = app.store.clone();
+    let (rec2, tname, key2) = (rec.clone(), tenant.name.clone(), key.clone());
+    let admitted = tokio::task::spawn_blocking(move || {
+        store.admit(
+            &tname,
+            &rec2,
+            key2.as_deref().map(|k| (k, body_sha.as_str())),
+        )
+    })
+    .await;
+    match admitted {
+        Ok(Ok(Admitted::New)) => {}
+        Ok(Ok(Admitted::Existing(first))) => {
+            let status = if first.is_final() {
+                StatusCode::OK
+            } else {
+                StatusCode::ACCEPTED
+            };
+            return (status, Json(*first)).into_response();
+        }
+        Ok(Ok(Admitted::Conflict)) => {
+            return error(
+                StatusCode::CONFLICT,
+                "this Idempotency-Key was used with another request body",
+            )
+        }
+        Ok(Err(e)) => return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, format!("store: {e}")),
+    }
+    let timeout = req
+        .timeout_ms
+        .map(Duration::from_millis)
+        .or(pooled.timeout)
+        .unwrap_or(app.default_timeout)
+        .min(max_timeout);
+    let (reply, answer) = if req.wait {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        (Some(tx), Some(rx))
+    } else {
+        (None, None)
+    };
+    let queued = json!({"run_id": rec.run_id, "status": "queued"});
+    let job = Job {
+        rec,
+        tenant: tenant.name.clone(),
+        generation,
+        pooled,
+        input,
+        args,
+        timeout: Some(timeout),
+        reply,
+        permit,
+    };
+    if app.workers.submit(job).is_err() {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the service is shutting down",
+        );
+    }
+    match answer {
+        None => (StatusCode::ACCEPTED, Json(queued)).into_response(),
+        Some(rx) => match rx.await {
+            Ok(rec) => (StatusCode::OK, Json(rec)).into_response(),
+            Err(_) => error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the run ended without a record",
+            ),
+        },
+    }
+}
+
+fn plugin_error(e: PluginError) -> Response {
+    match e {
+        PluginError::Unknown(m) => error(StatusCode::NOT_FOUND, m),
+        PluginError::Forbidden(m) => error(StatusCode::FORBIDDEN, m),
+        PluginError::Disabled(m) => error(StatusCode::SERVICE_UNAVAILABLE, m),
+        // A capability the plugin needs and the tenant's policy does not grant.
+        PluginError::Load(e) if e.kind() == caplet_core::ErrorKind::Capability => error(
+            StatusCode::FORBIDDEN,
+            format!("the plugin did not load: {}: {e}", e.kind().name()),
+        ),
+        PluginError::Load(e) => error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("the plugin did not load: {}: {e}", e.kind().name()),
+        ),
+        PluginError::Source(e) => error(StatusCode::BAD_GATEWAY, e.to_string()),
+    }
+}
+
+async fn get_run(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let tenant = match authenticate(&app, &headers) {
+        Ok(t) => t.name.clone(),
+        Err(r) => return r,
+    };
+    let store = app.store.clone();
+    let id2 = id.clone();
+    match tokio::task::spawn_blocking(move || store.get(&tenant, &id2)).await {
+        Ok(Ok(Some(rec))) => Json(rec).into_response(),
+        Ok(Ok(None)) => error(StatusCode::NOT_FOUND, format!("no run `{id}`")),
+        Ok(Err(e)) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("store: {e}")),
+    }
+}
+
+async fn list_plugins(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    let tenant = match authenticate(&app, &headers) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let disabled = app.catalog.disabled();
+    let plugins: Vec<serde_json::Value> = app
+        .catalog
+        .list(tenant)
+        .iter()
+        .map(|e| {
+            json!({
+                "name": e.name,
+                "version": e.version.to_string(),
+                "digest": e.digest.to_string(),
+                "description": e.manifest.description,
+                "capabilities": e.manifest.capabilities.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+                "disabled": disabled.contains(&e.name),
+            })
+        })
+        .collect();
+    Json(json!({ "plugins": plugins })).into_response()
+}
+
+fn admin<'a>(app: &'a App, headers: &HeaderMap) -> Result<&'a Tenant, Response> {
+    let t = authenticate(app, headers)?;
+    if !t.admin {
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            format!("tenant `{}` is not an admin", t.name),
+        ));
+    }
+    Ok(t)
+}
+
+async fn admin_reload(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    if let Err(r) = admin(&app, &headers) {
+        return r;
+    }
+    let app2 = app.clone();
+    match tokio::task::spawn_blocking(move || app2.catalog.reload()).await {
+        Ok(Ok(id)) => Json(json!({"generation": id})).into_response(),
+        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("reload: {e}")),
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Switch {
+    plugin: Option<String>,
+}
+
+async fn switch(app: Arc<App>, headers: HeaderMap, body: Body, off: bool) -> Response {
+    if let Err(r) = admin(&app, &headers) {
+        return r;
+    }
+    let bytes = match to_bytes(body, 4096).await {
+        Ok(b) => b,
+        Err(_) => return error(StatusCode::PAYLOAD_TOO_LARGE, "the body is over 4096 bytes"),
+    };
+    let s: Switch = if bytes.is_empty() {
+        Switch::default()
+    } else {
+        match serde_json::from_slice(&bytes) {
+            Ok(s) => s,
+            Err(e) => return error(StatusCode::BAD_REQUEST, format!("bad request body: {e}")),
+        }
+    };
+    match &s.plugin {
+        Some(p) => app.catalog.disable(p, off),
+        None => app.catalog.disable_all(off),
+    }
+    tracing::warn!(
+        event = if off { "switch.off" } else { "switch.on" },
+        plugin = s.plugin.as_deref().unwrap_or("*")
+    );
+    Json(json!({
+        "all_disabled": app.catalog.all_disabled(),
+        "disabled": app.catalog.disabled(),
+    }))
+    .into_response()
+}
+
+async fn admin_disable(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Response {
+    switch(app, headers, body, true).await
+}
+
+async fn admin_enable(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Response {
+    switch(app, headers, body, false).await
+}
+
+async fn get_metrics(State(app): State<Arc<App>>) -> Response {
+    let m = metrics();
+    m.queue_depth.set(app.workers.in_flight() as i64);
+    m.instances_pooled.set(app.catalog.pooled() as i64);
+    m.generations.set(super::plugins::live_generations() as i64);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        m.encode(),
+    )
+        .into_response()
+}
+
+async fn readyz(State(app): State<Arc<App>>) -> Response {
+    if app.draining.load(Ordering::SeqCst) {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "draining");
+    }
+    if app.catalog.all_disabled() {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "every run is switched off");
+    }
+    Json(json!({"status": "ready"})).into_response()
+}
+
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("openapi.json"),
+    )
+        .into_response()
+}

@@ -1,0 +1,489 @@
+//! The service's plugins: the catalogue of the plugin directories, resolution of
+//! a request's `plugin` field, kill switches, and pooled instances per tenant and
+//! plugin in **engine generations**.
+//!
+//! wasmi's engine never frees the code it compiled. Each scan of the plugin
+//! directories therefore starts a new [`Generation`]: a fresh [`Runtime`], compile
+//! cache and pools. New runs use the newest generation; an older one is dropped
+//! (engine, code and pooled instances with it) when its last running call ends.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use caplet_core::{
+    Digest, EngineLimits, Error, Instance, LimitOverrides, Plugin, PluginConfig, Runtime,
+};
+use semver::Version;
+
+use crate::load::{LoadError, Loaded, Sources};
+use crate::policy::Policy;
+use crate::registry::{parse_spec, CompileCache, Entry, Registry};
+
+use super::tenants::{Allowed, Tenant};
+
+/// Why a request's plugin cannot run.
+#[derive(Debug)]
+pub enum PluginError {
+    /// No such plugin (404).
+    Unknown(String),
+    /// The tenant may not run it (403).
+    Forbidden(String),
+    /// Switched off by an operator (503).
+    Disabled(String),
+    /// It did not load (the module, a grant, a limit): 422 with the core's error.
+    Load(Error),
+    /// Fetching or reading it failed (502 for a registry, 500 otherwise).
+    Source(LoadError),
+}
+
+/// A plugin the request resolved to.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// Manifest name.
+    pub name: String,
+    /// Manifest version, when known.
+    pub version: Option<Version>,
+    /// The module's digest.
+    pub digest: Digest,
+    /// Where it came from: a plugin directory entry or a registry reference.
+    source: Source,
+}
+
+#[derive(Debug, Clone)]
+enum Source {
+    Dir(Entry),
+    Reference(String),
+}
+
+/// What one pooled plugin is keyed by: the same module for the same tenant with
+/// the same fuel budget shares compiled code, grants and idle instances.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct PoolKey {
+    tenant: String,
+    digest: Digest,
+    fuel: Option<u64>,
+}
+
+/// A loaded plugin and its idle instances.
+pub struct Pooled {
+    /// The plugin.
+    pub plugin: Plugin,
+    /// The call timeout from the tenant's policy or the manifest.
+    pub timeout: Option<Duration>,
+    idle: Mutex<Vec<Instance>>,
+    max_idle: usize,
+    pooled: Arc<AtomicUsize>,
+}
+
+impl Pooled {
+    /// An idle instance, if one is pooled.
+    pub fn take(&self) -> Option<Instance> {
+        let i = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        if i.is_some() {
+            self.pooled.fetch_sub(1, Ordering::Relaxed);
+        }
+        i
+    }
+
+    /// Returns an instance after a call. A poisoned one (trap, fuel, timeout) is
+    /// dropped: the next run gets a fresh one.
+    pub fn give_back(&self, instance: Instance) {
+        if instance.is_poisoned() {
+            return;
+        }
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < self.max_idle {
+            idle.push(instance);
+            self.pooled.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        let n = self.idle.get_mut().map(|v| v.len()).unwrap_or(0);
+        self.pooled.fetch_sub(n, Ordering::Relaxed);
+    }
+}
+
+/// One engine generation: a runtime, its compile cache and its pools.
+pub struct Generation {
+    /// Counts up from 1 with each reload.
+    pub id: u64,
+    runtime: Runtime,
+    cache: Arc<CompileCache>,
+    registries: Vec<Registry>,
+    pools: Mutex<HashMap<PoolKey, Arc<Pooled>>>,
+}
+
+/// Live generations (for the reload test and the metrics).
+static LIVE_GENERATIONS: AtomicUsize = AtomicUsize::new(0);
+
+impl Drop for Generation {
+    fn drop(&mut self) {
+        LIVE_GENERATIONS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Generations not yet dropped, in this process.
+pub fn live_generations() -> usize {
+    LIVE_GENERATIONS.load(Ordering::Relaxed)
+}
+
+/// The service's plugins.
+pub struct Catalog {
+    dirs: Vec<PathBuf>,
+    engine: EngineLimits,
+    limits: caplet_core::Limits,
+    policy: Policy,
+    data: PathBuf,
+    sources: Sources,
+    current: RwLock<Arc<Generation>>,
+    next_id: AtomicU64,
+    disabled: Mutex<BTreeSet<String>>,
+    all_disabled: AtomicBool,
+    max_idle: usize,
+    pooled: Arc<AtomicUsize>,
+}
+
+impl Catalog {
+    /// Scans `dirs` into the first generation.
+    pub fn new(
+        dirs: Vec<PathBuf>,
+        policy: Policy,
+        data: PathBuf,
+        sources: Sources,
+        max_idle: usize,
+    ) -> Result<Catalog, String> {
+        let engine = crate::limits::server_engine();
+        let first = Self::generation(1, &dirs, engine)?;
+        Ok(Catalog {
+            dirs,
+            engine,
+            limits: crate::limits::server(),
+            policy,
+            data,
+            sources,
+            current: RwLock::new(Arc::new(first)),
+            next_id: AtomicU64::new(2),
+            disabled: Mutex::new(BTreeSet::new()),
+            all_disabled: AtomicBool::new(false),
+            max_idle,
+            pooled: Arc::new(AtomicUsize::new(0)),
+        })
+    }
+
+    fn generation(id: u64, dirs: &[PathBuf], engine: EngineLimits) -> Result<Generation, String> {
+        let mut registries = Vec::new();
+        for d in dirs {
+            let r = Registry::scan(d)
+                .map_err(|e| format!("cannot read plugin directory {}: {e}", d.display()))?;
+            for s in r.skipped() {
+                tracing::warn!(path = %s.path.display(), reason = %s.reason, "plugin skipped");
+            }
+            registries.push(r);
+        }
+        LIVE_GENERATIONS.fetch_add(1, Ordering::Relaxed);
+        Ok(Generation {
+            id,
+            runtime: Runtime::new(engine),
+            cache: Arc::new(CompileCache::default()),
+            registries,
+            pools: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Rescans the plugin directories into a new generation; runs already going
+    /// finish on theirs. Returns the new generation's id.
+    pub fn reload(&self) -> Result<u64, String> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let g = Self::generation(id, &self.dirs, self.engine)?;
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(g);
+        Ok(id)
+    }
+
+    /// The current generation.
+    pub fn current(&self) -> Arc<Generation> {
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Instances idle in the pools of every live generation.
+    pub fn pooled(&self) -> usize {
+        self.pooled.load(Ordering::Relaxed)
+    }
+
+    /// Switches every run off (`true`) or on.
+    pub fn disable_all(&self, off: bool) {
+        self.all_disabled.store(off, Ordering::SeqCst);
+    }
+
+    /// Whether every run is switched off.
+    pub fn all_disabled(&self) -> bool {
+        self.all_disabled.load(Ordering::SeqCst)
+    }
+
+    /// Switches plugin `name` off (`true`) or on.
+    pub fn disable(&self, name: &str, off: bool) {
+        let mut d = self.disabled.lock().unwrap_or_else(|p| p.into_inner());
+        if off {
+            d.insert(name.to_string());
+        } else {
+            d.remove(name);
+        }
+    }
+
+    /// Plugins switched off.
+    pub fn disabled(&self) -> Vec<String> {
+        let d = self.disabled.lock().unwrap_or_else(|p| p.into_inner());
+        d.iter().cloned().collect()
+    }
+
+    /// What `tenant` may run from the plugin directories.
+    pub fn list(&self, tenant: &Tenant) -> Vec<Entry> {
+        let g = self.current();
+        let mut out: Vec<Entry> = Vec::new();
+        for r in &g.registries {
+            for e in r.list() {
+                let shadowed = out
+                    .iter()
+                    .any(|o| o.name == e.name && o.version == e.version);
+                if !shadowed && allows(tenant, e) {
+                    out.push(e.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// Resolves a request's `plugin` (`NAME[@REQ]`, `sha256:HEX` or a registry
+    /// reference) for `tenant`.
+    pub fn resolve(&self, spec: &str, tenant: &Tenant) -> Result<Resolved, PluginError> {
+        let g = self.current();
+        let resolved = if let Some(hex) = spec.strip_prefix("sha256:") {
+            let digest = Digest::from_hex(hex)
+                .map_err(|e| PluginError::Unknown(format!("`{spec}`: {e}")))?;
+            let entry = g
+                .registries
+                .iter()
+                .flat_map(|r| r.list())
+                .find(|e| e.digest == digest)
+                .ok_or_else(|| PluginError::Unknown(format!("no plugin has digest {spec}")))?;
+            dir_resolved(entry)
+        } else if crate::oci::Reference::looks_like(spec) {
+            if !tenant
+                .plugins
+                .iter()
+                .any(|a| matches!(a, Allowed::Reference(r) if r == spec))
+            {
+                return Err(PluginError::Forbidden(format!(
+                    "tenant `{}` may not run `{spec}`",
+                    tenant.name
+                )));
+            }
+            Resolved {
+                name: String::new(),
+                version: None,
+                digest: Digest([0; 32]),
+                source: Source::Reference(spec.to_string()),
+            }
+        } else {
+            let (name, _) = parse_spec(spec).map_err(|e| PluginError::Unknown(e.to_string()))?;
+            let mut last_err = None;
+            let mut found = None;
+            for r in &g.registries {
+                match r.resolve(spec) {
+                    Ok(e) => {
+                        found = Some(e);
+                        break;
+                    }
+                    Err(e) => last_err = Some(e),
+                }
+            }
+            let entry = found.ok_or_else(|| {
+                PluginError::Unknown(match last_err {
+                    Some(e) => e.to_string(),
+                    None => format!("no plugin named `{name}` (no plugin directory)"),
+                })
+            })?;
+            dir_resolved(entry)
+        };
+        if let Source::Dir(e) = &resolved.source {
+            if !allows(tenant, e) {
+                return Err(PluginError::Forbidden(format!(
+                    "tenant `{}` may not run {}@{}",
+                    tenant.name, e.name, e.version
+                )));
+            }
+        }
+        Ok(resolved)
+    }
+
+    /// The pooled plugin for `resolved`, run by `tenant` with `fuel` (loaded on
+    /// first use in the current generation). Also checks the kill switches.
+    pub fn pooled_plugin(
+        &self,
+        resolved: &mut Resolved,
+        tenant: &Tenant,
+        fuel: Option<u64>,
+    ) -> Result<(Arc<Generation>, Arc<Pooled>), PluginError> {
+        if self.all_disabled() {
+            return Err(PluginError::Disabled("every run is switched off".into()));
+        }
+        let g = self.current();
+        // A registry reference is pulled (or found in the local store) first:
+        // its name and digest are known only then.
+        let loaded = match &resolved.source {
+            Source::Reference(r) => {
+                let l = crate::load::load(r, &self.sources, self.limits.max_module_bytes as u64)
+                    .map_err(PluginError::Source)?;
+                resolved.name = l.policy_name();
+                resolved.digest = Digest::of(&l.wasm);
+                resolved.version = l.manifest.as_ref().map(|m| m.version.clone());
+                Some(l)
+            }
+            Source::Dir(_) => None,
+        };
+        if self
+            .disabled
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&resolved.name)
+        {
+            return Err(PluginError::Disabled(format!(
+                "plugin `{}` is switched off",
+                resolved.name
+            )));
+        }
+        let key = PoolKey {
+            tenant: tenant.name.clone(),
+            digest: resolved.digest,
+            fuel,
+        };
+        if let Some(p) = g.pools.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return Ok((g.clone(), p.clone()));
+        }
+        let loaded = match (loaded, &resolved.source) {
+            (Some(l), _) => l,
+            (None, Source::Dir(e)) => Loaded {
+                wasm: crate::load::read_capped(&e.module, self.limits.max_module_bytes as u64)
+                    .map_err(PluginError::Source)?,
+                manifest: Some(e.manifest.clone()),
+                name: e.name.clone(),
+                extism: None,
+            },
+            (None, Source::Reference(_)) => unreachable!("a reference is loaded above"),
+        };
+        let pooled = self.load(&g, &loaded, tenant, fuel)?;
+        let pooled = Arc::new(pooled);
+        let mut pools = g.pools.lock().unwrap_or_else(|p| p.into_inner());
+        let p = pools.entry(key).or_insert(pooled).clone();
+        drop(pools);
+        Ok((g, p))
+    }
+
+    fn load(
+        &self,
+        g: &Generation,
+        loaded: &Loaded,
+        tenant: &Tenant,
+        fuel: Option<u64>,
+    ) -> Result<Pooled, PluginError> {
+        let name = loaded.policy_name();
+        let mut settings = tenant.settings(&self.policy, &name);
+        let mut limits = self.limits;
+        let mut linked = Vec::new();
+        if let Some(extism) = loaded.extism.clone() {
+            settings.merge(extism.settings);
+            linked = extism.linked;
+            if let Some(n) = extism.max_var_bytes {
+                limits.max_var_bytes = n;
+            }
+            if let Some(n) = extism.max_http_response_bytes {
+                limits.max_host_result_bytes = n;
+            }
+        }
+        let usage = |m: String| PluginError::Load(Error::usage(m));
+        if let Some(pinned) = settings.sha256 {
+            // The policy section is keyed by the author-chosen name; a pinned
+            // digest binds it to one module.
+            pinned.verify(&loaded.wasm).map_err(|_| {
+                PluginError::Load(Error::DigestMismatch {
+                    expected: pinned.to_hex(),
+                    actual: Digest::of(&loaded.wasm).to_hex(),
+                })
+            })?;
+        }
+        // Each tenant's KV is its own file.
+        settings.kv_store = Some(self.data.join("kv").join(format!("{}.sqlite", tenant.name)));
+        settings.apply_limits(&mut limits).map_err(usage)?;
+        let grants = settings.grants(&[]).map_err(PluginError::Load)?;
+        let mut platform = settings.platform(false).build().map_err(usage)?;
+        platform.log = Some(Arc::new(super::events::TracingLog {
+            tenant: tenant.name.clone(),
+            min_level: settings
+                .log_level
+                .unwrap_or(caplet_core::platform::Level::Info),
+        }));
+        platform.audit = Some(Arc::new(super::events::CountingAudit {
+            tenant: tenant.name.clone(),
+        }));
+        let plugin = g
+            .runtime
+            .load(
+                &loaded.wasm,
+                PluginConfig {
+                    name: Some(loaded.name.clone()),
+                    manifest: loaded.manifest.clone(),
+                    grants,
+                    limits,
+                    overrides: LimitOverrides {
+                        fuel: fuel.or(settings.fuel),
+                        memory: settings.memory,
+                    },
+                    config: settings.config.clone(),
+                    platform,
+                    cache: Some(g.cache.clone()),
+                    linked,
+                    ..Default::default()
+                },
+            )
+            .map_err(PluginError::Load)?;
+        let timeout = settings.timeout.or(plugin
+            .manifest()
+            .limits
+            .timeout_ms
+            .map(Duration::from_millis));
+        Ok(Pooled {
+            plugin,
+            timeout,
+            idle: Mutex::new(Vec::new()),
+            max_idle: self.max_idle,
+            pooled: self.pooled.clone(),
+        })
+    }
+}
+
+fn dir_resolved(e: &Entry) -> Resolved {
+    Resolved {
+        name: e.name.clone(),
+        version: Some(e.version.clone()),
+        digest: e.digest,
+        source: Source::Dir(e.clone()),
+    }
+}
+
+/// Whether `tenant`'s plugin list admits directory entry `e`.
+fn allows(tenant: &Tenant, e: &Entry) -> bool {
+    tenant.plugins.iter().any(|a| match a {
+        Allowed::Any => true,
+        Allowed::Name(n, req) => *n == e.name && req.matches(&e.version),
+        Allowed::Digest(d) => *d == e.digest,
+        Allowed::Reference(_) => false,
+    })
+}

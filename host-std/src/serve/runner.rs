@@ -1,0 +1,258 @@
+//! The worker pool: plugin calls are CPU-bound and run on `--workers` threads of
+//! their own, never on the async reactor. Admission is bounded: at most
+//! `--workers + --queue` runs are admitted at once; beyond that a request gets
+//! `429`. A run's timeout takes effect between fuel slices.
+
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use caplet_core::{Error, Value};
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
+
+use crate::deadline::{with_call_deadline, CancelHandle, Deadline};
+
+use super::metrics::{metrics, HostCallLabels, RunLabels};
+use super::plugins::{Generation, Pooled};
+use super::store::{now_ms, RunError, RunRecord, RunStore, RunUsage};
+
+/// One admitted run.
+pub struct Job {
+    /// Its record (`queued`).
+    pub rec: RunRecord,
+    /// The tenant's name, for logs.
+    pub tenant: String,
+    /// The generation the plugin was loaded in (kept alive by the run).
+    pub generation: Arc<Generation>,
+    /// The plugin.
+    pub pooled: Arc<Pooled>,
+    /// Input bytes of an entry-point call.
+    pub input: Vec<u8>,
+    /// Arguments of a typed call.
+    pub args: Vec<Value>,
+    /// The call's timeout.
+    pub timeout: Option<Duration>,
+    /// Where the final record goes when the caller waits.
+    pub reply: Option<oneshot::Sender<RunRecord>>,
+    /// The admission slot, freed when the run ends.
+    pub permit: OwnedSemaphorePermit,
+}
+
+/// The worker threads and their admission bound.
+pub struct Workers {
+    tx: Mutex<Option<mpsc::Sender<Job>>>,
+    slots: Arc<Semaphore>,
+    capacity: usize,
+    threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+}
+
+impl Workers {
+    /// Starts `workers` threads; admits `workers + queue` runs at once.
+    pub fn start(workers: usize, queue: usize, store: Arc<RunStore>) -> Workers {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        let threads = (0..workers.max(1))
+            .map(|i| {
+                let (rx, store) = (rx.clone(), store.clone());
+                std::thread::Builder::new()
+                    .name(format!("caplet-worker-{i}"))
+                    .spawn(move || loop {
+                        let job = {
+                            let rx = rx.lock().unwrap_or_else(|p| p.into_inner());
+                            rx.recv()
+                        };
+                        match job {
+                            Ok(job) => execute(job, &store),
+                            Err(_) => return,
+                        }
+                    })
+                    .expect("spawning a worker thread")
+            })
+            .collect();
+        let capacity = workers.max(1) + queue;
+        Workers {
+            tx: Mutex::new(Some(tx)),
+            slots: Arc::new(Semaphore::new(capacity)),
+            capacity,
+            threads: Mutex::new(threads),
+        }
+    }
+
+    /// An admission slot, if one is free.
+    pub fn try_admit(&self) -> Option<OwnedSemaphorePermit> {
+        self.slots.clone().try_acquire_owned().ok()
+    }
+
+    /// Runs admitted and not finished.
+    pub fn in_flight(&self) -> usize {
+        self.capacity - self.slots.available_permits()
+    }
+
+    /// Hands a job to the workers.
+    pub fn submit(&self, job: Job) -> Result<(), Job> {
+        let tx = self.tx.lock().unwrap_or_else(|p| p.into_inner());
+        match tx.as_ref() {
+            Some(tx) => tx.send(job).map_err(|e| e.0),
+            None => Err(job),
+        }
+    }
+
+    /// Stops taking jobs; waits until every admitted run has ended.
+    pub fn drain(&self) {
+        self.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|p| p.into_inner()));
+        for t in threads {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The record's error for a core error.
+pub fn run_error(e: &Error) -> RunError {
+    RunError {
+        kind: e.kind().name().to_string(),
+        code: crate::cli::exit_code(e),
+        message: e.to_string(),
+    }
+}
+
+fn execute(job: Job, store: &RunStore) {
+    let Job {
+        mut rec,
+        tenant,
+        generation,
+        pooled,
+        input,
+        args,
+        timeout,
+        reply,
+        permit,
+    } = job;
+    let m = metrics();
+    rec.status = "running".into();
+    rec.started_ms = Some(now_ms());
+    rec.generation = Some(generation.id);
+    if let Err(e) = store.update(&rec) {
+        tracing::error!(run_id = %rec.run_id, error = %e, "cannot record the run's start");
+    }
+    tracing::info!(event = "run.started", run_id = %rec.run_id, tenant = %tenant, plugin = %rec.plugin);
+    let started = Instant::now();
+    let mut deadline = Deadline::new(timeout, CancelHandle::new());
+    let until = deadline.until();
+    let plugin = &pooled.plugin;
+    let outcome = with_call_deadline(until, || {
+        let mut instance = match pooled.take() {
+            Some(i) => i,
+            None => plugin.instantiate_with(&mut deadline)?,
+        };
+        let sig = plugin.info().export_signature(&rec.call).cloned();
+        let is_entry = args.is_empty()
+            && sig.as_ref().is_some_and(|s| {
+                s.is_entry()
+                    || (plugin.info().is_extism()
+                        && plugin.info().extism_entry_points().any(|e| e == rec.call))
+            });
+        let result = if sig.is_none() {
+            Err(Error::usage(format!(
+                "`{}` is not exported by {}",
+                rec.call, rec.plugin
+            )))
+        } else if is_entry {
+            instance
+                .call_with(&rec.call, &input, &mut deadline)
+                .map(Outcome::Bytes)
+        } else {
+            instance
+                .call_typed_with(&rec.call, &args, &mut deadline)
+                .map(Outcome::Values)
+        };
+        let usage = instance.last_usage();
+        pooled.give_back(instance);
+        Ok::<_, Error>((result, usage))
+    });
+    let elapsed = started.elapsed();
+    let (result, usage) = match outcome {
+        Ok((r, u)) => (r, Some(u)),
+        Err(e) => (Err(e), None),
+    };
+    rec.usage = Some(RunUsage {
+        fuel: usage.map_or(0, |u| u.fuel_used),
+        memory_peak_bytes: usage.map_or(0, |u| u.memory_peak_bytes),
+        host_calls: usage.map_or(0, |u| u.host_calls),
+        duration_ms: elapsed.as_secs_f64() * 1000.0,
+    });
+    match result {
+        Ok(Outcome::Bytes(out)) => {
+            rec.status = "finished".into();
+            match String::from_utf8(out) {
+                Ok(text) => rec.output = Some(text),
+                Err(e) => {
+                    rec.output_base64 =
+                        Some(base64::engine::general_purpose::STANDARD.encode(e.as_bytes()))
+                }
+            }
+        }
+        Ok(Outcome::Values(vals)) => {
+            rec.status = "finished".into();
+            rec.result = Some(serde_json::Value::Array(
+                vals.iter().map(super::api::value_json).collect(),
+            ));
+        }
+        Err(e) => {
+            rec.status = "failed".into();
+            match &e {
+                Error::OutOfFuel { .. } => m.limit_hit("fuel"),
+                Error::Interrupted { .. } => m.limit_hit("timeout"),
+                Error::MemoryLimit { .. } => m.limit_hit("memory"),
+                _ => {}
+            }
+            rec.error = Some(run_error(&e));
+        }
+    }
+    rec.finished_ms = Some(now_ms());
+    if let Err(e) = store.update(&rec) {
+        tracing::error!(run_id = %rec.run_id, error = %e, "cannot record the run's end");
+    }
+    m.runs
+        .get_or_create(&RunLabels {
+            plugin: rec.plugin.clone(),
+            status: rec.status.clone(),
+        })
+        .inc();
+    m.duration.observe(elapsed.as_secs_f64());
+    if let Some(u) = &rec.usage {
+        m.fuel.observe(u.fuel as f64);
+        m.host_calls
+            .get_or_create(&HostCallLabels {
+                kind: "any".into(),
+                decision: "made".into(),
+            })
+            .inc_by(u.host_calls);
+    }
+    let event = if rec.status == "finished" {
+        "run.finished"
+    } else {
+        "run.failed"
+    };
+    tracing::info!(
+        event,
+        run_id = %rec.run_id,
+        tenant = %tenant,
+        plugin = %rec.plugin,
+        fuel = rec.usage.map_or(0, |u| u.fuel),
+        duration_ms = rec.usage.map_or(0.0, |u| u.duration_ms),
+        error = rec.error.as_ref().map(|e| e.message.as_str()).unwrap_or(""),
+    );
+    drop(permit);
+    if let Some(reply) = reply {
+        let _ = reply.send(rec);
+    }
+    drop(pooled);
+    drop(generation);
+}
+
+enum Outcome {
+    Bytes(Vec<u8>),
+    Values(Vec<Value>),
+}
