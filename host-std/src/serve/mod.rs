@@ -32,7 +32,7 @@ use crate::policy::Policy;
 
 use plugins::Catalog;
 use runner::Workers;
-use store::RunStore;
+use store::{Runs, SqliteRuns};
 use tenants::{Tenant, Tenants};
 
 /// How to run the service. Defaults: loopback port 8080, `./caplet-data`, no
@@ -87,7 +87,7 @@ impl Default for ServeConfig {
 pub struct App {
     tenants: Tenants,
     catalog: Catalog,
-    store: Arc<RunStore>,
+    store: Arc<dyn Runs>,
     workers: Workers,
     draining: AtomicBool,
     max_body: usize,
@@ -144,15 +144,15 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
     }
     std::fs::create_dir_all(cfg.data.join("kv"))
         .map_err(|e| format!("cannot create --data {}: {e}", cfg.data.display()))?;
-    let (store, interrupted) = RunStore::open(&cfg.data.join("runs.sqlite")).map_err(|e| e.0)?;
+    let (store, interrupted) = SqliteRuns::open(&cfg.data.join("runs.sqlite")).map_err(|e| e.0)?;
     if interrupted > 0 {
         tracing::warn!(
             runs = interrupted,
             "runs left unfinished by the last process marked interrupted"
         );
     }
-    let store = Arc::new(store);
-    prune(&store, cfg.retention);
+    let store: Arc<dyn Runs> = Arc::new(store);
+    prune(&*store, cfg.retention);
     let mut sources = cfg.sources.clone();
     if sources.store.is_none() {
         sources.store = Some(cfg.data.join("oci"));
@@ -160,7 +160,7 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
     let catalog = Catalog::new(
         cfg.plugin_dirs.clone(),
         policy,
-        cfg.data.clone(),
+        Arc::new(plugins::SqliteTenantKv::new(cfg.data.join("kv"))),
         sources,
         cfg.workers.max(1),
     )?;
@@ -200,7 +200,7 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
                 loop {
                     tick.tick().await;
                     let store = store.clone();
-                    let _ = tokio::task::spawn_blocking(move || prune(&store, retention)).await;
+                    let _ = tokio::task::spawn_blocking(move || prune(&*store, retention)).await;
                 }
             })
         };
@@ -223,7 +223,7 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
     result
 }
 
-fn prune(store: &RunStore, retention: Duration) {
+fn prune(store: &dyn Runs, retention: Duration) {
     let before = store::now_ms().saturating_sub(retention.as_millis() as u64);
     match store.prune(before) {
         Ok(0) => {}
@@ -250,7 +250,7 @@ async fn shutdown_signal() {
 /// Removes run records older than `retention` from the store under `data`;
 /// returns how many (`caplet serve --prune`).
 pub fn prune_now(data: &std::path::Path, retention: Duration) -> Result<usize, String> {
-    let (store, _) = RunStore::open(&data.join("runs.sqlite")).map_err(|e| e.0)?;
+    let (store, _) = SqliteRuns::open(&data.join("runs.sqlite")).map_err(|e| e.0)?;
     let before = store::now_ms().saturating_sub(retention.as_millis() as u64);
     store.prune(before).map_err(|e| e.0)
 }

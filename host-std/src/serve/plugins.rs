@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use caplet_core::platform::KvStore;
 use caplet_core::{
     Digest, EngineLimits, Error, Instance, LimitOverrides, Plugin, PluginConfig, Runtime,
 };
@@ -23,6 +24,42 @@ use crate::policy::Policy;
 use crate::registry::{parse_spec, CompileCache, Entry, Registry};
 
 use super::tenants::{Allowed, Tenant};
+
+/// Each tenant's KV store: a tenant never sees another's keys.
+pub trait TenantKv: Send + Sync {
+    /// The store of `tenant` (namespaced by plugin inside, as every store is).
+    fn for_tenant(&self, tenant: &str) -> Result<Arc<dyn KvStore>, String>;
+}
+
+/// One SQLite file per tenant under `DATA/kv/` (the default).
+pub struct SqliteTenantKv {
+    dir: PathBuf,
+    open: Mutex<HashMap<String, Arc<dyn KvStore>>>,
+}
+
+impl SqliteTenantKv {
+    /// Stores under `dir`, created on first use.
+    pub fn new(dir: PathBuf) -> Self {
+        SqliteTenantKv {
+            dir,
+            open: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl TenantKv for SqliteTenantKv {
+    fn for_tenant(&self, tenant: &str) -> Result<Arc<dyn KvStore>, String> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(kv) = open.get(tenant) {
+            return Ok(kv.clone());
+        }
+        let kv: Arc<dyn KvStore> = Arc::new(crate::kv::SqliteKv::open(
+            &self.dir.join(format!("{tenant}.sqlite")),
+        )?);
+        open.insert(tenant.to_string(), kv.clone());
+        Ok(kv)
+    }
+}
 
 /// Why a request's plugin cannot run.
 #[derive(Debug)]
@@ -139,7 +176,7 @@ pub struct Catalog {
     engine: EngineLimits,
     limits: caplet_core::Limits,
     policy: Policy,
-    data: PathBuf,
+    kv: Arc<dyn TenantKv>,
     sources: Sources,
     current: RwLock<Arc<Generation>>,
     next_id: AtomicU64,
@@ -154,7 +191,7 @@ impl Catalog {
     pub fn new(
         dirs: Vec<PathBuf>,
         policy: Policy,
-        data: PathBuf,
+        kv: Arc<dyn TenantKv>,
         sources: Sources,
         max_idle: usize,
     ) -> Result<Catalog, String> {
@@ -165,7 +202,7 @@ impl Catalog {
             engine,
             limits: crate::limits::server(),
             policy,
-            data,
+            kv,
             sources,
             current: RwLock::new(Arc::new(first)),
             next_id: AtomicU64::new(2),
@@ -419,11 +456,11 @@ impl Catalog {
                 })
             })?;
         }
-        // Each tenant's KV is its own file.
-        settings.kv_store = Some(self.data.join("kv").join(format!("{}.sqlite", tenant.name)));
         settings.apply_limits(&mut limits).map_err(usage)?;
         let grants = settings.grants(&[]).map_err(PluginError::Load)?;
         let mut platform = settings.platform(false).build().map_err(usage)?;
+        // Each tenant's KV is its own.
+        platform.kv = Some(self.kv.for_tenant(&tenant.name).map_err(usage)?);
         platform.log = Some(Arc::new(super::events::TracingLog {
             tenant: tenant.name.clone(),
             min_level: settings

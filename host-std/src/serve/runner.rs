@@ -15,7 +15,7 @@ use crate::deadline::{with_call_deadline, CancelHandle, Deadline};
 
 use super::metrics::{metrics, HostCallLabels, RunLabels};
 use super::plugins::{Generation, Pooled};
-use super::store::{now_ms, RunError, RunRecord, RunStore, RunUsage};
+use super::store::{now_ms, RunError, RunRecord, RunUsage, Runs};
 
 /// One admitted run.
 pub struct Job {
@@ -49,7 +49,7 @@ pub struct Workers {
 
 impl Workers {
     /// Starts `workers` threads; admits `workers + queue` runs at once.
-    pub fn start(workers: usize, queue: usize, store: Arc<RunStore>) -> Workers {
+    pub fn start(workers: usize, queue: usize, store: Arc<dyn Runs>) -> Workers {
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         let threads = (0..workers.max(1))
@@ -63,7 +63,7 @@ impl Workers {
                             rx.recv()
                         };
                         match job {
-                            Ok(job) => execute(job, &store),
+                            Ok(job) => execute(job, &*store),
                             Err(_) => return,
                         }
                     })
@@ -117,7 +117,7 @@ pub fn run_error(e: &Error) -> RunError {
     }
 }
 
-fn execute(job: Job, store: &RunStore) {
+fn execute(job: Job, store: &dyn Runs) {
     let Job {
         mut rec,
         tenant,

@@ -1,159 +1,29 @@
-//! Run records and idempotency keys, durable in SQLite under `--data`.
-//!
-//! - A record is written when a run is admitted (`queued`), when it starts
-//!   (`running`) and when it ends (`finished` or `failed`), each write one
-//!   transaction in WAL mode with `synchronous = FULL`: a run answered `200` or
-//!   `202` is on disk before the answer leaves.
-//! - At start-up, runs left `queued` or `running` by a process that died are marked
-//!   `interrupted`.
-//! - An idempotency key is unique per tenant and stored with the SHA-256 of the
-//!   request body in the same transaction as the run it created, so two requests
-//!   with one key create one run.
-//! - Records older than the retention are removed by [`RunStore::prune`] (at
-//!   start-up, hourly, and by `caplet serve --prune`).
+//! The SQLite run store (the default): one file under `--data`, WAL mode,
+//! `synchronous = FULL`.
 
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use serde::{Deserialize, Serialize};
 
-/// A run's outcome when it failed.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct RunError {
-    /// The error class (`guest`, `budget`, `trap`, `capability`, `module`,
-    /// `usage`, `interrupted`).
-    pub kind: String,
-    /// The `caplet run` exit code of that class.
-    pub code: i32,
-    /// What went wrong.
-    pub message: String,
-}
+use super::{now_ms, Admitted, RunError, RunRecord, Runs, StoreError};
 
-/// What a run cost.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
-pub struct RunUsage {
-    /// Fuel consumed by the call.
-    pub fuel: u64,
-    /// Highest linear-memory size of the instance, in bytes.
-    pub memory_peak_bytes: u64,
-    /// Host functions called.
-    pub host_calls: u64,
-    /// Wall time of the call (queue wait excluded), in milliseconds.
-    pub duration_ms: f64,
-}
-
-/// One run, as `GET /v1/runs/{id}` shows it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct RunRecord {
-    /// The run's id.
-    pub run_id: String,
-    /// `queued`, `running`, `finished`, `failed` or `interrupted`.
-    pub status: String,
-    /// Plugin name.
-    pub plugin: String,
-    /// Plugin version, when the manifest has one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-    /// Module digest, `sha256:…`.
-    pub digest: String,
-    /// The export called.
-    pub call: String,
-    /// The caller's labels.
-    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
-    pub labels: serde_json::Map<String, serde_json::Value>,
-    /// Output as text (when it is UTF-8).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub output: Option<String>,
-    /// Output as base64 (when it is not UTF-8, or was asked for).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub output_base64: Option<String>,
-    /// A typed call's results, as `[{"i32": 5}]`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub result: Option<serde_json::Value>,
-    /// Why the run failed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<RunError>,
-    /// What it cost (once it ran).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub usage: Option<RunUsage>,
-    /// Unix milliseconds: admitted, started, ended.
-    pub created_ms: u64,
-    /// When the call started.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub started_ms: Option<u64>,
-    /// When the run ended.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub finished_ms: Option<u64>,
-    /// The engine generation that ran it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub generation: Option<u64>,
-}
-
-impl RunRecord {
-    /// Whether the run has ended.
-    pub fn is_final(&self) -> bool {
-        matches!(self.status.as_str(), "finished" | "failed" | "interrupted")
-    }
-}
-
-/// What inserting an admitted run found.
-#[derive(Debug)]
-pub enum Admitted {
-    /// A new run.
-    New,
-    /// The key was used before with the same body: that run.
-    Existing(Box<RunRecord>),
-    /// The key was used before with another body.
-    Conflict,
-}
-
-/// Why the store failed.
-#[derive(Debug)]
-pub struct StoreError(pub String);
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        StoreError(format!("run store: {e}"))
-    }
-}
-
-impl From<serde_json::Error> for StoreError {
-    fn from(e: serde_json::Error) -> Self {
-        StoreError(format!("run store: bad record: {e}"))
-    }
-}
-
-/// The run store.
-pub struct RunStore {
+/// The SQLite run store.
+pub struct SqliteRuns {
     conn: Mutex<Connection>,
 }
 
-impl std::fmt::Debug for RunStore {
+impl std::fmt::Debug for SqliteRuns {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RunStore").finish_non_exhaustive()
+        f.debug_struct("SqliteRuns").finish_non_exhaustive()
     }
 }
 
-/// Unix time in milliseconds.
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
-impl RunStore {
+impl SqliteRuns {
     /// Opens (or creates) the store at `path`; marks runs a dead process left
     /// unfinished as `interrupted` and returns how many.
-    pub fn open(path: &Path) -> Result<(RunStore, usize), StoreError> {
+    pub fn open(path: &Path) -> Result<(SqliteRuns, usize), StoreError> {
         let conn = Connection::open(path)
             .map_err(|e| StoreError(format!("cannot open run store {}: {e}", path.display())))?;
         conn.busy_timeout(Duration::from_secs(5))?;
@@ -177,13 +47,19 @@ impl RunStore {
                  PRIMARY KEY (tenant, key)
              );",
         )?;
-        let store = RunStore {
+        let store = SqliteRuns {
             conn: Mutex::new(conn),
         };
         let n = store.interrupt_unfinished()?;
         Ok((store, n))
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Runs for SqliteRuns {
     fn interrupt_unfinished(&self) -> Result<usize, StoreError> {
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -212,12 +88,8 @@ impl RunStore {
         Ok(unfinished.len())
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// Records an admitted run; with an idempotency key, only if the key is new.
-    pub fn admit(
+    fn admit(
         &self,
         tenant: &str,
         rec: &RunRecord,
@@ -264,7 +136,7 @@ impl RunStore {
     }
 
     /// Writes a run's new state.
-    pub fn update(&self, rec: &RunRecord) -> Result<(), StoreError> {
+    fn update(&self, rec: &RunRecord) -> Result<(), StoreError> {
         let conn = self.lock();
         conn.execute(
             "UPDATE runs SET status = ?2, record = ?3 WHERE id = ?1",
@@ -274,7 +146,7 @@ impl RunStore {
     }
 
     /// Run `id` of `tenant` (another tenant's run is `None`, like a missing one).
-    pub fn get(&self, tenant: &str, id: &str) -> Result<Option<RunRecord>, StoreError> {
+    fn get(&self, tenant: &str, id: &str) -> Result<Option<RunRecord>, StoreError> {
         let conn = self.lock();
         let text: Option<String> = conn
             .query_row(
@@ -288,7 +160,7 @@ impl RunStore {
 
     /// Removes finished runs created before `before_ms`, and their idempotency
     /// keys; returns how many runs.
-    pub fn prune(&self, before_ms: u64) -> Result<usize, StoreError> {
+    fn prune(&self, before_ms: u64) -> Result<usize, StoreError> {
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
@@ -305,7 +177,7 @@ impl RunStore {
     }
 
     /// Runs stored.
-    pub fn count(&self) -> Result<u64, StoreError> {
+    fn count(&self) -> Result<u64, StoreError> {
         let conn = self.lock();
         let n: i64 = conn.query_row("SELECT COUNT(*) FROM runs", [], |r| r.get(0))?;
         Ok(n as u64)
@@ -340,7 +212,7 @@ mod tests {
     #[test]
     fn idempotency_keys_return_the_first_run_or_conflict() {
         let dir = tempfile::tempdir().unwrap();
-        let (s, _) = RunStore::open(&dir.path().join("runs.sqlite")).unwrap();
+        let (s, _) = SqliteRuns::open(&dir.path().join("runs.sqlite")).unwrap();
         assert!(matches!(
             s.admit("a", &record("r1"), Some(("k", "body1"))).unwrap(),
             Admitted::New
@@ -369,14 +241,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("runs.sqlite");
         {
-            let (s, _) = RunStore::open(&path).unwrap();
+            let (s, _) = SqliteRuns::open(&path).unwrap();
             s.admit("a", &record("queued"), None).unwrap();
             let mut done = record("done");
             s.admit("a", &done, Some(("k", "b"))).unwrap();
             done.status = "finished".into();
             s.update(&done).unwrap();
         }
-        let (s, n) = RunStore::open(&path).unwrap();
+        let (s, n) = SqliteRuns::open(&path).unwrap();
         assert_eq!(n, 1);
         let r = s.get("a", "queued").unwrap().unwrap();
         assert_eq!(r.status, "interrupted");

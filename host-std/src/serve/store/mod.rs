@@ -1,0 +1,166 @@
+//! Run records and idempotency keys: the [`Runs`] trait and its two stores,
+//! SQLite under `--data` ([`SqliteRuns`], the default) and PostgreSQL
+//! (`--database postgres://…`), shared by several replicas.
+//!
+//! - A record is written when a run is admitted (`queued`), when it starts
+//!   (`running`) and when it ends (`finished` or `failed`): a run answered `200`
+//!   or `202` is durable before the answer leaves.
+//! - At start-up, runs left `queued` or `running` by a process that died are
+//!   marked `interrupted`.
+//! - An idempotency key is unique per tenant and stored with the SHA-256 of the
+//!   request body in the same transaction as the run it created, so two requests
+//!   with one key (on one replica or two) create one run.
+//! - Records older than the retention are removed by [`Runs::prune`] (at start-up,
+//!   hourly, and by `caplet serve --prune`).
+
+mod sqlite;
+
+pub use sqlite::SqliteRuns;
+
+use serde::{Deserialize, Serialize};
+
+/// A run's outcome when it failed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunError {
+    /// The error class (`guest`, `budget`, `trap`, `capability`, `module`,
+    /// `usage`, `interrupted`).
+    pub kind: String,
+    /// The `caplet run` exit code of that class.
+    pub code: i32,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// What a run cost.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+pub struct RunUsage {
+    /// Fuel consumed by the call.
+    pub fuel: u64,
+    /// Highest linear-memory size of the instance, in bytes.
+    pub memory_peak_bytes: u64,
+    /// Host functions called.
+    pub host_calls: u64,
+    /// Wall time of the call (queue wait excluded), in milliseconds.
+    pub duration_ms: f64,
+}
+
+/// One run, as `GET /v1/runs/{id}` shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunRecord {
+    /// The run's id.
+    pub run_id: String,
+    /// `queued`, `running`, `finished`, `failed` or `interrupted`.
+    pub status: String,
+    /// Plugin name.
+    pub plugin: String,
+    /// Plugin version, when the manifest has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Module digest, `sha256:…`.
+    pub digest: String,
+    /// The export called.
+    pub call: String,
+    /// The caller's labels.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub labels: serde_json::Map<String, serde_json::Value>,
+    /// Output as text (when it is UTF-8).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    /// Output as base64 (when it is not UTF-8, or was asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_base64: Option<String>,
+    /// A typed call's results, as `[{"i32": 5}]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<serde_json::Value>,
+    /// Why the run failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<RunError>,
+    /// What it cost (once it ran).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<RunUsage>,
+    /// Unix milliseconds: admitted, started, ended.
+    pub created_ms: u64,
+    /// When the call started.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_ms: Option<u64>,
+    /// When the run ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_ms: Option<u64>,
+    /// The engine generation that ran it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generation: Option<u64>,
+}
+
+impl RunRecord {
+    /// Whether the run has ended.
+    pub fn is_final(&self) -> bool {
+        matches!(self.status.as_str(), "finished" | "failed" | "interrupted")
+    }
+}
+
+/// What inserting an admitted run found.
+#[derive(Debug)]
+pub enum Admitted {
+    /// A new run.
+    New,
+    /// The key was used before with the same body: that run.
+    Existing(Box<RunRecord>),
+    /// The key was used before with another body.
+    Conflict,
+}
+
+/// Why the store failed.
+#[derive(Debug)]
+pub struct StoreError(pub String);
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError(format!("run store: {e}"))
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        StoreError(format!("run store: bad record: {e}"))
+    }
+}
+
+/// Unix time in milliseconds.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Where run records and idempotency keys live. Every method is one transaction;
+/// an error means the store is unreachable or broken (the API answers `503`).
+pub trait Runs: Send + Sync {
+    /// Marks runs left `queued` or `running` as `interrupted`; returns how many.
+    /// Called once at start-up (with several replicas: by each, for the runs it
+    /// owns; see the store's docs).
+    fn interrupt_unfinished(&self) -> Result<usize, StoreError>;
+    /// Records an admitted run; with an idempotency key `(key, body_sha)`, only
+    /// if the key is new for `tenant`.
+    fn admit(
+        &self,
+        tenant: &str,
+        rec: &RunRecord,
+        idempotency: Option<(&str, &str)>,
+    ) -> Result<Admitted, StoreError>;
+    /// Writes a run's new state.
+    fn update(&self, rec: &RunRecord) -> Result<(), StoreError>;
+    /// Run `id` of `tenant` (another tenant's run is `None`, like a missing one).
+    fn get(&self, tenant: &str, id: &str) -> Result<Option<RunRecord>, StoreError>;
+    /// Removes ended runs created before `before_ms`, and their idempotency keys;
+    /// returns how many runs.
+    fn prune(&self, before_ms: u64) -> Result<usize, StoreError>;
+    /// Runs stored.
+    fn count(&self) -> Result<u64, StoreError>;
+}
