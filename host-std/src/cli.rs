@@ -164,6 +164,15 @@ struct ServeArgs {
     /// Days run records are kept.
     #[arg(long, value_name = "DAYS", default_value_t = 7)]
     retention_days: u64,
+    /// An aliases file: canary splits of a plugin name between versions.
+    #[arg(long, value_name = "FILE")]
+    aliases: Option<PathBuf>,
+    /// Longest wait for a request's complete header before the connection is cut.
+    #[arg(long, value_name = "MS", default_value_t = 10_000)]
+    header_timeout_ms: u64,
+    /// Longest wait for a request's whole body before it gets 408.
+    #[arg(long, value_name = "MS", default_value_t = 30_000)]
+    body_timeout_ms: u64,
     /// Remove run records past the retention from --data and exit.
     #[arg(long)]
     prune: bool,
@@ -197,6 +206,12 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
         tenants: args.tenants,
         max_body: usize::try_from(args.max_body).unwrap_or(usize::MAX),
         retention,
+        aliases: args.aliases,
+        timeouts: crate::serve::Timeouts {
+            header: Duration::from_millis(args.header_timeout_ms.max(1)),
+            body: Duration::from_millis(args.body_timeout_ms.max(1)),
+            ..Default::default()
+        },
         sources: Sources {
             plugin_dir: None,
             store: args.store,

@@ -32,6 +32,11 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/admin/reload", post(admin_reload))
         .route("/v1/admin/disable", post(admin_disable))
         .route("/v1/admin/enable", post(admin_enable))
+        .route("/v1/admin/aliases", get(list_aliases))
+        .route(
+            "/v1/admin/aliases/{name}",
+            axum::routing::put(put_alias).delete(delete_alias),
+        )
         .route("/metrics", get(get_metrics))
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/readyz", get(readyz))
@@ -138,12 +143,21 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
     if app.catalog.all_disabled() {
         return error(StatusCode::SERVICE_UNAVAILABLE, "every run is switched off");
     }
-    let bytes = match to_bytes(body, app.max_body).await {
-        Ok(b) => b,
-        Err(_) => {
+    let bytes = match tokio::time::timeout(app.body_timeout, to_bytes(body, app.max_body)).await {
+        Ok(Ok(b)) => b,
+        Ok(Err(_)) => {
             return error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("the request body is over the {}-byte cap", app.max_body),
+            )
+        }
+        Err(_) => {
+            return error(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "the request body did not arrive within {} s",
+                    app.body_timeout.as_secs()
+                ),
             )
         }
     };
@@ -256,6 +270,7 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
         run_id: uuid::Uuid::now_v7().to_string(),
         status: "queued".into(),
         plugin: resolved.name.clone(),
+        alias: resolved.alias.clone(),
         version: resolved.version.as_ref().map(|v| v.to_string()),
         digest: resolved.digest.to_string(),
         call: req.call.clone(),
@@ -469,6 +484,71 @@ async fn admin_disable(State(app): State<Arc<App>>, headers: HeaderMap, body: Bo
 
 async fn admin_enable(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Response {
     switch(app, headers, body, false).await
+}
+
+fn aliases_json(app: &App) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    for (name, a) in app.catalog.aliases() {
+        let routes: serde_json::Map<String, serde_json::Value> =
+            a.routes().map(|(v, w)| (v.to_string(), json!(w))).collect();
+        out.insert(name, serde_json::Value::Object(routes));
+    }
+    json!({ "aliases": out })
+}
+
+async fn list_aliases(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    if let Err(r) = admin(&app, &headers) {
+        return r;
+    }
+    Json(aliases_json(&app)).into_response()
+}
+
+async fn put_alias(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    body: Body,
+) -> Response {
+    if let Err(r) = admin(&app, &headers) {
+        return r;
+    }
+    let bytes = match to_bytes(body, 4096).await {
+        Ok(b) => b,
+        Err(_) => return error(StatusCode::PAYLOAD_TOO_LARGE, "the body is over 4096 bytes"),
+    };
+    let routes: std::collections::BTreeMap<String, u32> = match serde_json::from_slice(&bytes) {
+        Ok(r) => r,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("bad alias (want {{\"VERSION\": WEIGHT, …}}): {e}"),
+            )
+        }
+    };
+    let alias = match super::plugins::alias_routes(&routes) {
+        Ok(a) => a,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+    };
+    if let Err(e) = app.catalog.set_alias(&name, alias) {
+        return error(StatusCode::NOT_FOUND, e);
+    }
+    tracing::warn!(event = "alias.set", alias = %name, routes = ?routes);
+    Json(aliases_json(&app)).into_response()
+}
+
+async fn delete_alias(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
+    if let Err(r) = admin(&app, &headers) {
+        return r;
+    }
+    if !app.catalog.remove_alias(&name) {
+        return error(StatusCode::NOT_FOUND, format!("no alias `{name}`"));
+    }
+    tracing::warn!(event = "alias.removed", alias = %name);
+    Json(aliases_json(&app)).into_response()
 }
 
 async fn get_metrics(State(app): State<Arc<App>>) -> Response {

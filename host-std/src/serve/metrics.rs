@@ -18,6 +18,8 @@ use prometheus_client::registry::Registry;
 pub struct RunLabels {
     /// Plugin name.
     pub plugin: String,
+    /// Plugin version (a canary's share shows here).
+    pub version: String,
     /// `finished`, `failed`, `interrupted`.
     pub status: String,
 }

@@ -62,6 +62,36 @@ pub struct ServeConfig {
     pub retention: Duration,
     /// Where registry references are pulled from.
     pub sources: Sources,
+    /// An aliases file (canaries), loaded at start-up.
+    pub aliases: Option<PathBuf>,
+    /// Slow-client cuts and the connection cap.
+    pub timeouts: Timeouts,
+}
+
+/// How long a client may take, and how many may be connected.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// From connection (or the previous request) to a request's complete header
+    /// (default 10 s); then the connection is closed.
+    pub header: Duration,
+    /// For the whole request body (default 30 s); then `408`.
+    pub body: Duration,
+    /// Connections open at once (default 1,024); beyond that new connections wait
+    /// in the listen backlog.
+    pub max_connections: usize,
+    /// How long a graceful shutdown waits for open connections (default 30 s).
+    pub drain: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            header: Duration::from_secs(10),
+            body: Duration::from_secs(30),
+            max_connections: 1024,
+            drain: Duration::from_secs(30),
+        }
+    }
 }
 
 impl Default for ServeConfig {
@@ -79,6 +109,8 @@ impl Default for ServeConfig {
             max_body: 4 << 20,
             retention: Duration::from_secs(7 * 24 * 3600),
             sources: Sources::default(),
+            timeouts: Timeouts::default(),
+            aliases: None,
         }
     }
 }
@@ -91,6 +123,7 @@ pub struct App {
     workers: Workers,
     draining: AtomicBool,
     max_body: usize,
+    body_timeout: Duration,
     default_fuel: u64,
     default_timeout: Duration,
 }
@@ -164,6 +197,11 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
         sources,
         cfg.workers.max(1),
     )?;
+    if let Some(p) = &cfg.aliases {
+        for (name, alias) in plugins::load_aliases(p)? {
+            catalog.set_alias(&name, alias)?;
+        }
+    }
     let server_limits = crate::limits::server();
     let app = Arc::new(App {
         tenants,
@@ -172,6 +210,7 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
         store: store.clone(),
         draining: AtomicBool::new(false),
         max_body: cfg.max_body,
+        body_timeout: cfg.timeouts.body,
         default_fuel: server_limits.fuel_per_call,
         default_timeout: Duration::from_millis(crate::limits::SERVER_TIMEOUT_MS),
     });
@@ -204,15 +243,7 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
                 }
             })
         };
-        let app2 = app.clone();
-        let served = axum::serve(listener, api::router(app.clone()))
-            .with_graceful_shutdown(async move {
-                shutdown_signal().await;
-                app2.draining.store(true, Ordering::SeqCst);
-                tracing::info!("draining");
-            })
-            .await
-            .map_err(|e| format!("serving: {e}"));
+        let served = accept_loop(listener, app.clone(), cfg.timeouts).await;
         pruner.abort();
         served
     });
@@ -221,6 +252,63 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
     app.workers.drain();
     tracing::info!("stopped");
     result
+}
+
+/// Serves HTTP/1.1 connections until SIGTERM or Ctrl-C: a client that does not
+/// send a complete header in time is cut, at most `max_connections` are open,
+/// and at shutdown open connections finish their request (up to `drain`).
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    app: Arc<App>,
+    t: Timeouts,
+) -> Result<(), String> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let router = api::router(app.clone());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(t.max_connections.max(1)));
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = &mut shutdown => break,
+        };
+        let (stream, _) = tokio::select! {
+            c = listener.accept() => match c {
+                Ok(c) => c,
+                Err(e) => {
+                    // Out of descriptors and the like: back off, keep serving.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(t.header)
+            .serve_connection(TokioIo::new(stream), service);
+        let watched = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = watched.await;
+            drop(permit);
+        });
+    }
+    app.draining.store(true, Ordering::SeqCst);
+    tracing::info!("draining");
+    drop(listener);
+    if tokio::time::timeout(t.drain, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after the drain time; closing them");
+    }
+    Ok(())
 }
 
 fn prune(store: &dyn Runs, retention: Duration) {

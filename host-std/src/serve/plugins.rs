@@ -7,7 +7,7 @@
 //! cache and pools. New runs use the newest generation; an older one is dropped
 //! (engine, code and pooled instances with it) when its last running call ends.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -76,11 +76,88 @@ pub enum PluginError {
     Source(LoadError),
 }
 
+/// An alias that splits runs of a plugin name between versions (a canary):
+/// `echo -> 1.2.0: 95, 1.3.0: 5`. Picks are smooth weighted round-robin, so the
+/// shares are exact over every window of `sum(weights)` runs, not just on average.
+#[derive(Debug, Clone)]
+pub struct Alias {
+    routes: Vec<(Version, u32, i64)>,
+}
+
+impl Alias {
+    /// An alias over `routes` (version, weight); weights must not all be zero.
+    pub fn new(routes: Vec<(Version, u32)>) -> Result<Alias, String> {
+        if routes.is_empty() || routes.iter().all(|(_, w)| *w == 0) {
+            return Err("an alias needs at least one route with a weight above 0".into());
+        }
+        if routes.len() > 16 {
+            return Err("an alias has at most 16 routes".into());
+        }
+        Ok(Alias {
+            routes: routes.into_iter().map(|(v, w)| (v, w, 0)).collect(),
+        })
+    }
+
+    /// The routes and their weights.
+    pub fn routes(&self) -> impl Iterator<Item = (&Version, u32)> {
+        self.routes.iter().map(|(v, w, _)| (v, *w))
+    }
+
+    fn pick(&mut self) -> Version {
+        let total: i64 = self.routes.iter().map(|(_, w, _)| i64::from(*w)).sum();
+        for r in &mut self.routes {
+            r.2 += i64::from(r.1);
+        }
+        let best = self
+            .routes
+            .iter_mut()
+            .max_by_key(|r| r.2)
+            .expect("an alias has a route");
+        best.2 -= total;
+        best.0.clone()
+    }
+}
+
+/// The routes of one alias from JSON or TOML: `{"1.2.0": 95, "1.3.0": 5}`.
+pub fn alias_routes(routes: &BTreeMap<String, u32>) -> Result<Alias, String> {
+    let mut out = Vec::new();
+    for (v, w) in routes {
+        let version = Version::parse(v).map_err(|e| format!("`{v}` is not a version: {e}"))?;
+        out.push((version, *w));
+    }
+    Alias::new(out)
+}
+
+/// Reads an aliases file: a table per alias, version = weight.
+///
+/// ```toml
+/// [echo]
+/// "1.2.0" = 95
+/// "1.3.0" = 5
+/// ```
+pub fn load_aliases(path: &std::path::Path) -> Result<Vec<(String, Alias)>, String> {
+    let shown = path.display();
+    let text = crate::files::open_regular(path)
+        .and_then(|f| crate::files::read_text_capped_from(f, 1 << 20))
+        .map_err(|e| format!("cannot read aliases file {shown}: {e}"))?;
+    let raw: BTreeMap<String, BTreeMap<String, u32>> =
+        toml::from_str(&text).map_err(|e| format!("aliases file {shown}: {}", e.message()))?;
+    raw.iter()
+        .map(|(name, routes)| {
+            alias_routes(routes)
+                .map(|a| (name.clone(), a))
+                .map_err(|e| format!("aliases file {shown}: [{name}] {e}"))
+        })
+        .collect()
+}
+
 /// A plugin the request resolved to.
 #[derive(Debug, Clone)]
 pub struct Resolved {
     /// Manifest name.
     pub name: String,
+    /// The alias the request named, when one chose the version.
+    pub alias: Option<String>,
     /// Manifest version, when known.
     pub version: Option<Version>,
     /// The module's digest.
@@ -182,6 +259,7 @@ pub struct Catalog {
     next_id: AtomicU64,
     disabled: Mutex<BTreeSet<String>>,
     all_disabled: AtomicBool,
+    aliases: Mutex<HashMap<String, Alias>>,
     max_idle: usize,
     pooled: Arc<AtomicUsize>,
 }
@@ -208,6 +286,7 @@ impl Catalog {
             next_id: AtomicU64::new(2),
             disabled: Mutex::new(BTreeSet::new()),
             all_disabled: AtomicBool::new(false),
+            aliases: Mutex::new(HashMap::new()),
             max_idle,
             pooled: Arc::new(AtomicUsize::new(0)),
         })
@@ -281,6 +360,46 @@ impl Catalog {
         d.iter().cloned().collect()
     }
 
+    /// Sets alias `name` (replacing an earlier one). Every version must be in the
+    /// plugin directories under that name.
+    pub fn set_alias(&self, name: &str, alias: Alias) -> Result<(), String> {
+        let g = self.current();
+        for (v, _) in alias.routes() {
+            let found = g
+                .registries
+                .iter()
+                .flat_map(|r| r.list())
+                .any(|e| e.name == name && e.version == *v);
+            if !found {
+                return Err(format!(
+                    "alias `{name}`: no plugin {name}@{v} in the plugin directories"
+                ));
+            }
+        }
+        self.aliases
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.to_string(), alias);
+        Ok(())
+    }
+
+    /// Removes alias `name`; whether there was one.
+    pub fn remove_alias(&self, name: &str) -> bool {
+        self.aliases
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name)
+            .is_some()
+    }
+
+    /// Every alias.
+    pub fn aliases(&self) -> Vec<(String, Alias)> {
+        let a = self.aliases.lock().unwrap_or_else(|p| p.into_inner());
+        let mut v: Vec<_> = a.iter().map(|(n, a)| (n.clone(), a.clone())).collect();
+        v.sort_by(|x, y| x.0.cmp(&y.0));
+        v
+    }
+
     /// What `tenant` may run from the plugin directories.
     pub fn list(&self, tenant: &Tenant) -> Vec<Entry> {
         let g = self.current();
@@ -325,12 +444,25 @@ impl Catalog {
             }
             Resolved {
                 name: String::new(),
+                alias: None,
                 version: None,
                 digest: Digest([0; 32]),
                 source: Source::Reference(spec.to_string()),
             }
         } else {
             let (name, _) = parse_spec(spec).map_err(|e| PluginError::Unknown(e.to_string()))?;
+            // A bare name with an alias: the alias picks the version.
+            let picked = if spec.contains('@') {
+                None
+            } else {
+                self.aliases
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get_mut(name)
+                    .map(|a| format!("{name}@={}", a.pick()))
+            };
+            let alias = picked.as_ref().map(|_| name.to_string());
+            let spec = picked.as_deref().unwrap_or(spec);
             let mut last_err = None;
             let mut found = None;
             for r in &g.registries {
@@ -348,7 +480,9 @@ impl Catalog {
                     None => format!("no plugin named `{name}` (no plugin directory)"),
                 })
             })?;
-            dir_resolved(entry)
+            let mut r = dir_resolved(entry);
+            r.alias = alias;
+            r
         };
         if let Source::Dir(e) = &resolved.source {
             if !allows(tenant, e) {
@@ -509,6 +643,7 @@ impl Catalog {
 fn dir_resolved(e: &Entry) -> Resolved {
     Resolved {
         name: e.name.clone(),
+        alias: None,
         version: Some(e.version.clone()),
         digest: e.digest,
         source: Source::Dir(e.clone()),
@@ -523,4 +658,37 @@ fn allows(tenant: &Tenant, e: &Entry) -> bool {
         Allowed::Digest(d) => *d == e.digest,
         Allowed::Reference(_) => false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_alias_splits_runs_exactly_by_weight_in_every_window() {
+        let mut a = alias_routes(&BTreeMap::from([
+            ("1.2.0".to_string(), 95),
+            ("1.3.0".to_string(), 5),
+        ]))
+        .unwrap();
+        for _ in 0..3 {
+            let canary = (0..100)
+                .filter(|_| a.pick() == Version::new(1, 3, 0))
+                .count();
+            assert_eq!(canary, 5);
+        }
+        // Spread out, not bunched: never two canary runs in a row.
+        let picks: Vec<Version> = (0..100).map(|_| a.pick()).collect();
+        assert!(picks
+            .windows(2)
+            .all(|w| !(w[0] == Version::new(1, 3, 0) && w[1] == w[0])));
+    }
+
+    #[test]
+    fn bad_aliases_are_refused() {
+        assert!(alias_routes(&BTreeMap::new()).is_err());
+        assert!(alias_routes(&BTreeMap::from([("1.0.0".to_string(), 0)])).is_err());
+        let e = alias_routes(&BTreeMap::from([("one".to_string(), 1)])).unwrap_err();
+        assert!(e.contains("`one` is not a version"), "{e}");
+    }
 }

@@ -217,6 +217,7 @@ fn execute(job: Job, store: &dyn Runs) {
     m.runs
         .get_or_create(&RunLabels {
             plugin: rec.plugin.clone(),
+            version: rec.version.clone().unwrap_or_default(),
             status: rec.status.clone(),
         })
         .inc();

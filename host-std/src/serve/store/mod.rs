@@ -53,6 +53,9 @@ pub struct RunRecord {
     pub status: String,
     /// Plugin name.
     pub plugin: String,
+    /// The alias the request named, when an alias (a canary) chose the version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
     /// Plugin version, when the manifest has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,

@@ -193,6 +193,7 @@ mod tests {
             run_id: id.into(),
             status: "queued".into(),
             plugin: "echo".into(),
+            alias: None,
             version: Some("1.0.0".into()),
             digest: "sha256:00".into(),
             call: "echo".into(),
