@@ -178,6 +178,9 @@ enum Source {
 struct PoolKey {
     tenant: String,
     digest: Digest,
+    /// One module may carry several manifests (sidecars), each its own plugin.
+    name: String,
+    version: Option<Version>,
     fuel: Option<u64>,
 }
 
@@ -534,6 +537,8 @@ impl Catalog {
         let key = PoolKey {
             tenant: tenant.name.clone(),
             digest: resolved.digest,
+            name: resolved.name.clone(),
+            version: resolved.version.clone(),
             fuel,
         };
         if let Some(p) = g.pools.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
