@@ -164,6 +164,10 @@ struct ServeArgs {
     /// Days run records are kept.
     #[arg(long, value_name = "DAYS", default_value_t = 7)]
     retention_days: u64,
+    /// What an answered run survives: `process` (a killed process loses nothing)
+    /// or `power` (every write synced to disk first).
+    #[arg(long, value_name = "process|power", default_value = "process")]
+    durability: crate::serve::store::Durability,
     /// An aliases file: canary splits of a plugin name between versions.
     #[arg(long, value_name = "FILE")]
     aliases: Option<PathBuf>,
@@ -207,6 +211,7 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
         max_body: usize::try_from(args.max_body).unwrap_or(usize::MAX),
         retention,
         aliases: args.aliases,
+        durability: args.durability,
         timeouts: crate::serve::Timeouts {
             header: Duration::from_millis(args.header_timeout_ms.max(1)),
             body: Duration::from_millis(args.body_timeout_ms.max(1)),

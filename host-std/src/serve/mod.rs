@@ -62,6 +62,8 @@ pub struct ServeConfig {
     pub retention: Duration,
     /// Where registry references are pulled from.
     pub sources: Sources,
+    /// What an answered run survives (default: the process being killed).
+    pub durability: store::Durability,
     /// An aliases file (canaries), loaded at start-up.
     pub aliases: Option<PathBuf>,
     /// Slow-client cuts and the connection cap.
@@ -111,6 +113,7 @@ impl Default for ServeConfig {
             sources: Sources::default(),
             timeouts: Timeouts::default(),
             aliases: None,
+            durability: store::Durability::default(),
         }
     }
 }
@@ -177,7 +180,8 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
     }
     std::fs::create_dir_all(cfg.data.join("kv"))
         .map_err(|e| format!("cannot create --data {}: {e}", cfg.data.display()))?;
-    let (store, interrupted) = SqliteRuns::open(&cfg.data.join("runs.sqlite")).map_err(|e| e.0)?;
+    let (store, interrupted) =
+        SqliteRuns::open_with(&cfg.data.join("runs.sqlite"), cfg.durability).map_err(|e| e.0)?;
     if interrupted > 0 {
         tracing::warn!(
             runs = interrupted,

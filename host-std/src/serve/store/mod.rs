@@ -134,6 +134,30 @@ impl From<serde_json::Error> for StoreError {
     }
 }
 
+/// What an answered run survives.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// The service process being killed (`kill -9`, a crash): every write is in
+    /// the database's log before the answer leaves, without waiting for the disk.
+    /// The default.
+    #[default]
+    Process,
+    /// Power loss too: every write waits for the disk (`fsync`); about one disk
+    /// flush per write.
+    Power,
+}
+
+impl std::str::FromStr for Durability {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "process" => Ok(Durability::Process),
+            "power" => Ok(Durability::Power),
+            _ => Err(format!("`{s}` is not `process` or `power`")),
+        }
+    }
+}
+
 /// Unix time in milliseconds.
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()

@@ -1,5 +1,8 @@
-//! The SQLite run store (the default): one file under `--data`, WAL mode,
-//! `synchronous = FULL`.
+//! The SQLite run store (the default): one file under `--data`, WAL mode.
+//! With [`Durability::Process`] commits are appended to the WAL without `fsync`
+//! (`synchronous = NORMAL`): a killed process loses nothing, the operating system
+//! still has the writes. With [`Durability::Power`] every commit is synced
+//! (`synchronous = FULL`).
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -7,7 +10,7 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use super::{now_ms, Admitted, RunError, RunRecord, Runs, StoreError};
+use super::{now_ms, Admitted, Durability, RunError, RunRecord, Runs, StoreError};
 
 /// The SQLite run store.
 pub struct SqliteRuns {
@@ -24,11 +27,23 @@ impl SqliteRuns {
     /// Opens (or creates) the store at `path`; marks runs a dead process left
     /// unfinished as `interrupted` and returns how many.
     pub fn open(path: &Path) -> Result<(SqliteRuns, usize), StoreError> {
+        Self::open_with(path, Durability::default())
+    }
+
+    /// [`open`](Self::open) with the durability asked for.
+    pub fn open_with(
+        path: &Path,
+        durability: Durability,
+    ) -> Result<(SqliteRuns, usize), StoreError> {
         let conn = Connection::open(path)
             .map_err(|e| StoreError(format!("cannot open run store {}: {e}", path.display())))?;
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
+        let sync = match durability {
+            Durability::Process => "NORMAL",
+            Durability::Power => "FULL",
+        };
+        conn.pragma_update(None, "synchronous", sync)?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS runs (
                  id         TEXT PRIMARY KEY,
