@@ -880,7 +880,11 @@ fn sigterm_drains_running_runs_then_exits() {
     let exit = s.child.wait().unwrap();
     assert!(exit.success(), "{exit}");
     // The run is recorded as ended.
-    let (store, _) = caplet::serve::store::SqliteRuns::open(&s.data.join("runs.sqlite")).unwrap();
+    let store = caplet::serve::store::SqliteRuns::open(
+        &s.data.join("runs.sqlite"),
+        caplet::serve::store::Durability::Process,
+    )
+    .unwrap();
     let got = caplet::serve::store::Runs::get(&store, "default", rec["run_id"].as_str().unwrap())
         .unwrap()
         .unwrap();

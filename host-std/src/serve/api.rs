@@ -126,8 +126,10 @@ fn yes() -> bool {
     true
 }
 
-/// Labels a run may carry, and the longest label value.
+/// Labels a run may carry; the longest label name and value, in bytes.
 const MAX_LABELS: usize = 32;
+const MAX_LABEL_NAME: usize = 64;
+const MAX_LABEL_VALUE: usize = 256;
 
 async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Response {
     let tenant = match authenticate(&app, &headers) {
@@ -209,6 +211,21 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
             StatusCode::BAD_REQUEST,
             format!("at most {MAX_LABELS} labels"),
         );
+    }
+    for (k, v) in &req.labels {
+        let ok = !k.is_empty()
+            && k.len() <= MAX_LABEL_NAME
+            && v.as_str().is_some_and(|v| v.len() <= MAX_LABEL_VALUE);
+        if !ok {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "label `{}`: a label is a name of 1 to {MAX_LABEL_NAME} bytes and a text \
+                     value of at most {MAX_LABEL_VALUE} bytes",
+                    k.chars().take(MAX_LABEL_NAME).collect::<String>()
+                ),
+            );
+        }
     }
     if req.call.is_empty() || req.call.len() > 255 {
         return error(StatusCode::BAD_REQUEST, "`call` is 1 to 255 bytes");

@@ -20,16 +20,16 @@ pub struct RunLabels {
     pub plugin: String,
     /// Plugin version (a canary's share shows here).
     pub version: String,
-    /// `finished`, `failed`, `interrupted`.
+    /// `finished` or `failed`.
     pub status: String,
 }
 
 /// `caplet_host_calls_total` labels.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HostCallLabels {
-    /// The capability kind (`all` for the allowed calls, counted per run).
+    /// The capability kind denied, or `any` for every host call a run made.
     pub kind: String,
-    /// `allowed` or `denied`.
+    /// `denied`, or `made` for every host call a run made (denied ones included).
     pub decision: String,
 }
 

@@ -180,8 +180,8 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
     }
     std::fs::create_dir_all(cfg.data.join("kv"))
         .map_err(|e| format!("cannot create --data {}: {e}", cfg.data.display()))?;
-    let (store, interrupted) =
-        SqliteRuns::open_with(&cfg.data.join("runs.sqlite"), cfg.durability).map_err(|e| e.0)?;
+    let store = SqliteRuns::open(&cfg.data.join("runs.sqlite"), cfg.durability).map_err(|e| e.0)?;
+    let interrupted = store.interrupt_unfinished().map_err(|e| e.0)?;
     if interrupted > 0 {
         tracing::warn!(
             runs = interrupted,
@@ -342,7 +342,8 @@ async fn shutdown_signal() {
 /// Removes run records older than `retention` from the store under `data`;
 /// returns how many (`caplet serve --prune`).
 pub fn prune_now(data: &std::path::Path, retention: Duration) -> Result<usize, String> {
-    let (store, _) = SqliteRuns::open(&data.join("runs.sqlite")).map_err(|e| e.0)?;
+    let store =
+        SqliteRuns::open(&data.join("runs.sqlite"), store::Durability::Process).map_err(|e| e.0)?;
     let before = store::now_ms().saturating_sub(retention.as_millis() as u64);
     store.prune(before).map_err(|e| e.0)
 }

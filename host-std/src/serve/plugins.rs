@@ -72,7 +72,7 @@ pub enum PluginError {
     Disabled(String),
     /// It did not load (the module, a grant, a limit): 422 with the core's error.
     Load(Error),
-    /// Fetching or reading it failed (502 for a registry, 500 otherwise).
+    /// Fetching or reading it failed (502).
     Source(LoadError),
 }
 

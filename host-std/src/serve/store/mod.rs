@@ -69,7 +69,7 @@ pub struct RunRecord {
     /// Output as text (when it is UTF-8).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output: Option<String>,
-    /// Output as base64 (when it is not UTF-8, or was asked for).
+    /// Output as base64 (when it is not UTF-8).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output_base64: Option<String>,
     /// A typed call's results, as `[{"i32": 5}]`.

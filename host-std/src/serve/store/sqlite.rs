@@ -24,17 +24,12 @@ impl std::fmt::Debug for SqliteRuns {
 }
 
 impl SqliteRuns {
-    /// Opens (or creates) the store at `path`; marks runs a dead process left
-    /// unfinished as `interrupted` and returns how many.
-    pub fn open(path: &Path) -> Result<(SqliteRuns, usize), StoreError> {
-        Self::open_with(path, Durability::default())
-    }
-
-    /// [`open`](Self::open) with the durability asked for.
-    pub fn open_with(
-        path: &Path,
-        durability: Durability,
-    ) -> Result<(SqliteRuns, usize), StoreError> {
+    /// Opens (or creates) the store at `path`.
+    ///
+    /// Opening does not touch the runs in it: a starting service calls
+    /// [`Runs::interrupt_unfinished`] itself (`caplet serve --prune` does not, so it
+    /// is safe beside a running service).
+    pub fn open(path: &Path, durability: Durability) -> Result<SqliteRuns, StoreError> {
         let conn = Connection::open(path)
             .map_err(|e| StoreError(format!("cannot open run store {}: {e}", path.display())))?;
         conn.busy_timeout(Duration::from_secs(5))?;
@@ -62,11 +57,9 @@ impl SqliteRuns {
                  PRIMARY KEY (tenant, key)
              );",
         )?;
-        let store = SqliteRuns {
+        Ok(SqliteRuns {
             conn: Mutex::new(conn),
-        };
-        let n = store.interrupt_unfinished()?;
-        Ok((store, n))
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -228,7 +221,7 @@ mod tests {
     #[test]
     fn idempotency_keys_return_the_first_run_or_conflict() {
         let dir = tempfile::tempdir().unwrap();
-        let (s, _) = SqliteRuns::open(&dir.path().join("runs.sqlite")).unwrap();
+        let s = SqliteRuns::open(&dir.path().join("runs.sqlite"), Durability::Power).unwrap();
         assert!(matches!(
             s.admit("a", &record("r1"), Some(("k", "body1"))).unwrap(),
             Admitted::New
@@ -257,15 +250,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("runs.sqlite");
         {
-            let (s, _) = SqliteRuns::open(&path).unwrap();
+            let s = SqliteRuns::open(&path, Durability::Process).unwrap();
             s.admit("a", &record("queued"), None).unwrap();
             let mut done = record("done");
             s.admit("a", &done, Some(("k", "b"))).unwrap();
             done.status = "finished".into();
             s.update(&done).unwrap();
         }
-        let (s, n) = SqliteRuns::open(&path).unwrap();
-        assert_eq!(n, 1);
+        let s = SqliteRuns::open(&path, Durability::Process).unwrap();
+        // Opening alone (as `--prune` does) leaves them as they are.
+        assert_eq!(s.get("a", "queued").unwrap().unwrap().status, "queued");
+        assert_eq!(s.interrupt_unfinished().unwrap(), 1);
         let r = s.get("a", "queued").unwrap().unwrap();
         assert_eq!(r.status, "interrupted");
         assert_eq!(r.error.unwrap().kind, "interrupted");
