@@ -16,6 +16,7 @@
 pub mod api;
 pub mod events;
 pub mod metrics;
+pub mod pgkv;
 pub mod plugins;
 pub mod runner;
 pub mod store;
@@ -46,6 +47,11 @@ pub struct ServeConfig {
     pub data: PathBuf,
     /// A database URL for shared state (PostgreSQL); `None`: SQLite under `data`.
     pub database: Option<String>,
+    /// This process's id among replicas sharing `database`: at start-up only its
+    /// own unfinished runs are marked interrupted. `None`: `HOSTNAME:DATA` with the
+    /// canonical `data` path ([`store::postgres::default_replica_id`]), so
+    /// replicas on one host need their own `data` directories.
+    pub replica_id: Option<String>,
     /// The service's policy file (grants and limits per plugin).
     pub policy: Option<PathBuf>,
     /// Plugin directories, searched in order.
@@ -71,6 +77,7 @@ impl Default for ServeConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data: PathBuf::from("caplet-data"),
             database: None,
+            replica_id: None,
             policy: None,
             plugin_dirs: Vec::new(),
             tenants: None,
@@ -115,12 +122,6 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .try_init();
-    if let Some(url) = &cfg.database {
-        return Err(format!(
-            "--database {url}: shared state on PostgreSQL is not built yet; this build keeps \
-             state in SQLite under --data"
-        ));
-    }
     let tenants = match &cfg.tenants {
         Some(p) => Tenants::load(p)?,
         None if cfg.listen.ip().is_loopback() => Tenants::open(),
@@ -144,14 +145,13 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
     }
     std::fs::create_dir_all(cfg.data.join("kv"))
         .map_err(|e| format!("cannot create --data {}: {e}", cfg.data.display()))?;
-    let (store, interrupted) = SqliteRuns::open(&cfg.data.join("runs.sqlite")).map_err(|e| e.0)?;
+    let (store, interrupted, kv) = open_state(&cfg)?;
     if interrupted > 0 {
         tracing::warn!(
             runs = interrupted,
             "runs left unfinished by the last process marked interrupted"
         );
     }
-    let store: Arc<dyn Runs> = Arc::new(store);
     prune(&*store, cfg.retention);
     let mut sources = cfg.sources.clone();
     if sources.store.is_none() {
@@ -160,7 +160,7 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
     let catalog = Catalog::new(
         cfg.plugin_dirs.clone(),
         policy,
-        Arc::new(plugins::SqliteTenantKv::new(cfg.data.join("kv"))),
+        kv,
         sources,
         cfg.workers.max(1),
     )?;
@@ -221,6 +221,33 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
     app.workers.drain();
     tracing::info!("stopped");
     result
+}
+
+/// The run store and the tenants' KV stores: SQLite under `--data`, or PostgreSQL
+/// for `--database postgres://…`; with how many runs were marked interrupted.
+fn open_state(
+    cfg: &ServeConfig,
+) -> Result<(Arc<dyn Runs>, usize, Arc<dyn plugins::TenantKv>), String> {
+    let Some(url) = &cfg.database else {
+        let (store, n) = SqliteRuns::open(&cfg.data.join("runs.sqlite")).map_err(|e| e.0)?;
+        let kv = plugins::SqliteTenantKv::new(cfg.data.join("kv"));
+        return Ok((Arc::new(store), n, Arc::new(kv)));
+    };
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        // The URL is not shown: it may hold a password.
+        let scheme = url.split_once("://").map_or("", |(s, _)| s);
+        return Err(format!(
+            "--database: `{scheme}` URLs are not supported; use postgres://USER@HOST:PORT/DB"
+        ));
+    }
+    let replica = match &cfg.replica_id {
+        Some(id) => id.clone(),
+        None => store::postgres::default_replica_id(&cfg.data),
+    };
+    let (store, n) = store::PgRuns::connect(url, &replica).map_err(|e| e.0)?;
+    let kv = pgkv::PgTenantKv::connect(url)?;
+    tracing::info!(replica = %replica, ?store, "run records, idempotency keys and KV on PostgreSQL");
+    Ok((Arc::new(store), n, Arc::new(kv)))
 }
 
 fn prune(store: &dyn Runs, retention: Duration) {
