@@ -775,3 +775,76 @@ fn two_serve_replicas_share_runs_and_idempotency_keys() {
         .get(0);
     assert_eq!(runs, 3, "one run per key across both replicas");
 }
+
+fn post_upper(server: &Server) -> (u16, String) {
+    let mut resp = agent()
+        .post(&format!("http://{}/v1/runs", server.addr))
+        .header("Content-Type", "application/json")
+        .send(r#"{"plugin":"echo","call":"upper","input":"hi"}"#)
+        .expect("POST /v1/runs");
+    let status = resp.status().as_u16();
+    (status, resp.body_mut().read_to_string().unwrap())
+}
+
+/// The service stays up while PostgreSQL is down: runs get a quick 503 naming the
+/// unreachable database, and once it is back runs are answered again by the same
+/// process.
+#[test]
+fn serve_answers_503_while_postgres_is_down_and_recovers() {
+    let mut pg = Pg::start();
+    let plugins = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        caplet_tests::plugin_path("echo"),
+        plugins.path().join("echo.wasm"),
+    )
+    .unwrap();
+    let server = Server::start(&pg.url(), plugins.path());
+    let (status, text) = post_upper(&server);
+    assert_eq!(status, 200, "{text}");
+    pg.stop();
+    for _ in 0..2 {
+        let started = Instant::now();
+        let (status, text) = post_upper(&server);
+        assert_eq!(status, 503, "{text}");
+        assert!(text.contains("unreachable"), "{text}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+    pg.run();
+    let (status, text) = post_upper(&server);
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains(r#""output":"HI""#), "{text}");
+}
+
+fn serve_fails(database: &str) -> String {
+    let data = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_caplet"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
+        .arg("--data")
+        .arg(data.path())
+        .env("CAPLET_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run caplet serve");
+    assert!(!out.status.success());
+    assert!(started.elapsed() < Duration::from_secs(10));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// `--database` with another scheme, or a database that is not there, stops the
+/// service at start-up with an error saying which (and never the password).
+#[test]
+fn serve_refuses_other_schemes_and_names_an_unreachable_database() {
+    let e = serve_fails("mysql://user:secret@127.0.0.1/db");
+    assert!(e.contains("`mysql` URLs are not supported"), "{e}");
+    assert!(!e.contains("secret"), "{e}");
+    let port = free_port();
+    let e = serve_fails(&format!("postgres://user:secret@127.0.0.1:{port}/db"));
+    assert!(
+        e.contains("unreachable") && e.contains(&format!("127.0.0.1:{port}/db")),
+        "{e}"
+    );
+    assert!(!e.contains("secret"), "{e}");
+    let e = serve_fails("postgres://127.0.0.1/db?sslmode=require");
+    assert!(e.contains("TLS to PostgreSQL is not supported yet"), "{e}");
+}

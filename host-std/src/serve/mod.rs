@@ -223,11 +223,13 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
     result
 }
 
+/// The run store, how many of its runs were marked interrupted, and the tenants'
+/// KV stores.
+type State = (Arc<dyn Runs>, usize, Arc<dyn plugins::TenantKv>);
+
 /// The run store and the tenants' KV stores: SQLite under `--data`, or PostgreSQL
-/// for `--database postgres://…`; with how many runs were marked interrupted.
-fn open_state(
-    cfg: &ServeConfig,
-) -> Result<(Arc<dyn Runs>, usize, Arc<dyn plugins::TenantKv>), String> {
+/// for `--database postgres://…`.
+fn open_state(cfg: &ServeConfig) -> Result<State, String> {
     let Some(url) = &cfg.database else {
         let (store, n) = SqliteRuns::open(&cfg.data.join("runs.sqlite")).map_err(|e| e.0)?;
         let kv = plugins::SqliteTenantKv::new(cfg.data.join("kv"));

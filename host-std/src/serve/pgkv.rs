@@ -87,9 +87,8 @@ struct PgKv {
 /// How long a call may wait: what the plugin call has left, at most
 /// [`BUSY_TIMEOUT`](crate::kv::BUSY_TIMEOUT); `TIMEOUT` when nothing is left.
 fn time_left() -> Result<Duration, Code> {
-    let wait = crate::deadline::call_time_left().map_or(crate::kv::BUSY_TIMEOUT, |l| {
-        l.min(crate::kv::BUSY_TIMEOUT)
-    });
+    let wait = crate::deadline::call_time_left()
+        .map_or(crate::kv::BUSY_TIMEOUT, |l| l.min(crate::kv::BUSY_TIMEOUT));
     // PostgreSQL's timeouts are whole milliseconds, and 0 means none.
     if wait < Duration::from_millis(1) {
         Err(Code::Timeout)

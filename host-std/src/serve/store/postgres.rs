@@ -18,6 +18,9 @@
 //!   Two live processes must therefore never share a replica id; a replica that
 //!   is gone for good leaves its unfinished runs as they are until a process with
 //!   its id starts again.
+//! - **Connections.** Each replica opens at most 8 connections for run records
+//!   and 8 for the KV stores ([`crate::serve::pgkv`]), on demand; size the
+//!   server's `max_connections` for 16 per replica.
 //! - **Outages.** Connections come from a small pool. A call made while the
 //!   database is unreachable fails within the connect timeout (2 s, or the
 //!   URL's `connect_timeout` when shorter) with an error saying so (the API
