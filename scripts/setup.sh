@@ -5,7 +5,9 @@
 #   llvm-tools component (firmware sizes).
 # - Debian packages: docker-registry (a real registry process) and skopeo (an
 #   independent OCI client) for the OCI tests, qemu-system-arm and qemu-system-misc
-#   (qemu-system-riscv32) for the firmware.
+#   (qemu-system-riscv32) for the firmware, postgresql (initdb, pg_ctl, postgres:
+#   a real server for the `caplet serve --database` tests, found on PATH or in
+#   /usr/lib/postgresql/*/bin).
 #   Installed only when missing, with apt-get, one package per call.
 # - defmt-print (decodes the firmware's defmt log), with cargo install when missing.
 set -euo pipefail
@@ -18,6 +20,9 @@ command -v skopeo >/dev/null || need+=(skopeo)
 command -v cc >/dev/null || need+=(gcc)
 command -v qemu-system-arm >/dev/null || need+=(qemu-system-arm)
 command -v qemu-system-riscv32 >/dev/null || need+=(qemu-system-misc)
+if ! command -v initdb >/dev/null && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+  need+=(postgresql)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null; then
     echo "setup: please install: ${need[*]} (needed by the tests)" >&2

@@ -141,6 +141,11 @@ struct ServeArgs {
     /// Shared state on PostgreSQL (postgres://…); default: SQLite under --data.
     #[arg(long, value_name = "URL")]
     database: Option<String>,
+    /// This replica's id among those sharing --database (at start-up only its own
+    /// unfinished runs are marked interrupted); default: HOSTNAME:DATA, the host
+    /// name and the canonical --data path.
+    #[arg(long, value_name = "ID")]
+    replica_id: Option<String>,
     /// The service's policy file (grants and limits per plugin).
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
@@ -194,7 +199,8 @@ struct ServeArgs {
 fn serve(args: ServeArgs) -> Result<(), Failure> {
     let retention = Duration::from_secs(args.retention_days.saturating_mul(24 * 3600));
     if args.prune {
-        let n = crate::serve::prune_now(&args.data, retention).map_err(Failure::usage)?;
+        let n = crate::serve::prune_now(&args.data, args.database.as_deref(), retention)
+            .map_err(Failure::usage)?;
         println!(
             "pruned {n} run records older than {} days",
             args.retention_days
@@ -205,6 +211,7 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
         listen: args.listen,
         data: args.data,
         database: args.database,
+        replica_id: args.replica_id,
         policy: args.policy,
         plugin_dirs: args.plugin_dirs,
         tenants: args.tenants,

@@ -590,7 +590,12 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
     if app.catalog.all_disabled() {
         return error(StatusCode::SERVICE_UNAVAILABLE, "every run is switched off");
     }
-    Json(json!({"status": "ready"})).into_response()
+    let store = app.store.clone();
+    match tokio::task::spawn_blocking(move || store.ping()).await {
+        Ok(Ok(())) => Json(json!({"status": "ready"})).into_response(),
+        Ok(Err(e)) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("store: {e}")),
+    }
 }
 
 async fn openapi() -> Response {

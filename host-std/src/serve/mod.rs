@@ -6,8 +6,9 @@
 //! - **Plugins** ([`plugins`]): the plugin directories' catalogue, pooled
 //!   instances, kill switches and engine generations.
 //! - **Runs** ([`runner`]): a bounded worker pool off the async reactor.
-//! - **State** ([`store`]): run records and idempotency keys in SQLite under
-//!   `--data`, and each tenant's KV store beside them.
+//! - **State** ([`store`], [`pgkv`]): run records, idempotency keys and each
+//!   tenant's KV store in SQLite under `--data`, or on PostgreSQL
+//!   (`--database postgres://…`) shared by several replicas.
 //! - **Observability** ([`metrics`], [`events`]): Prometheus metrics and
 //!   structured log lines (`tracing`) for run events, plugin logs and denials.
 //!
@@ -16,6 +17,7 @@
 pub mod api;
 pub mod events;
 pub mod metrics;
+pub mod pgkv;
 pub mod plugins;
 pub mod runner;
 pub mod store;
@@ -46,6 +48,11 @@ pub struct ServeConfig {
     pub data: PathBuf,
     /// A database URL for shared state (PostgreSQL); `None`: SQLite under `data`.
     pub database: Option<String>,
+    /// This process's id among replicas sharing `database`: at start-up only its
+    /// own unfinished runs are marked interrupted. `None`: `HOSTNAME:DATA` with the
+    /// canonical `data` path ([`store::postgres::default_replica_id`]), so
+    /// replicas on one host need their own `data` directories.
+    pub replica_id: Option<String>,
     /// The service's policy file (grants and limits per plugin).
     pub policy: Option<PathBuf>,
     /// Plugin directories, searched in order.
@@ -103,6 +110,7 @@ impl Default for ServeConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data: PathBuf::from("caplet-data"),
             database: None,
+            replica_id: None,
             policy: None,
             plugin_dirs: Vec::new(),
             tenants: None,
@@ -151,12 +159,6 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .try_init();
-    if let Some(url) = &cfg.database {
-        return Err(format!(
-            "--database {url}: shared state on PostgreSQL is not built yet; this build keeps \
-             state in SQLite under --data"
-        ));
-    }
     let tenants = match &cfg.tenants {
         Some(p) => Tenants::load(p)?,
         None if cfg.listen.ip().is_loopback() => Tenants::open(),
@@ -175,20 +177,18 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
     if let Some((section, _)) = policy.sections().find(|(_, s)| s.kv_store.is_some()) {
         return Err(format!(
             "policy [{section}]: kv-store is not set in the service's policy; each tenant's KV \
-             lives under --data"
+             is its own store, under --data or in --database"
         ));
     }
     std::fs::create_dir_all(cfg.data.join("kv"))
         .map_err(|e| format!("cannot create --data {}: {e}", cfg.data.display()))?;
-    let store = SqliteRuns::open(&cfg.data.join("runs.sqlite"), cfg.durability).map_err(|e| e.0)?;
-    let interrupted = store.interrupt_unfinished().map_err(|e| e.0)?;
+    let (store, interrupted, kv) = open_state(&cfg)?;
     if interrupted > 0 {
         tracing::warn!(
             runs = interrupted,
             "runs left unfinished by the last process marked interrupted"
         );
     }
-    let store: Arc<dyn Runs> = Arc::new(store);
     prune(&*store, cfg.retention);
     let mut sources = cfg.sources.clone();
     if sources.store.is_none() {
@@ -197,7 +197,7 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
     let catalog = Catalog::new(
         cfg.plugin_dirs.clone(),
         policy,
-        Arc::new(plugins::SqliteTenantKv::new(cfg.data.join("kv"))),
+        kv,
         sources,
         cfg.workers.max(1),
     )?;
@@ -315,6 +315,38 @@ async fn accept_loop(
     Ok(())
 }
 
+/// The run store, how many of its runs were marked interrupted, and the tenants'
+/// KV stores.
+type State = (Arc<dyn Runs>, usize, Arc<dyn plugins::TenantKv>);
+
+/// The run store and the tenants' KV stores: SQLite under `--data`, or PostgreSQL
+/// for `--database postgres://…`.
+fn open_state(cfg: &ServeConfig) -> Result<State, String> {
+    let Some(url) = &cfg.database else {
+        let store =
+            SqliteRuns::open(&cfg.data.join("runs.sqlite"), cfg.durability).map_err(|e| e.0)?;
+        let n = store.interrupt_unfinished().map_err(|e| e.0)?;
+        let kv = plugins::SqliteTenantKv::new(cfg.data.join("kv"));
+        return Ok((Arc::new(store), n, Arc::new(kv)));
+    };
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        // The URL is not shown: it may hold a password.
+        let scheme = url.split_once("://").map_or("", |(s, _)| s);
+        return Err(format!(
+            "--database: `{scheme}` URLs are not supported; use postgres://USER@HOST:PORT/DB"
+        ));
+    }
+    let replica = match &cfg.replica_id {
+        Some(id) => id.clone(),
+        None => store::postgres::default_replica_id(&cfg.data),
+    };
+    let store = store::PgRuns::connect(url, &replica).map_err(|e| e.0)?;
+    let n = store.interrupt_unfinished().map_err(|e| e.0)?;
+    let kv = pgkv::PgTenantKv::connect(url)?;
+    tracing::info!(replica = %replica, ?store, "run records, idempotency keys and KV on PostgreSQL");
+    Ok((Arc::new(store), n, Arc::new(kv)))
+}
+
 fn prune(store: &dyn Runs, retention: Duration) {
     let before = store::now_ms().saturating_sub(retention.as_millis() as u64);
     match store.prune(before) {
@@ -339,11 +371,28 @@ async fn shutdown_signal() {
     }
 }
 
-/// Removes run records older than `retention` from the store under `data`;
-/// returns how many (`caplet serve --prune`).
-pub fn prune_now(data: &std::path::Path, retention: Duration) -> Result<usize, String> {
-    let store =
-        SqliteRuns::open(&data.join("runs.sqlite"), store::Durability::Process).map_err(|e| e.0)?;
+/// Removes run records older than `retention` from the run store (`database`, else
+/// SQLite under `data`); returns how many (`caplet serve --prune`). Safe beside a
+/// running service: runs in flight are not touched.
+pub fn prune_now(
+    data: &std::path::Path,
+    database: Option<&str>,
+    retention: Duration,
+) -> Result<usize, String> {
+    let store: Box<dyn Runs> = match database {
+        None => Box::new(
+            SqliteRuns::open(&data.join("runs.sqlite"), store::Durability::Process)
+                .map_err(|e| e.0)?,
+        ),
+        Some(url) => {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err("--database: only postgres:// URLs are supported".into());
+            }
+            // The replica id only matters for interrupting runs, which pruning
+            // never does.
+            Box::new(store::PgRuns::connect(url, "prune").map_err(|e| e.0)?)
+        }
+    };
     let before = store::now_ms().saturating_sub(retention.as_millis() as u64);
     store.prune(before).map_err(|e| e.0)
 }

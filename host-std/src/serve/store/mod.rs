@@ -1,20 +1,22 @@
 //! Run records and idempotency keys: the [`Runs`] trait and its two stores,
 //! SQLite under `--data` ([`SqliteRuns`], the default) and PostgreSQL
-//! (`--database postgres://…`), shared by several replicas.
+//! (`--database postgres://…`, [`PgRuns`]), shared by several replicas.
 //!
 //! - A record is written when a run is admitted (`queued`), when it starts
 //!   (`running`) and when it ends (`finished` or `failed`): a run answered `200`
 //!   or `202` is durable before the answer leaves.
 //! - At start-up, runs left `queued` or `running` by a process that died are
-//!   marked `interrupted`.
+//!   marked `interrupted` (on PostgreSQL: only the starting replica's own runs).
 //! - An idempotency key is unique per tenant and stored with the SHA-256 of the
 //!   request body in the same transaction as the run it created, so two requests
 //!   with one key (on one replica or two) create one run.
 //! - Records older than the retention are removed by [`Runs::prune`] (at start-up,
 //!   hourly, and by `caplet serve --prune`).
 
+pub mod postgres;
 mod sqlite;
 
+pub use postgres::PgRuns;
 pub use sqlite::SqliteRuns;
 
 use serde::{Deserialize, Serialize};
@@ -190,4 +192,8 @@ pub trait Runs: Send + Sync {
     fn prune(&self, before_ms: u64) -> Result<usize, StoreError>;
     /// Runs stored.
     fn count(&self) -> Result<u64, StoreError>;
+    /// Whether the store answers (`/readyz`): one indexed lookup.
+    fn ping(&self) -> Result<(), StoreError> {
+        self.get("", "").map(|_| ())
+    }
 }
