@@ -14,6 +14,7 @@
 //! The operator's guide is `docs/serving.md`.
 
 pub mod api;
+pub mod confine;
 pub mod events;
 pub mod metrics;
 pub mod plugins;
