@@ -182,6 +182,10 @@ struct ServeArgs {
     /// Longest wait for a request's whole body before it gets 408.
     #[arg(long, value_name = "MS", default_value_t = 30_000)]
     body_timeout_ms: u64,
+    /// Run without Landlock and seccomp self-confinement (weakens the sandbox:
+    /// for kernels or set-ups where confinement gets in the way).
+    #[arg(long)]
+    dangerous_no_confine: bool,
     /// Remove run records past the retention from --data and exit.
     #[arg(long)]
     prune: bool,
@@ -219,6 +223,7 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
         retention,
         aliases: args.aliases,
         durability: args.durability,
+        confine: !args.dangerous_no_confine,
         timeouts: crate::serve::Timeouts {
             header: Duration::from_millis(args.header_timeout_ms.max(1)),
             body: Duration::from_millis(args.body_timeout_ms.max(1)),

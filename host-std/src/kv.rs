@@ -179,6 +179,8 @@ impl KvStore for SqliteKv {
 fn set_up(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
+    // No temporary files (a confined `caplet serve` writes only beneath its data).
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     // IMMEDIATE takes the write lock first, so the schema read is never upgraded.
     conn.execute_batch(
         "BEGIN IMMEDIATE;

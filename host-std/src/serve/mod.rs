@@ -15,6 +15,7 @@
 //! The operator's guide is `docs/serving.md`.
 
 pub mod api;
+pub mod confine;
 pub mod events;
 pub mod metrics;
 pub mod pgkv;
@@ -30,7 +31,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::load::Sources;
-use crate::policy::Policy;
+use crate::policy::{Policy, Settings};
 
 use plugins::Catalog;
 use runner::Workers;
@@ -73,6 +74,9 @@ pub struct ServeConfig {
     pub durability: store::Durability,
     /// An aliases file (canaries), loaded at start-up.
     pub aliases: Option<PathBuf>,
+    /// Restrict the process after start-up with Landlock and seccomp (default on;
+    /// off only with `--dangerous-no-confine`).
+    pub confine: bool,
     /// Slow-client cuts and the connection cap.
     pub timeouts: Timeouts,
 }
@@ -121,6 +125,7 @@ impl Default for ServeConfig {
             sources: Sources::default(),
             timeouts: Timeouts::default(),
             aliases: None,
+            confine: true,
             durability: store::Durability::default(),
         }
     }
@@ -206,6 +211,24 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
             catalog.set_alias(&name, alias)?;
         }
     }
+    // Bound before confinement, on the main thread.
+    let listener = std::net::TcpListener::bind(cfg.listen)
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .map_err(|e| format!("cannot listen on {}: {e}", cfg.listen))?;
+    // Confinement while this is the only thread: Landlock binds the calling thread
+    // and the threads it starts afterwards (workers, the async runtime).
+    if cfg.confine {
+        let c = confinement(&cfg, &app_policies(&catalog, &tenants))?;
+        let report = confine::confine(&c)?;
+        for line in report.to_string().lines() {
+            tracing::info!(confinement = %line, "self-confinement");
+        }
+        if !report.landlock.is_active() || !report.seccomp.is_active() {
+            tracing::warn!("self-confinement is not complete on this kernel: {report}");
+        }
+    } else {
+        tracing::warn!("--dangerous-no-confine: the service runs without Landlock and seccomp");
+    }
     let server_limits = crate::limits::server();
     let app = Arc::new(App {
         tenants,
@@ -225,8 +248,7 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let result = rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind(cfg.listen)
-            .await
+        let listener = tokio::net::TcpListener::from_std(listener)
             .map_err(|e| format!("cannot listen on {}: {e}", cfg.listen))?;
         let addr = listener
             .local_addr()
@@ -313,6 +335,58 @@ async fn accept_loop(
         tracing::warn!("connections still open after the drain time; closing them");
     }
     Ok(())
+}
+
+/// Every policy section of the service and its tenants.
+fn app_policies<'a>(catalog: &'a Catalog, tenants: &'a Tenants) -> Vec<&'a Settings> {
+    let mut v: Vec<&Settings> = catalog.policy().sections().map(|(_, s)| s).collect();
+    for t in tenants.iter() {
+        v.extend(t.policy.sections().map(|(_, s)| s));
+    }
+    v
+}
+
+/// What the confined process may still reach: the data directory (and the temp
+/// directory when a policy grants `fs:temp`), the plugin directories, every mapped
+/// directory and secrets file of every policy section, the registry store; and
+/// programs only when a section grants `exec`.
+fn confinement(cfg: &ServeConfig, sections: &[&Settings]) -> Result<confine::Confinement, String> {
+    use caplet_core::capability::Kind;
+    let mut c = confine::Confinement {
+        read_write: vec![cfg.data.clone()],
+        read_only: cfg.plugin_dirs.clone(),
+        allow_exec: false,
+    };
+    if let Some(store) = &cfg.sources.store {
+        std::fs::create_dir_all(store)
+            .map_err(|e| format!("cannot create the store {}: {e}", store.display()))?;
+        c.read_write.push(store.clone());
+    }
+    if let Some(creds) = &cfg.sources.credentials {
+        c.read_only.push(creds.clone());
+    }
+    for s in sections {
+        for m in &s.dirs {
+            if m.read_only {
+                c.read_only.push(m.host.clone());
+            } else {
+                c.read_write.push(m.host.clone());
+            }
+        }
+        if let Some(f) = &s.secrets {
+            c.read_only.push(f.clone());
+        }
+        for cap in &s.allow {
+            match cap.kind() {
+                Kind::Exec => c.allow_exec = true,
+                Kind::FsTemp => c.read_write.push(std::env::temp_dir()),
+                _ => {}
+            }
+        }
+    }
+    c.read_write.dedup();
+    c.read_only.dedup();
+    Ok(c)
 }
 
 /// The run store, how many of its runs were marked interrupted, and the tenants'

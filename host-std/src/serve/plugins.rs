@@ -315,6 +315,11 @@ impl Catalog {
         })
     }
 
+    /// The service's policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
     /// Rescans the plugin directories into a new generation; runs already going
     /// finish on theirs. Returns the new generation's id.
     pub fn reload(&self) -> Result<u64, String> {

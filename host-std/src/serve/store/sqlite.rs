@@ -39,6 +39,8 @@ impl SqliteRuns {
             Durability::Power => "FULL",
         };
         conn.pragma_update(None, "synchronous", sync)?;
+        // No temporary files: a confined service may write only beneath --data.
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS runs (
                  id         TEXT PRIMARY KEY,
