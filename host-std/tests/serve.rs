@@ -15,6 +15,7 @@ struct Server {
     child: Child,
     addr: String,
     data: PathBuf,
+    log: PathBuf,
     _tmp: Option<tempfile::TempDir>,
 }
 
@@ -57,14 +58,14 @@ fn plugin_dir(root: &Path) -> PathBuf {
 
 fn start_in(root: &Path, data: &Path, args: &[&str]) -> Server {
     let plugins = plugin_dir(root);
-    let log = std::fs::File::create(root.join(format!(
+    let log_path = root.join(format!(
         "serve-{}.log",
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_nanos()
-    )))
-    .unwrap();
+    ));
+    let log = std::fs::File::create(&log_path).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_caplet"))
         .arg("serve")
         .args(["--listen", "127.0.0.1:0", "--data"])
@@ -105,6 +106,7 @@ fn start_in(root: &Path, data: &Path, args: &[&str]) -> Server {
         child,
         addr,
         data: data.to_path_buf(),
+        log: log_path,
         _tmp: None,
     }
 }
@@ -984,5 +986,43 @@ fn reloads_free_old_engines_and_rss_stays_flat() {
     assert!(
         after < warm + 4 * 1024,
         "RSS grew from {warm} KiB to {after} KiB over 900 reloads"
+    );
+}
+
+#[test]
+fn the_service_confines_itself_and_says_how() {
+    let s = start(&[]);
+    // The kernel's view of the running service: seccomp filter mode and
+    // no_new_privs.
+    let status = std::fs::read_to_string(format!("/proc/{}/status", s.child.id())).unwrap();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .unwrap_or_else(|| panic!("no {name} in /proc/PID/status"))
+            .to_string()
+    };
+    assert_eq!(field("Seccomp:"), "2", "a seccomp filter is installed");
+    assert_eq!(field("NoNewPrivs:"), "1");
+    // Runs still work confined, KV included (beneath --data).
+    let a = s.run(
+        None,
+        json!({"plugin": "echo", "call": "upper", "input": "still"}),
+    );
+    assert_eq!(a.body["output"], "STILL", "{}", a.text);
+    let log = std::fs::read_to_string(&s.log).unwrap();
+    assert!(log.contains("self-confinement"), "{log}");
+    assert!(log.contains("seccomp: enforced"), "{log}");
+    assert!(log.contains("landlock: "), "{log}");
+
+    // And without it, when asked.
+    let open = start(&["--dangerous-no-confine"]);
+    let status = std::fs::read_to_string(format!("/proc/{}/status", open.child.id())).unwrap();
+    assert!(
+        status
+            .lines()
+            .any(|l| l.starts_with("Seccomp:") && l.ends_with('0')),
+        "{status}"
     );
 }
