@@ -263,21 +263,38 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
             wait,
         );
     }
-    // Resolve and load on a blocking thread: a first load compiles.
-    let app2 = app.clone();
-    let tenant_name = tenant.name.clone();
-    let (spec, fuel) = (req.plugin.clone(), req.fuel);
-    let loaded = tokio::task::spawn_blocking(move || {
-        let tenant = app2.tenant(&tenant_name);
-        let mut resolved = app2.catalog.resolve(&spec, tenant)?;
-        let (g, p) = app2.catalog.pooled_plugin(&mut resolved, tenant, fuel)?;
-        Ok::<_, PluginError>((resolved, g, p))
-    })
-    .await;
-    let (resolved, generation, pooled) = match loaded {
-        Ok(Ok(x)) => x,
-        Ok(Err(e)) => return plugin_error(e),
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, format!("loading: {e}")),
+    // Resolving is in memory; a plugin already loaded in the current generation
+    // is taken here. A first load (file reads, a registry pull, compilation) runs
+    // on a blocking thread.
+    let mut resolved = match app.catalog.resolve(&req.plugin, tenant) {
+        Ok(r) => r,
+        Err(e) => return plugin_error(e),
+    };
+    let ready = match app.catalog.pooled_ready(&resolved, tenant, req.fuel) {
+        Ok(r) => r,
+        Err(e) => return plugin_error(e),
+    };
+    let (generation, pooled) = match ready {
+        Some(x) => x,
+        None => {
+            let app2 = app.clone();
+            let tenant_name = tenant.name.clone();
+            let fuel = req.fuel;
+            let loaded = tokio::task::spawn_blocking(move || {
+                let tenant = app2.tenant(&tenant_name);
+                let got = app2.catalog.pooled_plugin(&mut resolved, tenant, fuel);
+                got.map(|(g, p)| (resolved, g, p))
+            })
+            .await;
+            match loaded {
+                Ok(Ok((r, g, p))) => {
+                    resolved = r;
+                    (g, p)
+                }
+                Ok(Err(e)) => return plugin_error(e),
+                Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, format!("loading: {e}")),
+            }
+        }
     };
     let Some(permit) = app.workers.try_admit() else {
         metrics().limit_hit("queue");

@@ -503,6 +503,54 @@ impl Catalog {
         Ok(resolved)
     }
 
+    /// The pooled plugin for `resolved` if the current generation has loaded it
+    /// already (no I/O, no compilation: callable on an async thread); `None` when
+    /// [`pooled_plugin`](Self::pooled_plugin) must load it. Checks the kill
+    /// switches.
+    pub fn pooled_ready(
+        &self,
+        resolved: &Resolved,
+        tenant: &Tenant,
+        fuel: Option<u64>,
+    ) -> Result<Option<(Arc<Generation>, Arc<Pooled>)>, PluginError> {
+        if self.all_disabled() {
+            return Err(PluginError::Disabled("every run is switched off".into()));
+        }
+        if matches!(resolved.source, Source::Reference(_)) {
+            return Ok(None);
+        }
+        self.check_switch(&resolved.name)?;
+        let g = self.current();
+        let key = PoolKey {
+            tenant: tenant.name.clone(),
+            digest: resolved.digest,
+            name: resolved.name.clone(),
+            version: resolved.version.clone(),
+            fuel,
+        };
+        let found = g
+            .pools
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned();
+        Ok(found.map(|p| (g, p)))
+    }
+
+    fn check_switch(&self, name: &str) -> Result<(), PluginError> {
+        if self
+            .disabled
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(name)
+        {
+            return Err(PluginError::Disabled(format!(
+                "plugin `{name}` is switched off"
+            )));
+        }
+        Ok(())
+    }
+
     /// The pooled plugin for `resolved`, run by `tenant` with `fuel` (loaded on
     /// first use in the current generation). Also checks the kill switches.
     pub fn pooled_plugin(
@@ -528,17 +576,7 @@ impl Catalog {
             }
             Source::Dir(_) => None,
         };
-        if self
-            .disabled
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(&resolved.name)
-        {
-            return Err(PluginError::Disabled(format!(
-                "plugin `{}` is switched off",
-                resolved.name
-            )));
-        }
+        self.check_switch(&resolved.name)?;
         let key = PoolKey {
             tenant: tenant.name.clone(),
             digest: resolved.digest,
