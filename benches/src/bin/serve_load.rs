@@ -16,6 +16,7 @@
 //! ```text
 //! serve_load --caplet target/release/caplet [--seconds 5] [--postgres URL] [--json OUT]
 //! serve_load floor constant|wasmi   # the floor servers (started by the above)
+//! serve_load drive ADDR CONCURRENCY SECONDS   # load only, on a server run elsewhere
 //! ```
 
 use std::io::{BufRead, BufReader};
@@ -41,6 +42,23 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("floor") {
         floor(args.get(1).map(String::as_str).unwrap_or("constant"));
+        return;
+    }
+    if args.first().map(String::as_str) == Some("drive") {
+        // `drive ADDR CONCURRENCY SECONDS`: load on a server started elsewhere
+        // (to profile it).
+        let addr: SocketAddr = args[1].parse().expect("ADDR");
+        let c: usize = args[2].parse().expect("CONCURRENCY");
+        let secs: u64 = args[3].parse().expect("SECONDS");
+        let r = drive(&[addr], c, Duration::from_secs(secs));
+        println!(
+            "{} runs, {} errors, {:.0} runs/s, p50 {} µs, p99 {} µs",
+            r.runs,
+            r.errors,
+            r.runs as f64 / r.elapsed.as_secs_f64(),
+            r.p50_us,
+            r.p99_us
+        );
         return;
     }
     let mut caplet = None;

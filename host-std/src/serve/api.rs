@@ -320,19 +320,17 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
         generation: None,
     };
     let body_sha = Digest::of(&bytes).to_hex();
-    let store = app.store.clone();
-    let (rec2, tname, key2) = (rec.clone(), tenant.name.clone(), key.clone());
-    let admitted = tokio::task::spawn_blocking(move || {
-        store.admit(
-            &tname,
-            &rec2,
-            key2.as_deref().map(|k| (k, body_sha.as_str())),
+    let admitted = app
+        .writer
+        .admit(
+            &tenant.name,
+            &rec,
+            key.as_deref().map(|k| (k, body_sha.as_str())),
         )
-    })
-    .await;
+        .await;
     match admitted {
-        Ok(Ok(Admitted::New)) => {}
-        Ok(Ok(Admitted::Existing(first))) => {
+        Ok(Admitted::New) => {}
+        Ok(Admitted::Existing(first)) => {
             let status = if first.is_final() {
                 StatusCode::OK
             } else {
@@ -340,14 +338,13 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
             };
             return (status, Json(*first)).into_response();
         }
-        Ok(Ok(Admitted::Conflict)) => {
+        Ok(Admitted::Conflict) => {
             return error(
                 StatusCode::CONFLICT,
                 "this Idempotency-Key was used with another request body",
             )
         }
-        Ok(Err(e)) => return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, format!("store: {e}")),
+        Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     }
     let timeout = req
         .timeout_ms

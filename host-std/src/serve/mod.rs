@@ -136,6 +136,7 @@ pub struct App {
     tenants: Tenants,
     catalog: Catalog,
     store: Arc<dyn Runs>,
+    writer: Arc<store::batch::GroupCommit>,
     workers: Workers,
     draining: AtomicBool,
     max_body: usize,
@@ -230,10 +231,12 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
         tracing::warn!("--dangerous-no-confine: the service runs without Landlock and seccomp");
     }
     let server_limits = crate::limits::server();
+    let writer = Arc::new(store::batch::GroupCommit::start(store.clone()));
     let app = Arc::new(App {
         tenants,
         catalog,
-        workers: Workers::start(cfg.workers, cfg.queue, store.clone()),
+        workers: Workers::start(cfg.workers, cfg.queue, writer.clone()),
+        writer,
         store: store.clone(),
         draining: AtomicBool::new(false),
         max_body: cfg.max_body,
@@ -276,6 +279,8 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
     // Every admitted run ends and is recorded before the process returns.
     app.draining.store(true, Ordering::SeqCst);
     app.workers.drain();
+    // Then the records of the runs that just ended.
+    app.writer.stop();
     tracing::info!("stopped");
     result
 }

@@ -15,7 +15,8 @@ use crate::deadline::{with_call_deadline, CancelHandle, Deadline};
 
 use super::metrics::{metrics, HostCallLabels, RunLabels};
 use super::plugins::{Generation, Pooled};
-use super::store::{now_ms, RunError, RunRecord, RunUsage, Runs};
+use super::store::batch::GroupCommit;
+use super::store::{now_ms, RunError, RunRecord, RunUsage};
 
 /// One admitted run.
 pub struct Job {
@@ -49,7 +50,7 @@ pub struct Workers {
 
 impl Workers {
     /// Starts `workers` threads; admits `workers + queue` runs at once.
-    pub fn start(workers: usize, queue: usize, store: Arc<dyn Runs>) -> Workers {
+    pub fn start(workers: usize, queue: usize, store: Arc<GroupCommit>) -> Workers {
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         let threads = (0..workers.max(1))
@@ -117,7 +118,7 @@ pub fn run_error(e: &Error) -> RunError {
     }
 }
 
-fn execute(job: Job, store: &dyn Runs) {
+fn execute(job: Job, store: &GroupCommit) {
     let Job {
         mut rec,
         tenant,
@@ -133,9 +134,7 @@ fn execute(job: Job, store: &dyn Runs) {
     rec.status = "running".into();
     rec.started_ms = Some(now_ms());
     rec.generation = Some(generation.id);
-    if let Err(e) = store.update(&rec) {
-        tracing::error!(run_id = %rec.run_id, error = %e, "cannot record the run's start");
-    }
+    store.update(rec.clone(), None);
     tracing::info!(event = "run.started", run_id = %rec.run_id, tenant = %tenant, plugin = %rec.plugin);
     let started = Instant::now();
     let mut deadline = Deadline::new(timeout, CancelHandle::new());
@@ -211,9 +210,6 @@ fn execute(job: Job, store: &dyn Runs) {
         }
     }
     rec.finished_ms = Some(now_ms());
-    if let Err(e) = store.update(&rec) {
-        tracing::error!(run_id = %rec.run_id, error = %e, "cannot record the run's end");
-    }
     m.runs
         .get_or_create(&RunLabels {
             plugin: rec.plugin.clone(),
@@ -246,9 +242,16 @@ fn execute(job: Job, store: &dyn Runs) {
         error = rec.error.as_ref().map(|e| e.message.as_str()).unwrap_or(""),
     );
     drop(permit);
-    if let Some(reply) = reply {
-        let _ = reply.send(rec);
-    }
+    // A waiting caller gets the record once it is stored.
+    let stored = rec.clone();
+    store.update(
+        rec,
+        Some(Box::new(move |_| {
+            if let Some(reply) = reply {
+                let _ = reply.send(stored);
+            }
+        })),
+    );
     drop(pooled);
     drop(generation);
 }

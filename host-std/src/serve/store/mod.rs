@@ -13,6 +13,7 @@
 //! - Records older than the retention are removed by [`Runs::prune`] (at start-up,
 //!   hourly, and by `caplet serve --prune`).
 
+pub mod batch;
 pub mod postgres;
 mod sqlite;
 
@@ -115,7 +116,7 @@ pub enum Admitted {
 }
 
 /// Why the store failed.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct StoreError(pub String);
 
 impl std::fmt::Display for StoreError {
@@ -134,6 +135,31 @@ impl From<serde_json::Error> for StoreError {
     fn from(e: serde_json::Error) -> Self {
         StoreError(format!("run store: bad record: {e}"))
     }
+}
+
+/// One write of a batch ([`Runs::write_batch`]).
+#[derive(Debug)]
+pub enum Write<'a> {
+    /// [`Runs::admit`].
+    Admit {
+        /// The tenant.
+        tenant: &'a str,
+        /// The run, `queued`.
+        rec: &'a RunRecord,
+        /// `(key, body_sha)`.
+        idempotency: Option<(&'a str, &'a str)>,
+    },
+    /// [`Runs::update`].
+    Update(&'a RunRecord),
+}
+
+/// What one write of a batch did.
+#[derive(Debug)]
+pub enum Written {
+    /// An admission's outcome.
+    Admitted(Admitted),
+    /// An update was written.
+    Updated,
 }
 
 /// What an answered run survives.
@@ -192,6 +218,24 @@ pub trait Runs: Send + Sync {
     fn prune(&self, before_ms: u64) -> Result<usize, StoreError>;
     /// Runs stored.
     fn count(&self) -> Result<u64, StoreError>;
+    /// Applies `writes` in order, each seeing the ones before it; one result per
+    /// write. A store that can SHOULD make the batch one transaction (one commit
+    /// for many runs: [`batch::GroupCommit`] feeds it). The default writes them one
+    /// by one.
+    fn write_batch(&self, writes: &[Write<'_>]) -> Vec<Result<Written, StoreError>> {
+        writes
+            .iter()
+            .map(|w| match w {
+                Write::Admit {
+                    tenant,
+                    rec,
+                    idempotency,
+                } => self.admit(tenant, rec, *idempotency).map(Written::Admitted),
+                Write::Update(rec) => self.update(rec).map(|()| Written::Updated),
+            })
+            .collect()
+    }
+
     /// Whether the store answers (`/readyz`): one indexed lookup.
     fn ping(&self) -> Result<(), StoreError> {
         self.get("", "").map(|_| ())

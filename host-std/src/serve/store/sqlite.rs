@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use super::{now_ms, Admitted, Durability, RunError, RunRecord, Runs, StoreError};
+use super::{now_ms, Admitted, Durability, RunError, RunRecord, Runs, StoreError, Write, Written};
 
 /// The SQLite run store.
 pub struct SqliteRuns {
@@ -107,52 +107,46 @@ impl Runs for SqliteRuns {
     ) -> Result<Admitted, StoreError> {
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if let Some((key, body_sha)) = idempotency {
-            let prior: Option<(String, String)> = tx
-                .query_row(
-                    "SELECT body_sha, run_id FROM idempotency WHERE tenant = ?1 AND key = ?2",
-                    params![tenant, key],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            if let Some((sha, run_id)) = prior {
-                if sha != body_sha {
-                    return Ok(Admitted::Conflict);
-                }
-                let text: String = tx.query_row(
-                    "SELECT record FROM runs WHERE id = ?1",
-                    params![run_id],
-                    |r| r.get(0),
-                )?;
-                return Ok(Admitted::Existing(Box::new(serde_json::from_str(&text)?)));
-            }
-            tx.execute(
-                "INSERT INTO idempotency (tenant, key, body_sha, run_id) VALUES (?1, ?2, ?3, ?4)",
-                params![tenant, key, body_sha, rec.run_id],
-            )?;
-        }
-        tx.execute(
-            "INSERT INTO runs (id, tenant, status, created_ms, record) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                rec.run_id,
-                tenant,
-                rec.status,
-                rec.created_ms as i64,
-                serde_json::to_string(rec)?
-            ],
-        )?;
+        let a = admit_in(&tx, tenant, rec, idempotency)?;
         tx.commit()?;
-        Ok(Admitted::New)
+        Ok(a)
     }
 
     /// Writes a run's new state.
     fn update(&self, rec: &RunRecord) -> Result<(), StoreError> {
         let conn = self.lock();
-        conn.execute(
-            "UPDATE runs SET status = ?2, record = ?3 WHERE id = ?1",
-            params![rec.run_id, rec.status, serde_json::to_string(rec)?],
-        )?;
-        Ok(())
+        update_in(&conn, rec)
+    }
+
+    /// One transaction for the whole batch: one commit (and with
+    /// [`Durability::Power`] one `fsync`) for many runs.
+    fn write_batch(&self, writes: &[Write<'_>]) -> Vec<Result<Written, StoreError>> {
+        let mut conn = self.lock();
+        let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+            Ok(tx) => tx,
+            Err(e) => {
+                let e = StoreError::from(e);
+                return writes.iter().map(|_| Err(e.clone())).collect();
+            }
+        };
+        let results: Vec<Result<Written, StoreError>> = writes
+            .iter()
+            .map(|w| match w {
+                Write::Admit {
+                    tenant,
+                    rec,
+                    idempotency,
+                } => admit_in(&tx, tenant, rec, *idempotency).map(Written::Admitted),
+                Write::Update(rec) => update_in(&tx, rec).map(|()| Written::Updated),
+            })
+            .collect();
+        match tx.commit() {
+            Ok(()) => results,
+            Err(e) => {
+                let e = StoreError::from(e);
+                writes.iter().map(|_| Err(e.clone())).collect()
+            }
+        }
     }
 
     /// Run `id` of `tenant` (another tenant's run is `None`, like a missing one).
@@ -192,6 +186,54 @@ impl Runs for SqliteRuns {
         let n: i64 = conn.query_row("SELECT COUNT(*) FROM runs", [], |r| r.get(0))?;
         Ok(n as u64)
     }
+}
+
+/// An admission inside a transaction the caller commits.
+fn admit_in(
+    tx: &Connection,
+    tenant: &str,
+    rec: &RunRecord,
+    idempotency: Option<(&str, &str)>,
+) -> Result<Admitted, StoreError> {
+    if let Some((key, body_sha)) = idempotency {
+        let prior: Option<(String, String)> = tx
+            .prepare_cached(
+                "SELECT body_sha, run_id FROM idempotency WHERE tenant = ?1 AND key = ?2",
+            )?
+            .query_row(params![tenant, key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some((sha, run_id)) = prior {
+            if sha != body_sha {
+                return Ok(Admitted::Conflict);
+            }
+            let text: String = tx
+                .prepare_cached("SELECT record FROM runs WHERE id = ?1")?
+                .query_row(params![run_id], |r| r.get(0))?;
+            return Ok(Admitted::Existing(Box::new(serde_json::from_str(&text)?)));
+        }
+        tx.prepare_cached(
+            "INSERT INTO idempotency (tenant, key, body_sha, run_id) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![tenant, key, body_sha, rec.run_id])?;
+    }
+    tx.prepare_cached(
+        "INSERT INTO runs (id, tenant, status, created_ms, record) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        rec.run_id,
+        tenant,
+        rec.status,
+        rec.created_ms as i64,
+        serde_json::to_string(rec)?
+    ])?;
+    Ok(Admitted::New)
+}
+
+/// A run's new state.
+fn update_in(conn: &Connection, rec: &RunRecord) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE runs SET status = ?2, record = ?3 WHERE id = ?1")?
+        .execute(params![rec.run_id, rec.status, serde_json::to_string(rec)?])?;
+    Ok(())
 }
 
 #[cfg(test)]

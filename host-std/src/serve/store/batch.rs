@@ -1,0 +1,243 @@
+//! Group commit: every run-record write of the service goes through one writer
+//! thread, which takes all writes waiting at that moment and applies them with
+//! one [`Runs::write_batch`] (one transaction on SQLite). Under load, one commit
+//! carries many runs; alone, a write is committed at once.
+//!
+//! - An admission is answered after its batch committed: a `200` or `202` leaves
+//!   only for a run that is in the store.
+//! - An update is not waited for by its writer; an optional callback runs after
+//!   the commit (the final record reaches a waiting caller only once it is stored).
+//! - [`GroupCommit::stop`] writes what is queued, then returns.
+
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread::JoinHandle;
+
+use super::{Admitted, RunRecord, Runs, StoreError, Write, Written};
+
+/// Called with the outcome of an update, after its batch was committed.
+pub type AfterCommit = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+
+enum Op {
+    Admit {
+        tenant: String,
+        rec: RunRecord,
+        idempotency: Option<(String, String)>,
+        reply: tokio::sync::oneshot::Sender<Result<Admitted, StoreError>>,
+    },
+    Update {
+        rec: RunRecord,
+        then: Option<AfterCommit>,
+    },
+}
+
+/// Writes waiting at once, at most, in one batch.
+const MAX_BATCH: usize = 256;
+
+/// The writer thread in front of a run store.
+pub struct GroupCommit {
+    tx: Mutex<Option<mpsc::Sender<Op>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl GroupCommit {
+    /// Starts the writer thread for `store`.
+    pub fn start(store: Arc<dyn Runs>) -> GroupCommit {
+        let (tx, rx) = mpsc::channel::<Op>();
+        let thread = std::thread::Builder::new()
+            .name("caplet-store".into())
+            .spawn(move || writer(&*store, &rx))
+            .expect("spawning the store writer thread");
+        GroupCommit {
+            tx: Mutex::new(Some(tx)),
+            thread: Mutex::new(Some(thread)),
+        }
+    }
+
+    fn send(&self, op: Op) -> Result<(), Op> {
+        let tx = self.tx.lock().unwrap_or_else(|p| p.into_inner());
+        match tx.as_ref() {
+            Some(tx) => tx.send(op).map_err(|e| e.0),
+            None => Err(op),
+        }
+    }
+
+    /// Records an admitted run (see [`Runs::admit`]); returns once committed.
+    pub async fn admit(
+        &self,
+        tenant: &str,
+        rec: &RunRecord,
+        idempotency: Option<(&str, &str)>,
+    ) -> Result<Admitted, StoreError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let op = Op::Admit {
+            tenant: tenant.to_string(),
+            rec: rec.clone(),
+            idempotency: idempotency.map(|(k, b)| (k.to_string(), b.to_string())),
+            reply,
+        };
+        if self.send(op).is_err() {
+            return Err(StoreError("the run store is closed (shutting down)".into()));
+        }
+        answer
+            .await
+            .unwrap_or_else(|_| Err(StoreError("the run store writer stopped".into())))
+    }
+
+    /// Writes a run's new state; `then` runs after the commit (or at once with the
+    /// error when the store is closed).
+    pub fn update(&self, rec: RunRecord, then: Option<AfterCommit>) {
+        if let Err(Op::Update {
+            then: Some(then), ..
+        }) = self.send(Op::Update { rec, then })
+        {
+            then(Err(StoreError(
+                "the run store is closed (shutting down)".into(),
+            )));
+        }
+    }
+
+    /// Writes what is queued and stops the writer.
+    pub fn stop(&self) {
+        self.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(t) = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn writer(store: &dyn Runs, rx: &mpsc::Receiver<Op>) {
+    while let Ok(first) = rx.recv() {
+        let mut ops = vec![first];
+        while ops.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(op) => ops.push(op),
+                Err(_) => break,
+            }
+        }
+        let writes: Vec<Write<'_>> = ops
+            .iter()
+            .map(|op| match op {
+                Op::Admit {
+                    tenant,
+                    rec,
+                    idempotency,
+                    ..
+                } => Write::Admit {
+                    tenant,
+                    rec,
+                    idempotency: idempotency.as_ref().map(|(k, b)| (k.as_str(), b.as_str())),
+                },
+                Op::Update { rec, .. } => Write::Update(rec),
+            })
+            .collect();
+        let results = store.write_batch(&writes);
+        drop(writes);
+        for (op, result) in ops.into_iter().zip(results) {
+            match op {
+                Op::Admit { reply, .. } => {
+                    let _ = reply.send(result.map(|w| match w {
+                        Written::Admitted(a) => a,
+                        Written::Updated => Admitted::New,
+                    }));
+                }
+                Op::Update { rec, then } => {
+                    let result = result.map(|_| ());
+                    if let Err(e) = &result {
+                        tracing::error!(run_id = %rec.run_id, error = %e, "cannot record the run");
+                    }
+                    if let Some(then) = then {
+                        then(result);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{now_ms, Durability, SqliteRuns};
+    use super::*;
+
+    fn record(id: &str) -> RunRecord {
+        RunRecord {
+            run_id: id.into(),
+            status: "queued".into(),
+            plugin: "echo".into(),
+            alias: None,
+            version: None,
+            digest: "sha256:00".into(),
+            call: "echo".into(),
+            labels: Default::default(),
+            output: None,
+            output_base64: None,
+            result: None,
+            error: None,
+            usage: None,
+            created_ms: now_ms(),
+            started_ms: None,
+            finished_ms: None,
+            generation: None,
+        }
+    }
+
+    #[test]
+    fn concurrent_admissions_share_commits_and_keep_idempotency() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Runs> = Arc::new(
+            SqliteRuns::open(&dir.path().join("runs.sqlite"), Durability::Process).unwrap(),
+        );
+        let gc = Arc::new(GroupCommit::start(store.clone()));
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let outcomes = rt.block_on(async {
+            let mut tasks = Vec::new();
+            for i in 0..200 {
+                let gc = gc.clone();
+                tasks.push(tokio::spawn(async move {
+                    // Every fourth admission reuses the key "same" with one body.
+                    let key = if i % 4 == 0 {
+                        "same".to_string()
+                    } else {
+                        format!("k{i}")
+                    };
+                    gc.admit("t", &record(&format!("r{i}")), Some((&key, "body")))
+                        .await
+                        .unwrap()
+                }));
+            }
+            let mut v = Vec::new();
+            for t in tasks {
+                v.push(t.await.unwrap());
+            }
+            v
+        });
+        let new = outcomes
+            .iter()
+            .filter(|a| matches!(a, Admitted::New))
+            .count();
+        // 150 distinct keys and one shared key: 151 runs.
+        assert_eq!(new, 151);
+        assert_eq!(store.count().unwrap(), 151);
+        // An update's callback runs after its commit; stop writes what is queued.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let mut rec = record("r1");
+        rec.status = "finished".into();
+        gc.update(
+            rec,
+            Some(Box::new(move |r| {
+                tx.send(r.is_ok()).unwrap();
+            })),
+        );
+        gc.stop();
+        assert!(rx.recv().unwrap());
+        assert_eq!(store.get("t", "r1").unwrap().unwrap().status, "finished");
+        // A closed writer refuses, it does not hang.
+        let e = rt
+            .block_on(gc.admit("t", &record("late"), None))
+            .unwrap_err();
+        assert!(e.0.contains("closed"), "{e}");
+    }
+}
