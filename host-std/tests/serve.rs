@@ -822,7 +822,8 @@ fn hostile_runs_fail_alone_and_a_full_queue_answers_429() {
 
     // One worker, one queue slot: a third run at once is refused.
     let slow = json!({"plugin": "hostile", "call": "spin", "timeout_ms": 1500, "wait": false});
-    assert_eq!(s.run(None, slow.clone()).status, 202);
+    let first = s.run(None, slow.clone());
+    assert_eq!(first.status, 202);
     assert_eq!(s.run(None, slow.clone()).status, 202);
     let full = s.run(None, slow);
     assert_eq!(full.status, 429, "{}", full.text);

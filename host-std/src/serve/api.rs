@@ -320,12 +320,47 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
         generation: None,
     };
     let body_sha = Digest::of(&bytes).to_hex();
+    let timeout = req
+        .timeout_ms
+        .map(Duration::from_millis)
+        .or(pooled.timeout)
+        .unwrap_or(app.default_timeout)
+        .min(max_timeout);
+    let (reply, answer) = if req.wait {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        (Some(tx), Some(rx))
+    } else {
+        (None, None)
+    };
+    let queued = json!({"run_id": rec.run_id, "status": "queued"});
+    let job = Job {
+        rec: rec.clone(),
+        tenant: tenant.name.clone(),
+        generation,
+        pooled,
+        input,
+        args,
+        timeout: Some(timeout),
+        reply,
+        permit,
+    };
+    // The writer hands the job to the workers as soon as the admission is
+    // committed, without a round trip through this task.
+    let app2 = app.clone();
+    let dispatch: Box<dyn FnOnce() + Send> = Box::new(move || {
+        if app2.workers.submit(job).is_err() {
+            // Shutting down: the job (and its reply channel) is dropped; the
+            // record stays `queued` and is marked interrupted at the next start.
+            tracing::warn!("a run admitted during shutdown was not started");
+        }
+    });
     let admitted = app
         .writer
         .admit(
             &tenant.name,
             &rec,
             key.as_deref().map(|k| (k, body_sha.as_str())),
+            Some(dispatch),
         )
         .await;
     match admitted {
@@ -346,43 +381,13 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
         }
         Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     }
-    let timeout = req
-        .timeout_ms
-        .map(Duration::from_millis)
-        .or(pooled.timeout)
-        .unwrap_or(app.default_timeout)
-        .min(max_timeout);
-    let (reply, answer) = if req.wait {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        (Some(tx), Some(rx))
-    } else {
-        (None, None)
-    };
-    let queued = json!({"run_id": rec.run_id, "status": "queued"});
-    let job = Job {
-        rec,
-        tenant: tenant.name.clone(),
-        generation,
-        pooled,
-        input,
-        args,
-        timeout: Some(timeout),
-        reply,
-        permit,
-    };
-    if app.workers.submit(job).is_err() {
-        return error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the service is shutting down",
-        );
-    }
     match answer {
         None => (StatusCode::ACCEPTED, Json(queued)).into_response(),
         Some(rx) => match rx.await {
             Ok(rec) => (StatusCode::OK, Json(rec)).into_response(),
             Err(_) => error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the run ended without a record",
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the service is shutting down; the run was not started",
             ),
         },
     }
@@ -418,7 +423,10 @@ async fn get_run(
     let store = app.store.clone();
     let id2 = id.clone();
     match tokio::task::spawn_blocking(move || store.get(&tenant, &id2)).await {
-        Ok(Ok(Some(rec))) => Json(rec).into_response(),
+        Ok(Ok(Some(mut rec))) => {
+            app.running.overlay(&mut rec);
+            Json(rec).into_response()
+        }
         Ok(Ok(None)) => error(StatusCode::NOT_FOUND, format!("no run `{id}`")),
         Ok(Err(e)) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("store: {e}")),

@@ -137,6 +137,7 @@ pub struct App {
     catalog: Catalog,
     store: Arc<dyn Runs>,
     writer: Arc<store::batch::GroupCommit>,
+    running: Arc<runner::Running>,
     workers: Workers,
     draining: AtomicBool,
     max_body: usize,
@@ -232,11 +233,13 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
     }
     let server_limits = crate::limits::server();
     let writer = Arc::new(store::batch::GroupCommit::start(store.clone()));
+    let running = Arc::new(runner::Running::default());
     let app = Arc::new(App {
         tenants,
         catalog,
-        workers: Workers::start(cfg.workers, cfg.queue, writer.clone()),
+        workers: Workers::start(cfg.workers, cfg.queue, writer.clone(), running.clone()),
         writer,
+        running,
         store: store.clone(),
         draining: AtomicBool::new(false),
         max_body: cfg.max_body,

@@ -40,6 +40,37 @@ pub struct Job {
     pub permit: OwnedSemaphorePermit,
 }
 
+/// Runs a worker is calling now, by id, with when they started and in which
+/// generation: `GET /v1/runs/{id}` shows them `running`. Kept in memory, not
+/// written: a run's record is written when admitted and when it ends.
+#[derive(Default)]
+pub struct Running(Mutex<std::collections::HashMap<String, (u64, u64)>>);
+
+impl Running {
+    /// Fills in a stored `queued` record whose run is being called now.
+    pub fn overlay(&self, rec: &mut RunRecord) {
+        if rec.status != "queued" {
+            return;
+        }
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((started, generation)) = map.get(&rec.run_id) {
+            rec.status = "running".into();
+            rec.started_ms = Some(*started);
+            rec.generation = Some(*generation);
+        }
+    }
+
+    fn start(&self, id: &str, started: u64, generation: u64) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.insert(id.to_string(), (started, generation));
+    }
+
+    fn end(&self, id: &str) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.remove(id);
+    }
+}
+
 /// The worker threads and their admission bound.
 pub struct Workers {
     tx: Mutex<Option<mpsc::Sender<Job>>>,
@@ -50,12 +81,17 @@ pub struct Workers {
 
 impl Workers {
     /// Starts `workers` threads; admits `workers + queue` runs at once.
-    pub fn start(workers: usize, queue: usize, store: Arc<GroupCommit>) -> Workers {
+    pub fn start(
+        workers: usize,
+        queue: usize,
+        store: Arc<GroupCommit>,
+        running: Arc<Running>,
+    ) -> Workers {
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         let threads = (0..workers.max(1))
             .map(|i| {
-                let (rx, store) = (rx.clone(), store.clone());
+                let (rx, store, running) = (rx.clone(), store.clone(), running.clone());
                 std::thread::Builder::new()
                     .name(format!("caplet-worker-{i}"))
                     .spawn(move || loop {
@@ -64,7 +100,7 @@ impl Workers {
                             rx.recv()
                         };
                         match job {
-                            Ok(job) => execute(job, &*store),
+                            Ok(job) => execute(job, &store, &running),
                             Err(_) => return,
                         }
                     })
@@ -118,7 +154,7 @@ pub fn run_error(e: &Error) -> RunError {
     }
 }
 
-fn execute(job: Job, store: &GroupCommit) {
+fn execute(job: Job, store: &GroupCommit, running: &Running) {
     let Job {
         mut rec,
         tenant,
@@ -134,7 +170,7 @@ fn execute(job: Job, store: &GroupCommit) {
     rec.status = "running".into();
     rec.started_ms = Some(now_ms());
     rec.generation = Some(generation.id);
-    store.update(rec.clone(), None);
+    running.start(&rec.run_id, now_ms(), generation.id);
     tracing::info!(event = "run.started", run_id = %rec.run_id, tenant = %tenant, plugin = %rec.plugin);
     let started = Instant::now();
     let mut deadline = Deadline::new(timeout, CancelHandle::new());
@@ -244,6 +280,7 @@ fn execute(job: Job, store: &GroupCommit) {
     drop(permit);
     // A waiting caller gets the record once it is stored.
     let stored = rec.clone();
+    let id = rec.run_id.clone();
     store.update(
         rec,
         Some(Box::new(move |_| {
@@ -252,6 +289,8 @@ fn execute(job: Job, store: &GroupCommit) {
             }
         })),
     );
+    // Stored or about to be: a reader racing the commit sees `queued` at worst.
+    running.end(&id);
     drop(pooled);
     drop(generation);
 }

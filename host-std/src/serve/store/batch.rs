@@ -23,6 +23,7 @@ enum Op {
         rec: RunRecord,
         idempotency: Option<(String, String)>,
         reply: tokio::sync::oneshot::Sender<Result<Admitted, StoreError>>,
+        on_new: Option<Box<dyn FnOnce() + Send>>,
     },
     Update {
         rec: RunRecord,
@@ -62,11 +63,14 @@ impl GroupCommit {
     }
 
     /// Records an admitted run (see [`Runs::admit`]); returns once committed.
+    /// `on_new` runs on the writer thread right after the commit when the run is
+    /// new (it starts the run), before the caller is woken.
     pub async fn admit(
         &self,
         tenant: &str,
         rec: &RunRecord,
         idempotency: Option<(&str, &str)>,
+        on_new: Option<Box<dyn FnOnce() + Send>>,
     ) -> Result<Admitted, StoreError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let op = Op::Admit {
@@ -74,6 +78,7 @@ impl GroupCommit {
             rec: rec.clone(),
             idempotency: idempotency.map(|(k, b)| (k.to_string(), b.to_string())),
             reply,
+            on_new,
         };
         if self.send(op).is_err() {
             return Err(StoreError("the run store is closed (shutting down)".into()));
@@ -134,11 +139,15 @@ fn writer(store: &dyn Runs, rx: &mpsc::Receiver<Op>) {
         drop(writes);
         for (op, result) in ops.into_iter().zip(results) {
             match op {
-                Op::Admit { reply, .. } => {
-                    let _ = reply.send(result.map(|w| match w {
+                Op::Admit { reply, on_new, .. } => {
+                    let result = result.map(|w| match w {
                         Written::Admitted(a) => a,
                         Written::Updated => Admitted::New,
-                    }));
+                    });
+                    if let (Ok(Admitted::New), Some(start)) = (&result, on_new) {
+                        start();
+                    }
+                    let _ = reply.send(result);
                 }
                 Op::Update { rec, then } => {
                     let result = result.map(|_| ());
@@ -203,7 +212,7 @@ mod tests {
                     } else {
                         format!("k{i}")
                     };
-                    gc.admit("t", &record(&format!("r{i}")), Some((&key, "body")))
+                    gc.admit("t", &record(&format!("r{i}")), Some((&key, "body")), None)
                         .await
                         .unwrap()
                 }));
@@ -236,7 +245,7 @@ mod tests {
         assert_eq!(store.get("t", "r1").unwrap().unwrap().status, "finished");
         // A closed writer refuses, it does not hang.
         let e = rt
-            .block_on(gc.admit("t", &record("late"), None))
+            .block_on(gc.admit("t", &record("late"), None, None))
             .unwrap_err();
         assert!(e.0.contains("closed"), "{e}");
     }

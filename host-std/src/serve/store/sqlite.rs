@@ -49,7 +49,9 @@ impl SqliteRuns {
                  created_ms INTEGER NOT NULL,
                  record     TEXT NOT NULL
              );
-             CREATE INDEX IF NOT EXISTS runs_status ON runs (status);
+             DROP INDEX IF EXISTS runs_status;
+             CREATE INDEX IF NOT EXISTS runs_unfinished ON runs (status)
+                 WHERE status IN ('queued', 'running');
              CREATE INDEX IF NOT EXISTS runs_created ON runs (created_ms);
              CREATE TABLE IF NOT EXISTS idempotency (
                  tenant    TEXT NOT NULL,
