@@ -232,6 +232,7 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
         tracing::warn!("--dangerous-no-confine: the service runs without Landlock and seccomp");
     }
     let server_limits = crate::limits::server();
+    store.start_background().map_err(|e| e.0)?;
     let writer = Arc::new(store::batch::GroupCommit::start(store.clone()));
     let running = Arc::new(runner::Running::default());
     let app = Arc::new(App {

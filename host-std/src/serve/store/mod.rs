@@ -240,4 +240,10 @@ pub trait Runs: Send + Sync {
     fn ping(&self) -> Result<(), StoreError> {
         self.get("", "").map(|_| ())
     }
+
+    /// Starts the store's background work, if it has any (the service calls it
+    /// once, after confining itself). Default: none.
+    fn start_background(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
