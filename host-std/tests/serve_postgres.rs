@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use caplet::serve::pgkv::PgTenantKv;
 use caplet::serve::plugins::TenantKv;
-use caplet::serve::store::{now_ms, Admitted, PgRuns, RunRecord, Runs};
+use caplet::serve::store::{now_ms, Admitted, PgRuns, RunRecord, Runs, Write, Written};
 use caplet_core::Code;
 use std::os::unix::process::CommandExt;
 
@@ -300,6 +300,48 @@ fn record_like(r: &RunRecord, id: &str) -> RunRecord {
 
 /// A replica starting marks only its own unfinished runs interrupted; prune removes
 /// ended runs and their keys.
+#[test]
+fn pg_runs_write_batches_in_order_with_keyed_admissions_apart() {
+    let pg = Pg::start();
+    let s = PgRuns::connect(&pg.url(), "replica-a").unwrap();
+    let mut done = record("b1");
+    done.status = "finished".into();
+    s.admit("t", &record("k0"), Some(("key", "body"))).unwrap();
+    let writes = [
+        Write::Admit {
+            tenant: "t",
+            rec: &record("b1"),
+            idempotency: None,
+        },
+        Write::Admit {
+            tenant: "t",
+            rec: &record("b2"),
+            idempotency: Some(("key", "body")),
+        },
+        Write::Admit {
+            tenant: "t",
+            rec: &record("b3"),
+            idempotency: Some(("key", "other")),
+        },
+        Write::Update(&done),
+    ];
+    let results = s.write_batch(&writes);
+    assert!(matches!(results[0], Ok(Written::Admitted(Admitted::New))));
+    match &results[1] {
+        Ok(Written::Admitted(Admitted::Existing(first))) => assert_eq!(first.run_id, "k0"),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        results[2],
+        Ok(Written::Admitted(Admitted::Conflict))
+    ));
+    assert!(matches!(results[3], Ok(Written::Updated)));
+    // The update came after the admission in the same transaction.
+    assert_eq!(s.get("t", "b1").unwrap().unwrap().status, "finished");
+    assert!(s.get("t", "b2").unwrap().is_none());
+    assert_eq!(s.count().unwrap(), 2);
+}
+
 #[test]
 fn pg_runs_interrupt_only_their_own_replicas_runs_and_prune() {
     let pg = Pg::start();

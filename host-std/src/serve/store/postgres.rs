@@ -41,7 +41,7 @@ use postgres::error::SqlState;
 use postgres::types::Type;
 use postgres::{Client, Config, NoTls, Transaction};
 
-use super::{now_ms, Admitted, RunError, RunRecord, Runs, StoreError};
+use super::{now_ms, Admitted, RunError, RunRecord, Runs, StoreError, Write, Written};
 
 /// Longest wait for a TCP connection to the database.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -681,6 +681,86 @@ impl Runs for PgRuns {
             })
             .map(|_| ())
             .map_err(store_error)
+    }
+
+    /// Updates and admissions without an idempotency key share one transaction
+    /// (one round trip to commit for many runs); an admission with a key keeps
+    /// its own, with the race handling of [`admit`](Runs::admit).
+    fn write_batch(&self, writes: &[Write<'_>]) -> Vec<Result<Written, StoreError>> {
+        let mut results: Vec<Option<Result<Written, StoreError>>> =
+            writes.iter().map(|_| None).collect();
+        let shared: Vec<usize> = (0..writes.len())
+            .filter(|&i| {
+                !matches!(
+                    writes[i],
+                    Write::Admit {
+                        idempotency: Some(_),
+                        ..
+                    }
+                )
+            })
+            .collect();
+        if !shared.is_empty() {
+            let texts: Result<Vec<String>, PgError> = shared
+                .iter()
+                .map(|&i| match &writes[i] {
+                    Write::Admit { rec, .. } | Write::Update(rec) => json(rec),
+                })
+                .collect();
+            let outcome = texts.and_then(|texts| {
+                self.pool.transaction(POOL_WAIT, |tx| {
+                    for (&i, text) in shared.iter().zip(&texts) {
+                        match &writes[i] {
+                            Write::Admit { tenant, rec, .. } => tx.execute_typed(
+                                "INSERT INTO caplet_runs (id, tenant, replica, status, created_ms, record)
+                                 VALUES ($1, $2, $3, $4, $5, $6::text::jsonb)",
+                                &[
+                                    (&rec.run_id, Type::TEXT),
+                                    (tenant, Type::TEXT),
+                                    (&self.replica, Type::TEXT),
+                                    (&rec.status, Type::TEXT),
+                                    (&ms(rec.created_ms), Type::INT8),
+                                    (text, Type::TEXT),
+                                ],
+                            ),
+                            Write::Update(rec) => tx.execute_typed(
+                                "UPDATE caplet_runs SET status = $2, record = $3::text::jsonb
+                                 WHERE id = $1",
+                                &[
+                                    (&rec.run_id, Type::TEXT),
+                                    (&rec.status, Type::TEXT),
+                                    (text, Type::TEXT),
+                                ],
+                            ),
+                        }
+                        .map_err(|e| self.pool.failed(&e))?;
+                    }
+                    Ok(())
+                })
+            });
+            let outcome = outcome.map_err(store_error);
+            for &i in &shared {
+                results[i] = Some(match (&outcome, &writes[i]) {
+                    (Ok(()), Write::Admit { .. }) => Ok(Written::Admitted(Admitted::New)),
+                    (Ok(()), Write::Update(_)) => Ok(Written::Updated),
+                    (Err(e), _) => Err(e.clone()),
+                });
+            }
+        }
+        for (i, w) in writes.iter().enumerate() {
+            if let Write::Admit {
+                tenant,
+                rec,
+                idempotency: Some(k),
+            } = w
+            {
+                results[i] = Some(self.admit(tenant, rec, Some(*k)).map(Written::Admitted));
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(StoreError("a batched write was skipped".into()))))
+            .collect()
     }
 
     fn get(&self, tenant: &str, id: &str) -> Result<Option<RunRecord>, StoreError> {
