@@ -235,6 +235,7 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
             insecure: args.insecure_registries,
             credentials: args.credentials,
             progress: false,
+            loaded_credentials: None,
         },
         ..Default::default()
     };
@@ -505,6 +506,7 @@ impl SourceArgs {
             insecure: self.registry.insecure_for(insecure_registry),
             credentials: self.registry.credentials.clone(),
             progress: std::io::stderr().is_terminal(),
+            loaded_credentials: None,
         }
     }
 }

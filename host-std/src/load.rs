@@ -43,6 +43,9 @@ pub struct Sources {
     pub credentials: Option<PathBuf>,
     /// Show download progress on stderr (default: no).
     pub progress: bool,
+    /// Credentials read already (a service reads them once at start-up, before it
+    /// confines itself); `None`: read them for each client, as `credentials` says.
+    pub loaded_credentials: Option<Credentials>,
 }
 
 impl Sources {
@@ -50,7 +53,10 @@ impl Sources {
     pub fn client(&self) -> Result<Client, LoadError> {
         Ok(Client::new(ClientConfig {
             insecure: self.insecure.clone(),
-            credentials: Credentials::load(self.credentials.as_deref())?,
+            credentials: match &self.loaded_credentials {
+                Some(c) => c.clone(),
+                None => Credentials::load(self.credentials.as_deref())?,
+            },
             limits: OciLimits::default(),
             progress: self.progress,
         }))

@@ -1027,3 +1027,185 @@ fn the_service_confines_itself_and_says_how() {
         "{status}"
     );
 }
+
+#[test]
+fn a_flood_past_the_queue_gets_429s_not_memory() {
+    let s = start(&["--workers", "1", "--queue", "4"]);
+    // Warm: the plugin loaded and an instance pooled.
+    let warm = s.run(
+        None,
+        json!({"plugin": "hostile", "call": "spin", "timeout_ms": 10}),
+    );
+    assert_eq!(warm.status, 200, "{}", warm.text);
+    let before = s.rss_kib();
+    let addr = s.addr.clone();
+    let body =
+        json!({"plugin": "hostile", "call": "spin", "timeout_ms": 200, "wait": false}).to_string();
+    let threads: Vec<_> = (0..16)
+        .map(|_| {
+            let (addr, body) = (addr.clone(), body.clone());
+            std::thread::spawn(move || {
+                let agent = agent();
+                let (mut accepted, mut refused) = (0u32, 0u32);
+                for _ in 0..150 {
+                    let resp = agent
+                        .post(format!("http://{addr}/v1/runs"))
+                        .header("content-type", "application/json")
+                        .send(body.clone())
+                        .unwrap();
+                    match resp.status().as_u16() {
+                        202 => accepted += 1,
+                        429 => {
+                            assert!(resp.headers().get("retry-after").is_some());
+                            refused += 1
+                        }
+                        other => panic!("status {other}"),
+                    }
+                }
+                (accepted, refused)
+            })
+        })
+        .collect();
+    let (mut accepted, mut refused) = (0, 0);
+    for t in threads {
+        let (a, r) = t.join().unwrap();
+        accepted += a;
+        refused += r;
+    }
+    let after = s.rss_kib();
+    eprintln!(
+        "2,400 requests: {accepted} admitted, {refused} refused; RSS {before} -> {after} KiB"
+    );
+    // One worker, four queue slots, runs of 200 ms: only a few are admitted.
+    assert!(refused > 2000, "{refused} refused");
+    assert!(accepted >= 5, "{accepted} admitted");
+    assert!(
+        after < before + 8 * 1024,
+        "RSS grew from {before} KiB to {after} KiB under the flood"
+    );
+    assert!(
+        s.metric(r#"caplet_limit_hits_total{kind="queue"}"#)
+            .unwrap_or(0.0)
+            >= 2000.0
+    );
+}
+
+/// A registry process (Debian's docker-registry) on a free loopback port.
+struct RegistryProc {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for RegistryProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl RegistryProc {
+    fn start() -> RegistryProc {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let config = dir.path().join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+                dir.path().join("data").display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("docker-registry (scripts/setup.sh installs it)");
+        let until = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < until, "the registry did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        RegistryProc {
+            child,
+            port,
+            _dir: dir,
+        }
+    }
+}
+
+#[test]
+fn a_registry_reference_runs_for_the_tenants_that_list_it() {
+    let reg = RegistryProc::start();
+    let tmp = tempfile::tempdir().unwrap();
+    // Push echo 1.2.0 with the CLI.
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    sidecar(&src, "echo", "1.2.0", &caplet_tests::plugin("echo"));
+    let reference = format!("127.0.0.1:{}/plugins/echo:1.2.0", reg.port);
+    let o = Command::new(env!("CARGO_BIN_EXE_caplet"))
+        .args(["push"])
+        .arg(src.join("echo-1.2.0.json"))
+        .args([&reference, "--insecure"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    let tenants = tenants_file(
+        tmp.path(),
+        &format!(
+            "[tenants.pulls]\ntoken-sha256 = \"{}\"\nplugins = [\"{reference}\"]\n\
+             [tenants.other]\ntoken-sha256 = \"{}\"\nplugins = [\"*\"]\n",
+            hash("p"),
+            hash("o")
+        ),
+    );
+    let data = tmp.path().join("data");
+    let registry = format!("127.0.0.1:{}", reg.port);
+    let s = start_in(
+        tmp.path(),
+        &data,
+        &["--tenants", &tenants, "--insecure-registry", &registry],
+    );
+    let a = s.run(
+        Some("p"),
+        json!({"plugin": reference, "call": "upper", "input": "pulled"}),
+    );
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(a.body["output"], "PULLED");
+    assert_eq!(a.body["plugin"], "echo");
+    assert_eq!(a.body["version"], "1.2.0");
+    // Pulled into the service's store under --data.
+    let module = Digest::of(&caplet_tests::plugin("echo")).to_hex();
+    assert!(data.join("oci/blobs/sha256").join(&module).is_file());
+    // "*" covers the plugin directories, not registries.
+    let o = s.run(
+        Some("o"),
+        json!({"plugin": reference, "call": "upper", "input": "x"}),
+    );
+    assert_eq!(o.status, 403, "{}", o.text);
+    // A reference nobody pushed: the registry's answer, as a 502.
+    let missing = format!("127.0.0.1:{}/plugins/nothing:1.0.0", reg.port);
+    let tenants2 = tenants_file(
+        tmp.path(),
+        &format!(
+            "[tenants.pulls]\ntoken-sha256 = \"{}\"\nplugins = [\"{missing}\"]\n",
+            hash("p")
+        ),
+    );
+    drop(s);
+    let s = start_in(
+        tmp.path(),
+        &tmp.path().join("data2"),
+        &["--tenants", &tenants2, "--insecure-registry", &registry],
+    );
+    let m = s.run(Some("p"), json!({"plugin": missing, "call": "upper"}));
+    assert_eq!(m.status, 502, "{}", m.text);
+}

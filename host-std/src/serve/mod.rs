@@ -201,6 +201,14 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
     if sources.store.is_none() {
         sources.store = Some(cfg.data.join("oci"));
     }
+    // Registry credentials are read now: once confined, the service reads no file
+    // outside its data, plugin and mapped directories.
+    if sources.loaded_credentials.is_none() {
+        sources.loaded_credentials = Some(
+            crate::oci::Credentials::load(sources.credentials.as_deref())
+                .map_err(|e| e.to_string())?,
+        );
+    }
     let catalog = Catalog::new(
         cfg.plugin_dirs.clone(),
         policy,
@@ -370,9 +378,6 @@ fn confinement(cfg: &ServeConfig, sections: &[&Settings]) -> Result<confine::Con
         std::fs::create_dir_all(store)
             .map_err(|e| format!("cannot create the store {}: {e}", store.display()))?;
         c.read_write.push(store.clone());
-    }
-    if let Some(creds) = &cfg.sources.credentials {
-        c.read_only.push(creds.clone());
     }
     for s in sections {
         for m in &s.dirs {
