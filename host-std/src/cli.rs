@@ -182,6 +182,10 @@ struct ServeArgs {
     /// Longest wait for a request's whole body before it gets 408.
     #[arg(long, value_name = "MS", default_value_t = 30_000)]
     body_timeout_ms: u64,
+    /// Append run events (run.started, run.finished, run.failed) to FILE as JSON
+    /// lines, besides the log.
+    #[arg(long, value_name = "FILE")]
+    events: Option<PathBuf>,
     /// Run without Landlock and seccomp self-confinement (weakens the sandbox:
     /// for kernels or set-ups where confinement gets in the way).
     #[arg(long)]
@@ -224,6 +228,7 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
         aliases: args.aliases,
         durability: args.durability,
         confine: !args.dangerous_no_confine,
+        events: args.events,
         timeouts: crate::serve::Timeouts {
             header: Duration::from_millis(args.header_timeout_ms.max(1)),
             body: Duration::from_millis(args.body_timeout_ms.max(1)),

@@ -1209,3 +1209,41 @@ fn a_registry_reference_runs_for_the_tenants_that_list_it() {
     let m = s.run(Some("p"), json!({"plugin": missing, "call": "upper"}));
     assert_eq!(m.status, 502, "{}", m.text);
 }
+
+#[test]
+fn run_events_go_to_the_event_sink_as_json_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Outside --data: opened before the service confines itself.
+    let sink = tmp.path().join("events.jsonl");
+    let s = start_in(
+        tmp.path(),
+        &tmp.path().join("data"),
+        &["--events", sink.to_str().unwrap()],
+    );
+    let ok = s.run(
+        None,
+        json!({"plugin": "echo", "call": "upper", "input": "e"}),
+    );
+    let failed = s.run(
+        None,
+        json!({"plugin": "echo", "call": "fail", "input": "e"}),
+    );
+    let events: Vec<Value> = std::fs::read_to_string(&sink)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let of = |id: &Value| -> Vec<&str> {
+        events
+            .iter()
+            .filter(|e| e["run"]["run_id"] == *id)
+            .map(|e| e["event"].as_str().unwrap())
+            .collect()
+    };
+    assert_eq!(of(&ok.body["run_id"]), ["run.started", "run.finished"]);
+    assert_eq!(of(&failed.body["run_id"]), ["run.started", "run.failed"]);
+    let end = events.iter().find(|e| e["event"] == "run.failed").unwrap();
+    assert_eq!(end["tenant"], "default");
+    assert_eq!(end["run"]["error"]["kind"], "guest");
+    assert!(end["at_ms"].as_u64().unwrap() > 0);
+}

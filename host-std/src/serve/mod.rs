@@ -74,6 +74,8 @@ pub struct ServeConfig {
     pub durability: store::Durability,
     /// An aliases file (canaries), loaded at start-up.
     pub aliases: Option<PathBuf>,
+    /// A file run events are appended to (JSON lines), besides the log.
+    pub events: Option<PathBuf>,
     /// Restrict the process after start-up with Landlock and seccomp (default on;
     /// off only with `--dangerous-no-confine`).
     pub confine: bool,
@@ -126,6 +128,7 @@ impl Default for ServeConfig {
             timeouts: Timeouts::default(),
             aliases: None,
             confine: true,
+            events: None,
             durability: store::Durability::default(),
         }
     }
@@ -221,6 +224,11 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
             catalog.set_alias(&name, alias)?;
         }
     }
+    // Opened before confinement (it may be outside --data).
+    let events = Arc::new(match &cfg.events {
+        Some(p) => events::RunEvents::to_file(p)?,
+        None => events::RunEvents::log_only(),
+    });
     // Bound before confinement, on the main thread.
     let listener = std::net::TcpListener::bind(cfg.listen)
         .and_then(|l| l.set_nonblocking(true).map(|()| l))
@@ -246,7 +254,13 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
     let app = Arc::new(App {
         tenants,
         catalog,
-        workers: Workers::start(cfg.workers, cfg.queue, writer.clone(), running.clone()),
+        workers: Workers::start(
+            cfg.workers,
+            cfg.queue,
+            writer.clone(),
+            running.clone(),
+            events,
+        ),
         writer,
         running,
         store: store.clone(),

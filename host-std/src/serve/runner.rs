@@ -13,6 +13,7 @@ use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 use crate::deadline::{with_call_deadline, CancelHandle, Deadline};
 
+use super::events::RunEvents;
 use super::metrics::{metrics, HostCallLabels, RunLabels};
 use super::plugins::{Generation, Pooled};
 use super::store::batch::GroupCommit;
@@ -86,12 +87,14 @@ impl Workers {
         queue: usize,
         store: Arc<GroupCommit>,
         running: Arc<Running>,
+        events: Arc<RunEvents>,
     ) -> Workers {
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         let threads = (0..workers.max(1))
             .map(|i| {
-                let (rx, store, running) = (rx.clone(), store.clone(), running.clone());
+                let (rx, store, running, events) =
+                    (rx.clone(), store.clone(), running.clone(), events.clone());
                 std::thread::Builder::new()
                     .name(format!("caplet-worker-{i}"))
                     .spawn(move || loop {
@@ -100,7 +103,7 @@ impl Workers {
                             rx.recv()
                         };
                         match job {
-                            Ok(job) => execute(job, &store, &running),
+                            Ok(job) => execute(job, &store, &running, &events),
                             Err(_) => return,
                         }
                     })
@@ -154,7 +157,7 @@ pub fn run_error(e: &Error) -> RunError {
     }
 }
 
-fn execute(job: Job, store: &GroupCommit, running: &Running) {
+fn execute(job: Job, store: &GroupCommit, running: &Running, events: &RunEvents) {
     let Job {
         mut rec,
         tenant,
@@ -171,7 +174,7 @@ fn execute(job: Job, store: &GroupCommit, running: &Running) {
     rec.started_ms = Some(now_ms());
     rec.generation = Some(generation.id);
     running.start(&rec.run_id, now_ms(), generation.id);
-    tracing::info!(event = "run.started", run_id = %rec.run_id, tenant = %tenant, plugin = %rec.plugin);
+    events.emit("run.started", &tenant, &rec);
     let started = Instant::now();
     let mut deadline = Deadline::new(timeout, CancelHandle::new());
     let until = deadline.until();
@@ -268,15 +271,7 @@ fn execute(job: Job, store: &GroupCommit, running: &Running) {
     } else {
         "run.failed"
     };
-    tracing::info!(
-        event,
-        run_id = %rec.run_id,
-        tenant = %tenant,
-        plugin = %rec.plugin,
-        fuel = rec.usage.map_or(0, |u| u.fuel),
-        duration_ms = rec.usage.map_or(0.0, |u| u.duration_ms),
-        error = rec.error.as_ref().map(|e| e.message.as_str()).unwrap_or(""),
-    );
+    events.emit(event, &tenant, &rec);
     drop(permit);
     // A waiting caller gets the record once it is stored.
     let stored = rec.clone();
