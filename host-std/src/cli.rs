@@ -907,27 +907,15 @@ fn run(mut args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
     let mut linked = Vec::new();
     if let Some(extism) = loaded.extism.take() {
         // An Extism manifest's grants and limits, under the flags.
-        settings.merge(extism.settings);
-        linked = extism.linked;
-        if let Some(n) = extism.max_var_bytes {
-            limits.max_var_bytes = n;
-        }
-        if let Some(n) = extism.max_http_response_bytes {
-            limits.max_host_result_bytes = n;
-        }
+        linked = extism.apply(&mut settings, &mut limits);
     }
     settings.merge(flag_settings(&args)?);
-    if let Some(pinned) = settings.sha256 {
-        // The policy section is keyed by the plugin's own (author-chosen) name; a
-        // pinned digest binds it to one module.
-        pinned.verify(&loaded.wasm).map_err(|_| Failure {
+    settings
+        .check_pin(&name, &loaded.wasm)
+        .map_err(|m| Failure {
             code: exit::MODULE,
-            message: format!(
-                "digest: the policy section for `{name}` pins {pinned}, but this module is {}",
-                Digest::of(&loaded.wasm)
-            ),
+            message: format!("digest: {m}"),
         })?;
-    }
     if wasi {
         // What WASI mode grants by default: the clocks, randomness and the
         // standard streams; each preopen; each --env variable.

@@ -124,6 +124,26 @@ pub struct Extras {
     pub max_http_response_bytes: Option<u32>,
 }
 
+impl Extras {
+    /// Merges the manifest's settings over `settings` (what comes later, flags or
+    /// a tenant's policy, goes over them), sets its memory limits in `limits`, and
+    /// returns the modules to link.
+    pub fn apply(
+        self,
+        settings: &mut Settings,
+        limits: &mut caplet_core::Limits,
+    ) -> Vec<LinkedModule> {
+        settings.merge(self.settings);
+        if let Some(n) = self.max_var_bytes {
+            limits.max_var_bytes = n;
+        }
+        if let Some(n) = self.max_http_response_bytes {
+            limits.max_host_result_bytes = n;
+        }
+        self.linked
+    }
+}
+
 /// Why a manifest was refused: `module` is true for a module that is not the one
 /// the manifest names (a wrong hash: exit 3), false for a usage error (exit 2).
 #[derive(Debug)]

@@ -243,6 +243,19 @@ impl Settings {
         Ok(())
     }
 
+    /// Checks the module against the section's pinned digest (`sha256 = "…"`), if
+    /// any. A section is keyed by the plugin's own, author-chosen name; the pin binds
+    /// it to one module. The error is the message for a `digest:` failure.
+    pub fn check_pin(&self, name: &str, wasm: &[u8]) -> Result<(), String> {
+        match self.sha256 {
+            Some(pinned) if pinned.verify(wasm).is_err() => Err(format!(
+                "the policy section for `{name}` pins {pinned}, but this module is {}",
+                Digest::of(wasm)
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// The grants: the section's `allow` and `extra`, each once.
     pub fn grants(&self, extra: &[Capability]) -> Result<caplet_core::Grants, caplet_core::Error> {
         let mut grants = caplet_core::Grants::new();
@@ -381,31 +394,42 @@ fn size_key(key: &str, raw: Option<Size>) -> Result<Option<u64>, String> {
     }
 }
 
+/// Reads an operator's configuration file (`what`: "policy file", "tenants
+/// file"…): a regular file of at most `max` bytes of UTF-8. Returns its text and
+/// the directory relative paths in it are taken from.
+pub(crate) fn read_config(path: &Path, max: u64, what: &str) -> Result<(String, PathBuf), String> {
+    let text = crate::files::open_regular(path)
+        .and_then(|f| crate::files::read_text_capped_from(f, max))
+        .map_err(|e| format!("cannot read {what} {}: {e}", path.display()))?;
+    let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    Ok((text, base))
+}
+
+/// Parses an operator's TOML. toml's Display quotes the offending source line, which
+/// may hold a value the operator considers secret (an `env = ["KEY=…"]`, a token
+/// hash): the error names the line only.
+pub(crate) fn from_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    toml::from_str(text).map_err(|e: toml::de::Error| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        match line {
+            Some(l) => format!("line {l}: {}", e.message()),
+            None => e.message().to_string(),
+        }
+    })
+}
+
 impl Policy {
     /// Reads and checks the policy file at `path`.
     pub fn load(path: &Path) -> Result<Policy, String> {
-        let shown = path.display();
-        let text = crate::files::open_regular(path)
-            .and_then(|f| crate::files::read_text_capped_from(f, MAX_POLICY_BYTES))
-            .map_err(|e| format!("cannot read policy file {shown}: {e}"))?;
-        let base = path.parent().unwrap_or(Path::new("."));
-        Policy::parse(&text, base).map_err(|e| format!("policy file {shown}: {e}"))
+        let (text, base) = read_config(path, MAX_POLICY_BYTES, "policy file")?;
+        Policy::parse(&text, &base).map_err(|e| format!("policy file {}: {e}", path.display()))
     }
 
     /// Parses policy TOML; relative paths are taken from `base`.
     pub fn parse(text: &str, base: &Path) -> Result<Policy, String> {
-        // toml's Display quotes the offending source line, which may hold a value the
-        // operator considers secret (an `env = ["KEY=…"]`): report the line only.
-        let raw: RawPolicy = toml::from_str(text).map_err(|e: toml::de::Error| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-            match line {
-                Some(l) => format!("line {l}: {}", e.message()),
-                None => e.message().to_string(),
-            }
-        })?;
-        Policy::from_raw(raw, base)
+        Policy::from_raw(from_toml(text)?, base)
     }
 
     /// Checks a policy already read from TOML; relative paths are taken from `base`.

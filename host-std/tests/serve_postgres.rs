@@ -217,25 +217,7 @@ impl Drop for Pg {
 }
 
 fn record(id: &str) -> RunRecord {
-    RunRecord {
-        run_id: id.into(),
-        status: "queued".into(),
-        plugin: "echo".into(),
-        alias: None,
-        version: Some("1.0.0".into()),
-        digest: "sha256:00".into(),
-        call: "echo".into(),
-        labels: Default::default(),
-        output: None,
-        output_base64: None,
-        result: None,
-        error: None,
-        usage: None,
-        created_ms: now_ms(),
-        started_ms: None,
-        finished_ms: None,
-        generation: None,
-    }
+    RunRecord::queued(id.into(), "echo".into(), "sha256:00".into(), "echo".into())
 }
 
 /// SqliteRuns' cases on PostgreSQL: the first run or a conflict per key, keys per

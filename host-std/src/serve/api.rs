@@ -19,7 +19,7 @@ use serde_json::json;
 use super::metrics::metrics;
 use super::plugins::PluginError;
 use super::runner::Job;
-use super::store::{now_ms, Admitted, RunRecord};
+use super::store::{Admitted, RunRecord};
 use super::tenants::{AuthError, Tenant};
 use super::App;
 
@@ -300,25 +300,15 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
         metrics().limit_hit("queue");
         return too_many("the run queue is full".into(), Duration::from_secs(1));
     };
-    let rec = RunRecord {
-        run_id: uuid::Uuid::now_v7().to_string(),
-        status: "queued".into(),
-        plugin: resolved.name.clone(),
-        alias: resolved.alias.clone(),
-        version: resolved.version.as_ref().map(|v| v.to_string()),
-        digest: resolved.digest.to_string(),
-        call: req.call.clone(),
-        labels: req.labels.clone(),
-        output: None,
-        output_base64: None,
-        result: None,
-        error: None,
-        usage: None,
-        created_ms: now_ms(),
-        started_ms: None,
-        finished_ms: None,
-        generation: None,
-    };
+    let mut rec = RunRecord::queued(
+        uuid::Uuid::now_v7().to_string(),
+        resolved.name.clone(),
+        resolved.digest.to_string(),
+        req.call.clone(),
+    );
+    rec.alias = resolved.alias.clone();
+    rec.version = resolved.version.as_ref().map(|v| v.to_string());
+    rec.labels = req.labels.clone();
     let body_sha = Digest::of(&bytes).to_hex();
     let timeout = req
         .timeout_ms
@@ -408,6 +398,7 @@ fn plugin_error(e: PluginError) -> Response {
             format!("the plugin did not load: {}: {e}", e.kind().name()),
         ),
         PluginError::Source(e) => error(StatusCode::BAD_GATEWAY, e.to_string()),
+        PluginError::Pinned(m) => error(StatusCode::UNPROCESSABLE_ENTITY, format!("digest: {m}")),
     }
 }
 

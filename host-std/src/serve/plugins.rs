@@ -70,8 +70,11 @@ pub enum PluginError {
     Forbidden(String),
     /// Switched off by an operator (503).
     Disabled(String),
-    /// It did not load (the module, a grant, a limit): 422 with the core's error.
+    /// It did not load (the module, a grant, a limit): 422 with the core's error
+    /// (403 for a capability the tenant's policy does not grant).
     Load(Error),
+    /// The module is not the one a policy section pins (422).
+    Pinned(String),
     /// Fetching or reading it failed (502).
     Source(LoadError),
 }
@@ -137,11 +140,9 @@ pub fn alias_routes(routes: &BTreeMap<String, u32>) -> Result<Alias, String> {
 /// ```
 pub fn load_aliases(path: &std::path::Path) -> Result<Vec<(String, Alias)>, String> {
     let shown = path.display();
-    let text = crate::files::open_regular(path)
-        .and_then(|f| crate::files::read_text_capped_from(f, 1 << 20))
-        .map_err(|e| format!("cannot read aliases file {shown}: {e}"))?;
+    let (text, _) = crate::policy::read_config(path, 1 << 20, "aliases file")?;
     let raw: BTreeMap<String, BTreeMap<String, u32>> =
-        toml::from_str(&text).map_err(|e| format!("aliases file {shown}: {}", e.message()))?;
+        crate::policy::from_toml(&text).map_err(|e| format!("aliases file {shown}: {e}"))?;
     raw.iter()
         .map(|(name, routes)| {
             alias_routes(routes)
@@ -182,6 +183,18 @@ struct PoolKey {
     name: String,
     version: Option<Version>,
     fuel: Option<u64>,
+}
+
+impl PoolKey {
+    fn new(resolved: &Resolved, tenant: &Tenant, fuel: Option<u64>) -> PoolKey {
+        PoolKey {
+            tenant: tenant.name.clone(),
+            digest: resolved.digest,
+            name: resolved.name.clone(),
+            version: resolved.version.clone(),
+            fuel,
+        }
+    }
 }
 
 /// A loaded plugin and its idle instances.
@@ -521,13 +534,7 @@ impl Catalog {
         }
         self.check_switch(&resolved.name)?;
         let g = self.current();
-        let key = PoolKey {
-            tenant: tenant.name.clone(),
-            digest: resolved.digest,
-            name: resolved.name.clone(),
-            version: resolved.version.clone(),
-            fuel,
-        };
+        let key = PoolKey::new(resolved, tenant, fuel);
         let found = g
             .pools
             .lock()
@@ -577,13 +584,7 @@ impl Catalog {
             Source::Dir(_) => None,
         };
         self.check_switch(&resolved.name)?;
-        let key = PoolKey {
-            tenant: tenant.name.clone(),
-            digest: resolved.digest,
-            name: resolved.name.clone(),
-            version: resolved.version.clone(),
-            fuel,
-        };
+        let key = PoolKey::new(resolved, tenant, fuel);
         if let Some(p) = g.pools.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return Ok((g.clone(), p.clone()));
         }
@@ -618,26 +619,12 @@ impl Catalog {
         let mut limits = self.limits;
         let mut linked = Vec::new();
         if let Some(extism) = loaded.extism.clone() {
-            settings.merge(extism.settings);
-            linked = extism.linked;
-            if let Some(n) = extism.max_var_bytes {
-                limits.max_var_bytes = n;
-            }
-            if let Some(n) = extism.max_http_response_bytes {
-                limits.max_host_result_bytes = n;
-            }
+            linked = extism.apply(&mut settings, &mut limits);
         }
         let usage = |m: String| PluginError::Load(Error::usage(m));
-        if let Some(pinned) = settings.sha256 {
-            // The policy section is keyed by the author-chosen name; a pinned
-            // digest binds it to one module.
-            pinned.verify(&loaded.wasm).map_err(|_| {
-                PluginError::Load(Error::DigestMismatch {
-                    expected: pinned.to_hex(),
-                    actual: Digest::of(&loaded.wasm).to_hex(),
-                })
-            })?;
-        }
+        settings
+            .check_pin(&name, &loaded.wasm)
+            .map_err(PluginError::Pinned)?;
         settings.apply_limits(&mut limits).map_err(usage)?;
         let grants = settings.grants(&[]).map_err(PluginError::Load)?;
         let mut platform = settings.platform(false).build().map_err(usage)?;

@@ -35,7 +35,7 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 use crate::http::{Bucket, RateLimit};
-use crate::policy::{parse_rate, Policy, RawPolicy, Settings};
+use crate::policy::{from_toml, parse_rate, read_config, Policy, RawPolicy, Settings};
 use crate::registry::Requirement;
 
 /// Largest tenants file accepted.
@@ -185,26 +185,13 @@ impl Tenants {
 
     /// Reads and checks a tenants file.
     pub fn load(path: &Path) -> Result<Tenants, String> {
-        let shown = path.display();
-        let text = crate::files::open_regular(path)
-            .and_then(|f| crate::files::read_text_capped_from(f, MAX_TENANTS_BYTES))
-            .map_err(|e| format!("cannot read tenants file {shown}: {e}"))?;
-        let base = path.parent().unwrap_or(Path::new("."));
-        Tenants::parse(&text, base).map_err(|e| format!("tenants file {shown}: {e}"))
+        let (text, base) = read_config(path, MAX_TENANTS_BYTES, "tenants file")?;
+        Tenants::parse(&text, &base).map_err(|e| format!("tenants file {}: {e}", path.display()))
     }
 
     /// Parses a tenants file's TOML; relative paths are taken from `base`.
     pub fn parse(text: &str, base: &Path) -> Result<Tenants, String> {
-        let raw: RawTenants = toml::from_str(text).map_err(|e: toml::de::Error| {
-            // Report the line only: the source line may hold a secret.
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-            match line {
-                Some(l) => format!("line {l}: {}", e.message()),
-                None => e.message().to_string(),
-            }
-        })?;
+        let raw: RawTenants = from_toml(text)?;
         if raw.tenants.is_empty() {
             return Err("no [tenants.NAME] section".into());
         }

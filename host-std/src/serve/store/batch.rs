@@ -165,29 +165,11 @@ fn writer(store: &dyn Runs, rx: &mpsc::Receiver<Op>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{now_ms, Durability, SqliteRuns};
+    use super::super::{Durability, SqliteRuns};
     use super::*;
 
     fn record(id: &str) -> RunRecord {
-        RunRecord {
-            run_id: id.into(),
-            status: "queued".into(),
-            plugin: "echo".into(),
-            alias: None,
-            version: None,
-            digest: "sha256:00".into(),
-            call: "echo".into(),
-            labels: Default::default(),
-            output: None,
-            output_base64: None,
-            result: None,
-            error: None,
-            usage: None,
-            created_ms: now_ms(),
-            started_ms: None,
-            finished_ms: None,
-            generation: None,
-        }
+        RunRecord::queued(id.into(), "echo".into(), "sha256:00".into(), "echo".into())
     }
 
     #[test]

@@ -98,6 +98,40 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
+    /// A run just admitted: `queued`, created now, nothing else known yet.
+    pub fn queued(run_id: String, plugin: String, digest: String, call: String) -> RunRecord {
+        RunRecord {
+            run_id,
+            status: "queued".into(),
+            plugin,
+            alias: None,
+            version: None,
+            digest,
+            call,
+            labels: Default::default(),
+            output: None,
+            output_base64: None,
+            result: None,
+            error: None,
+            usage: None,
+            created_ms: now_ms(),
+            started_ms: None,
+            finished_ms: None,
+            generation: None,
+        }
+    }
+
+    /// Marks a run a dead process left unfinished `interrupted`, at `now_ms`.
+    pub fn interrupt(&mut self, now_ms: u64) {
+        self.status = "interrupted".into();
+        self.finished_ms = Some(now_ms);
+        self.error = Some(RunError {
+            kind: "interrupted".into(),
+            code: 5,
+            message: "the service stopped before the run ended".into(),
+        });
+    }
+
     /// Whether the run has ended.
     pub fn is_final(&self) -> bool {
         matches!(self.status.as_str(), "finished" | "failed" | "interrupted")

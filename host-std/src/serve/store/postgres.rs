@@ -41,7 +41,7 @@ use postgres::error::SqlState;
 use postgres::types::Type;
 use postgres::{Client, Config, NoTls, Transaction};
 
-use super::{now_ms, Admitted, RunError, RunRecord, Runs, StoreError, Write, Written};
+use super::{now_ms, Admitted, RunRecord, Runs, StoreError, Write, Written};
 
 /// Longest wait for a TCP connection to the database.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -564,13 +564,7 @@ impl Runs for PgRuns {
                     let id: String = row.get(0);
                     let text: String = row.get(1);
                     let mut rec = parse(&text)?;
-                    rec.status = "interrupted".into();
-                    rec.finished_ms = Some(now);
-                    rec.error = Some(RunError {
-                        kind: "interrupted".into(),
-                        code: 5,
-                        message: "the service stopped before the run ended".into(),
-                    });
+                    rec.interrupt(now);
                     tx.execute_typed(
                         "UPDATE caplet_runs SET status = $2, record = $3::text::jsonb
                          WHERE id = $1",

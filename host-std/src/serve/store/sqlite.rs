@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use super::{now_ms, Admitted, Durability, RunError, RunRecord, Runs, StoreError, Write, Written};
+use super::{now_ms, Admitted, Durability, RunRecord, Runs, StoreError, Write, Written};
 
 /// The SQLite run store.
 pub struct SqliteRuns {
@@ -103,13 +103,7 @@ impl Runs for SqliteRuns {
         let now = now_ms();
         for (id, text) in &unfinished {
             let mut rec: RunRecord = serde_json::from_str(text)?;
-            rec.status = "interrupted".into();
-            rec.finished_ms = Some(now);
-            rec.error = Some(RunError {
-                kind: "interrupted".into(),
-                code: 5,
-                message: "the service stopped before the run ended".into(),
-            });
+            rec.interrupt(now);
             tx.execute(
                 "UPDATE runs SET status = ?2, record = ?3 WHERE id = ?1",
                 params![id, rec.status, serde_json::to_string(&rec)?],
@@ -306,25 +300,7 @@ mod tests {
     use super::*;
 
     fn record(id: &str) -> RunRecord {
-        RunRecord {
-            run_id: id.into(),
-            status: "queued".into(),
-            plugin: "echo".into(),
-            alias: None,
-            version: Some("1.0.0".into()),
-            digest: "sha256:00".into(),
-            call: "echo".into(),
-            labels: Default::default(),
-            output: None,
-            output_base64: None,
-            result: None,
-            error: None,
-            usage: None,
-            created_ms: now_ms(),
-            started_ms: None,
-            finished_ms: None,
-            generation: None,
-        }
+        RunRecord::queued(id.into(), "echo".into(), "sha256:00".into(), "echo".into())
     }
 
     #[test]
