@@ -1247,3 +1247,51 @@ fn run_events_go_to_the_event_sink_as_json_lines() {
     assert_eq!(end["run"]["error"]["kind"], "guest");
     assert!(end["at_ms"].as_u64().unwrap() > 0);
 }
+
+#[test]
+fn unsafe_start_up_settings_are_refused_with_a_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plugins = plugin_dir(tmp.path());
+    let serve = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_caplet"))
+            .arg("serve")
+            .arg("--data")
+            .arg(tmp.path().join("data"))
+            .arg("--plugin-dir")
+            .arg(&plugins)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    // No tokens: loopback only.
+    let (code, err) = serve(&["--listen", "0.0.0.0:0"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("loopback only"), "{err}");
+    // Each tenant's KV is its own: a shared kv-store in the policy is refused.
+    let policy = tmp.path().join("policy.toml");
+    std::fs::write(&policy, "[defaults]\nkv-store = \"shared.sqlite\"\n").unwrap();
+    let (code, err) = serve(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--policy",
+        policy.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("kv-store is not set"), "{err}");
+    // PostgreSQL is the only database.
+    let (code, err) = serve(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        "mysql://u:secret@h/db",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("`mysql` URLs are not supported") && !err.contains("secret"),
+        "{err}"
+    );
+}

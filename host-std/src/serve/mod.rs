@@ -249,7 +249,7 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
     }
     let server_limits = crate::limits::server();
     store.start_background().map_err(|e| e.0)?;
-    let writer = Arc::new(store::batch::GroupCommit::start(store.clone()));
+    let writer = Arc::new(store::batch::GroupCommit::start(store.clone()).map_err(|e| e.0)?);
     let running = Arc::new(runner::Running::default());
     let app = Arc::new(App {
         tenants,
@@ -260,7 +260,7 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
             writer.clone(),
             running.clone(),
             events,
-        ),
+        )?,
         writer,
         running,
         store: store.clone(),

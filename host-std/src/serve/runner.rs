@@ -88,7 +88,7 @@ impl Workers {
         store: Arc<GroupCommit>,
         running: Arc<Running>,
         events: Arc<RunEvents>,
-    ) -> Workers {
+    ) -> Result<Workers, String> {
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         let threads = (0..workers.max(1))
@@ -107,16 +107,16 @@ impl Workers {
                             Err(_) => return,
                         }
                     })
-                    .expect("spawning a worker thread")
+                    .map_err(|e| format!("cannot start a worker thread: {e}"))
             })
-            .collect();
+            .collect::<Result<Vec<_>, String>>()?;
         let capacity = workers.max(1) + queue;
-        Workers {
+        Ok(Workers {
             tx: Mutex::new(Some(tx)),
             slots: Arc::new(Semaphore::new(capacity)),
             capacity,
             threads: Mutex::new(threads),
-        }
+        })
     }
 
     /// An admission slot, if one is free.

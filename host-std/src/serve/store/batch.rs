@@ -42,16 +42,16 @@ pub struct GroupCommit {
 
 impl GroupCommit {
     /// Starts the writer thread for `store`.
-    pub fn start(store: Arc<dyn Runs>) -> GroupCommit {
+    pub fn start(store: Arc<dyn Runs>) -> Result<GroupCommit, StoreError> {
         let (tx, rx) = mpsc::channel::<Op>();
         let thread = std::thread::Builder::new()
             .name("caplet-store".into())
             .spawn(move || writer(&*store, &rx))
-            .expect("spawning the store writer thread");
-        GroupCommit {
+            .map_err(|e| StoreError(format!("cannot start the store writer thread: {e}")))?;
+        Ok(GroupCommit {
             tx: Mutex::new(Some(tx)),
             thread: Mutex::new(Some(thread)),
-        }
+        })
     }
 
     fn send(&self, op: Op) -> Result<(), Op> {
@@ -178,7 +178,7 @@ mod tests {
         let store: Arc<dyn Runs> = Arc::new(
             SqliteRuns::open(&dir.path().join("runs.sqlite"), Durability::Process).unwrap(),
         );
-        let gc = Arc::new(GroupCommit::start(store.clone()));
+        let gc = Arc::new(GroupCommit::start(store.clone()).unwrap());
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .build()
