@@ -32,6 +32,14 @@ use crate::state::{Fatal, GuestRequest, HostState};
 pub trait SliceHook {
     /// `fuel_used` is the fuel the call consumed so far.
     fn on_slice(&mut self, fuel_used: u64) -> Result<(), Interrupt>;
+
+    /// Whether the hook needs to run between slices. A hook that never interrupts
+    /// returns `false`: the call then gets its whole budget at once and runs as
+    /// plain wasmi calls, which skips the resumable-call machinery (the result is
+    /// the same; only the hook is not called).
+    fn needs_slices(&self) -> bool {
+        true
+    }
 }
 
 /// A hook that never interrupts.
@@ -40,6 +48,10 @@ pub struct NoHook;
 impl SliceHook for NoHook {
     fn on_slice(&mut self, _: u64) -> Result<(), Interrupt> {
         Ok(())
+    }
+
+    fn needs_slices(&self) -> bool {
+        false
     }
 }
 
@@ -968,7 +980,7 @@ impl Live {
         let budget = p.services.limits.fuel_per_call;
         // The start function runs inside wasmi's instantiation, which is not
         // resumable: it gets the whole budget of the call at once.
-        begin(&mut store, budget)?;
+        begin(&mut store, budget, hook)?;
         store.data_mut().fuel_reserve = 0;
         store.set_fuel(budget).map_err(|e| Error::Host {
             reason: format!("setting fuel: {e}"),
@@ -1114,16 +1126,48 @@ impl Live {
 }
 
 /// Sets the fuel of a new call: one slice in the store, the rest in reserve.
-fn begin(store: &mut Store<HostState>, budget: u64) -> Result<(), Error> {
+///
+/// When the hook does not need slices, or the budget fits in one slice, the whole
+/// budget goes into the store and the call runs unsliced ([`run`] then makes plain
+/// wasmi calls): running out of fuel ends the call either way, and nothing would
+/// run between slices.
+fn begin(store: &mut Store<HostState>, budget: u64, hook: &dyn SliceHook) -> Result<(), Error> {
     let slice = store.data().services.limits.fuel_slice.max(1).min(budget);
+    let sliced = slice < budget && hook.needs_slices();
+    let give = if sliced { slice } else { budget };
     let state = store.data_mut();
-    state.fuel_reserve = budget - slice;
+    state.fuel_reserve = budget - give;
     state.budget = budget;
+    state.sliced = sliced;
     state.host_calls = 0;
     state.error_message = None;
-    store.set_fuel(slice).map_err(|e| Error::Host {
+    store.set_fuel(give).map_err(|e| Error::Host {
         reason: format!("setting fuel: {e}"),
     })
+}
+
+/// Runs `func` to its end under the call's budget: a resumable call driven slice
+/// by slice ([`drive`]) when the call is sliced, else one plain wasmi call.
+#[inline(always)]
+fn run<P, R>(
+    store: &mut Store<HostState>,
+    func: TypedFunc<P, R>,
+    args: P,
+    budget: u64,
+    hook: &mut dyn SliceHook,
+    during: &str,
+) -> Result<R, Error>
+where
+    P: wasmi::WasmParams,
+    R: wasmi::WasmResults,
+{
+    if store.data().sliced {
+        let call = func.call_resumable(&mut *store, args);
+        drive(store, call, budget, hook, during)
+    } else {
+        func.call(&mut *store, args)
+            .map_err(|e| map_run_error(&e, during, store, budget))
+    }
 }
 
 fn fuel_used(store: &Store<HostState>, budget: u64) -> u64 {
@@ -1262,6 +1306,8 @@ fn refill(
 }
 
 /// Maps a wasmi error from running guest code to a Caplet error.
+#[cold]
+#[inline(never)]
 fn map_run_error(e: &wasmi::Error, during: &str, store: &Store<HostState>, budget: u64) -> Error {
     use wasmi::errors::ErrorKind as K;
     if let Some(fatal) = e.downcast_ref::<Fatal>() {
@@ -1446,7 +1492,7 @@ impl Instance {
                     })?;
             let args: Vec<Val> = args.iter().map(|v| v.to_val()).collect();
             let mut results: Vec<Val> = sig.results.iter().map(|_| Val::I32(0)).collect();
-            begin(&mut live.store, budget)?;
+            begin(&mut live.store, budget, hook)?;
             drive_untyped(
                 &mut live.store,
                 func,
@@ -1525,7 +1571,7 @@ fn call_entry(
     if cached.is_none() {
         live.last_entry = Some((name.to_string(), entry));
     }
-    begin(&mut live.store, budget)?;
+    begin(&mut live.store, budget, hook)?;
     let (ptr, len) = if input.is_empty() {
         (0i32, 0i32)
     } else {
@@ -1534,8 +1580,7 @@ fn call_entry(
             expected: "a function (i32) -> (i32)".into(),
         })?;
         let len = input.len() as i32;
-        let call = alloc.call_resumable(&mut live.store, len);
-        let ptr = drive(&mut live.store, call, budget, hook, "caplet_alloc")?;
+        let ptr = run(&mut live.store, alloc, len, budget, hook, "caplet_alloc")?;
         if ptr == 0 {
             return Err(Error::contract(format!(
                 "caplet_alloc({len}) returned 0: the guest could not allocate the input"
@@ -1552,8 +1597,7 @@ fn call_entry(
         mem[dst].copy_from_slice(input);
         (ptr, len)
     };
-    let call = entry.call_resumable(&mut live.store, (ptr, len));
-    let packed = drive(&mut live.store, call, budget, hook, name)?;
+    let packed = run(&mut live.store, entry, (ptr, len), budget, hook, name)?;
     if packed < 0 {
         let raw = packed.unsigned_abs();
         let raw = i64::try_from(raw).unwrap_or(i64::MAX);
@@ -1615,7 +1659,7 @@ fn call_extism(
         .ok_or_else(|| Error::Host {
             reason: "an Extism plugin instance without its kernel".into(),
         })?;
-    begin(&mut live.store, budget)?;
+    begin(&mut live.store, budget, hook)?;
     kernel
         .begin_call(&mut live.store, input)
         .map_err(|code| match code {
@@ -1629,8 +1673,7 @@ fn call_extism(
                 reason: format!("placing the input in Extism memory: {}", code.name()),
             },
         })?;
-    let call = entry.call_resumable(&mut live.store, ());
-    let rc = drive(&mut live.store, call, budget, hook, name)?;
+    let rc = run(&mut live.store, entry, (), budget, hook, name)?;
     let message = kernel.error(&live.store, max_error);
     if rc != 0 || message.is_some() {
         return Err(Error::Guest {

@@ -76,6 +76,12 @@ pub(crate) struct BudgetLimiter {
     table_elements: u64,
     tables: usize,
     pub(crate) peak_memory: u64,
+    /// `total_memory` and `peak_memory` before the growth approved last, until it
+    /// is known to have happened: wasmi asks the limiter first and may still fail
+    /// the growth after it (out of fuel, which a sliced call resumes by running
+    /// `memory.grow` again; or no system memory). A failed growth is rolled back,
+    /// else the retry would be counted twice and refused.
+    approved: Option<(u64, u64)>,
 }
 
 impl ResourceLimiter for BudgetLimiter {
@@ -90,9 +96,21 @@ impl ResourceLimiter for BudgetLimiter {
         if total > self.memory_bytes || maximum.is_some_and(|m| desired > m as u64) {
             return Ok(false);
         }
+        self.approved = Some((self.total_memory, self.peak_memory));
         self.total_memory = total;
         self.peak_memory = self.peak_memory.max(total);
         Ok(true)
+    }
+
+    fn memory_grow_failed(
+        &mut self,
+        _error: &wasmi::errors::MemoryError,
+    ) -> Result<(), wasmi_core::LimiterError> {
+        if let Some((total, peak)) = self.approved.take() {
+            self.total_memory = total;
+            self.peak_memory = peak;
+        }
+        Ok(())
     }
 
     fn table_growing(
@@ -137,6 +155,10 @@ pub(crate) struct HostState {
     pub(crate) budget: u64,
     /// The driver is running `caplet_alloc` for a host function.
     pub(crate) in_alloc: bool,
+    /// The current call runs in fuel slices (resumable calls, the hook between
+    /// slices); when false the whole budget is in the store and guest code runs as
+    /// plain wasmi calls (see `runtime::begin`).
+    pub(crate) sliced: bool,
     /// The bytes of a [`GuestRequest::FinishAlloc`].
     pub(crate) pending: Vec<u8>,
     /// The suspended `caplet_alloc` of a [`GuestRequest::FinishAlloc`].
@@ -158,6 +180,7 @@ impl HostState {
                 table_elements: u64::from(l.table_elements),
                 tables: l.max_tables as usize,
                 peak_memory: 0,
+                approved: None,
             },
             services,
             memory: None,
@@ -167,6 +190,7 @@ impl HostState {
             fuel_reserve: 0,
             budget: 0,
             in_alloc: false,
+            sliced: true,
             pending: Vec::new(),
             pending_alloc: None,
             wasi: None,

@@ -60,3 +60,39 @@ fn a_module_whose_minimum_memory_exceeds_the_budget_is_refused_at_load() {
         .instantiate()
         .unwrap();
 }
+
+#[test]
+fn a_growth_resumed_after_its_fuel_slice_ran_out_is_counted_once() {
+    // `memory.grow` costs fuel for the bytes it adds (1 KiB of fuel per 64 KiB
+    // page at wasmi's default costs), more than these 100-unit slices hold: wasmi
+    // asks the budget limiter, then runs out of fuel, and the sliced call runs
+    // `memory.grow` again after the refill. The budget holds exactly the grown
+    // memory, so the growth must be counted once (it used to be counted twice,
+    // and the retry got -1).
+    let module = caplet_tests::wat_str(
+        r#"(module (memory (export "memory") 1)
+            (func (export "grow") (result i32) (memory.grow (i32.const 1))))"#,
+    );
+    let p = load_with(
+        &module,
+        &[],
+        Limits::default()
+            .with_memory(128 * 1024)
+            .with_fuel_slice(100),
+        caplet_core::Platform::new(),
+    )
+    .unwrap();
+    let mut i = p.instantiate().unwrap();
+    let mut every_slice = |_: u64| Ok(());
+    assert_eq!(
+        i.call_typed_with("grow", &[], &mut every_slice).unwrap(),
+        [Value::I32(1)]
+    );
+    assert_eq!(i.last_usage().memory_peak_bytes, 128 * 1024);
+    // The budget is full now: a further page is refused, by the budget.
+    assert_eq!(
+        i.call_typed_with("grow", &[], &mut every_slice).unwrap(),
+        [Value::I32(-1)]
+    );
+    assert_eq!(i.last_usage().memory_peak_bytes, 128 * 1024);
+}

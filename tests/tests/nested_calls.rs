@@ -1,7 +1,9 @@
 //! Every guest call runs in fuel slices with the slice hook, whoever starts it: an
 //! entry, `_initialize`, the module's `start` function, or the host running
 //! `caplet_alloc` to hand a host result to the guest. And the start function gets
-//! the budget of a call, not one slice.
+//! the budget of a call, not one slice. A call whose hook needs no slices (`NoHook`)
+//! gets its whole budget at once and runs as plain wasmi calls: same results, same
+//! fuel, same errors.
 
 use caplet_core::{Error, Interrupt, Limits, Plugin, PluginConfig, Runtime, Value};
 use caplet_tests::wat_str;
@@ -121,4 +123,65 @@ fn a_start_function_longer_than_one_slice_completes_within_the_budget() {
     // The relocated start function is not callable by name.
     let e = i.call_typed("caplet:start", &[]).unwrap_err();
     assert!(matches!(e, Error::MissingExport { .. }), "{e}");
+}
+
+/// A hook that never interrupts but, unlike `NoHook`, asks for slices: the call
+/// takes the resumable path, slice by slice.
+fn every_slice() -> impl FnMut(u64) -> Result<(), Interrupt> {
+    |_| Ok(())
+}
+
+#[test]
+fn a_looping_caplet_alloc_reports_the_same_budget_sliced_and_unsliced() {
+    // `call_typed` (NoHook) gives the whole budget at once and runs caplet_alloc as
+    // a plain call; a hook that asks for slices runs it resumably. Both end the
+    // call out of fuel with the whole budget used, and poison the instance.
+    let plugin = load(LOOPING_ALLOC, 300_000, 10_000);
+    let mut unsliced = plugin.instantiate().unwrap();
+    let mut sliced = plugin.instantiate().unwrap();
+    let a = unsliced.call_typed("go", &[]).unwrap_err();
+    let b = sliced
+        .call_typed_with("go", &[], &mut every_slice())
+        .unwrap_err();
+    assert_eq!(a, Error::OutOfFuel { used: 300_000 });
+    assert_eq!(b, a);
+    assert!(unsliced.is_poisoned() && sliced.is_poisoned());
+    assert_eq!(unsliced.last_usage().fuel_used, 300_000);
+    assert_eq!(sliced.last_usage().fuel_used, 300_000);
+}
+
+#[test]
+fn entry_calls_and_host_results_cost_the_same_fuel_sliced_and_unsliced() {
+    use caplet_core::platform::testing::full;
+    use caplet_tests::{load_with, plugin};
+    // The kit's echo (caplet_alloc and an entry) and kv_counter (host calls whose
+    // results the host hands over through a nested caplet_alloc), each warm, with
+    // slices far smaller than a call so the sliced path refills many times.
+    for (name, caps, entry, input) in [
+        ("echo", &[][..], "echo", &b"same fuel either way"[..]),
+        ("echo", &[][..], "echo_vec", &[7u8; 4096][..]),
+        ("kv_counter", &["kv"][..], "incr", &b"hits"[..]),
+    ] {
+        let wasm = plugin(name);
+        let fuel_of = |sliced: bool| {
+            // A fresh platform (and KV store) per run: both count from zero.
+            let limits = Limits::default().with_fuel_slice(50);
+            let p = load_with(&wasm, caps, limits, full()).unwrap();
+            let mut i = p.instantiate().unwrap();
+            let mut out = Vec::new();
+            for _ in 0..3 {
+                out = if sliced {
+                    i.call_with(entry, input, &mut every_slice()).unwrap()
+                } else {
+                    i.call(entry, input).unwrap()
+                };
+            }
+            (out, i.last_usage())
+        };
+        let (out_a, a) = fuel_of(false);
+        let (out_b, b) = fuel_of(true);
+        assert_eq!(out_a, out_b, "{name}.{entry}");
+        assert_eq!(a.fuel_used, b.fuel_used, "{name}.{entry}");
+        assert_eq!(a.host_calls, b.host_calls, "{name}.{entry}");
+    }
 }

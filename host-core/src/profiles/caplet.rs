@@ -160,6 +160,19 @@ fn give(caller: &mut C<'_>, data: Vec<u8>, import: &'static str) -> R<i64> {
         ))));
     }
     caller.data_mut().in_alloc = true;
+    if !caller.data().sliced {
+        // The whole budget is in the store: a plain call, and running out of fuel
+        // in it ends the call (no slice to resume in).
+        let ptr = alloc.call(&mut *caller, len);
+        caller.data_mut().in_alloc = false;
+        return match ptr {
+            Ok(ptr) => {
+                let memory = caller.data().memory()?;
+                place(memory.data_mut(&mut *caller), ptr, &data, import).map_err(fatal)
+            }
+            Err(e) => Err(nested_failure(caller, e, import)),
+        };
+    }
     let call = alloc.call_resumable(&mut *caller, len);
     match call {
         Ok(Call::Finished(ptr)) => {
@@ -196,22 +209,37 @@ fn give(caller: &mut C<'_>, data: Vec<u8>, import: &'static str) -> R<i64> {
         }
         Err(e) => {
             caller.data_mut().in_alloc = false;
-            let during = format!("caplet_alloc (called by the host for `{import}`)");
-            Err(fatal(match e.as_trap_code() {
-                Some(code) => Error::Trap {
-                    during,
-                    message: format!("{code}"),
-                },
-                None => match e.downcast_ref::<crate::state::Fatal>() {
-                    Some(f) => f.0.clone(),
-                    None => Error::Trap {
-                        during,
-                        message: format!("{e}"),
-                    },
-                },
-            }))
+            Err(nested_failure(caller, e, import))
         }
     }
+}
+
+/// The error that ends the whole call when `caplet_alloc`, run by the host for
+/// `import`, failed: out of fuel (unsliced calls only: a sliced call suspends
+/// instead), a trap, a fatal host error, or the program's exit.
+#[cold]
+#[inline(never)]
+fn nested_failure(caller: &C<'_>, e: wasmi::Error, import: &str) -> wasmi::Error {
+    if let Some(GuestRequest::Exit(code)) = e.downcast_ref::<GuestRequest>() {
+        return wasmi::Error::host(GuestRequest::Exit(*code));
+    }
+    let during = format!("caplet_alloc (called by the host for `{import}`)");
+    fatal(match e.as_trap_code() {
+        Some(wasmi::TrapCode::OutOfFuel) => Error::OutOfFuel {
+            used: caller.data().budget,
+        },
+        Some(code) => Error::Trap {
+            during,
+            message: format!("{code}"),
+        },
+        None => match e.downcast_ref::<crate::state::Fatal>() {
+            Some(f) => f.0.clone(),
+            None => Error::Trap {
+                during,
+                message: format!("{e}"),
+            },
+        },
+    })
 }
 
 /// Copies `data` into the guest's buffer at `ptr` from `caplet_alloc` and returns
