@@ -458,10 +458,16 @@ allow = ["kv"]
 [tenants.ops]
 token-sha256 = "{}"
 admin = true
+
+[tenants.initech]
+token-sha256 = "{}"
+plugins = ["echo"]
+rate = "1/1"
 "#,
             hash("acme-token"),
             hash("globex-token"),
-            hash("ops-token")
+            hash("ops-token"),
+            hash("initech-token")
         ),
     );
     let data = tmp.path().join("data");
@@ -579,6 +585,26 @@ admin = true
         .unwrap()
         .contains("rate limit"));
 
+    // initech's rate: 1 run per second, burst 1. Over the rate, a run with a new
+    // key is refused, but a retry of an admitted run gets that run back (it is
+    // not a new run).
+    let keyed = |key: &str| {
+        s.send(
+            "POST",
+            "/v1/runs",
+            Some("initech-token"),
+            &[("idempotency-key", key)],
+            br#"{"plugin":"echo","call":"upper","input":"again"}"#,
+        )
+    };
+    let first = keyed("retry-1");
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(keyed("retry-2").status, 429);
+    let again = keyed("retry-1");
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert_eq!(again.body["run_id"], first.body["run_id"]);
+    assert_eq!(again.body["output"], "AGAIN");
+
     // Admin endpoints: only for admins.
     assert_eq!(
         s.post("/v1/admin/reload", Some("acme-token"), &json!({}))
@@ -593,7 +619,7 @@ admin = true
     // Metrics carry no tenant names.
     let m = s.get("/metrics", None).text;
     assert!(m.contains("caplet_runs_total{"), "{m}");
-    for name in ["acme", "globex", "ops"] {
+    for name in ["acme", "globex", "ops", "initech"] {
         assert!(!m.contains(name), "metrics name tenant {name}");
     }
 }

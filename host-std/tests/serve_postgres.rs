@@ -250,6 +250,17 @@ fn pg_runs_idempotency_keys_return_the_first_run_or_conflict() {
         s.admit("a", &record("r5"), None).unwrap(),
         Admitted::New
     ));
+    // The same answers read without writing (`find_key`), per tenant.
+    match s.find_key("a", "k", "body1").unwrap() {
+        Some(Admitted::Existing(r)) => assert_eq!(r.run_id, "r1"),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        s.find_key("a", "k", "body2").unwrap(),
+        Some(Admitted::Conflict)
+    ));
+    assert!(s.find_key("a", "new", "body1").unwrap().is_none());
+    assert!(s.find_key("c", "k", "body1").unwrap().is_none());
     assert_eq!(s.count().unwrap(), 3);
     // Another tenant's run is not found.
     assert!(s.get("b", "r1").unwrap().is_none());

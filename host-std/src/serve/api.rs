@@ -256,6 +256,19 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
             );
         }
     }
+    let body_sha = Digest::of(&bytes).to_hex();
+    // A retry with a known key gets its run back before the rate limit and the
+    // queue count it: the run is admitted already.
+    if let Some(key) = &key {
+        let store = app.store.clone();
+        let (t, k, b) = (tenant.name.clone(), key.clone(), body_sha.clone());
+        match tokio::task::spawn_blocking(move || store.find_key(&t, &k, &b)).await {
+            Ok(Ok(None)) => {}
+            Ok(Ok(Some(found))) => return admitted_before(&app, found),
+            Ok(Err(e)) => return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+            Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, format!("store: {e}")),
+        }
+    }
     if let Err(wait) = tenant.take_run() {
         metrics().limit_hit("rate");
         return too_many(
@@ -309,7 +322,6 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
     rec.alias = resolved.alias.clone();
     rec.version = resolved.version.as_ref().map(|v| v.to_string());
     rec.labels = req.labels.clone();
-    let body_sha = Digest::of(&bytes).to_hex();
     let timeout = req
         .timeout_ms
         .map(Duration::from_millis)
@@ -355,20 +367,7 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
         .await;
     match admitted {
         Ok(Admitted::New) => {}
-        Ok(Admitted::Existing(first)) => {
-            let status = if first.is_final() {
-                StatusCode::OK
-            } else {
-                StatusCode::ACCEPTED
-            };
-            return (status, Json(*first)).into_response();
-        }
-        Ok(Admitted::Conflict) => {
-            return error(
-                StatusCode::CONFLICT,
-                "this Idempotency-Key was used with another request body",
-            )
-        }
+        Ok(found) => return admitted_before(&app, found),
         Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     }
     match answer {
@@ -399,6 +398,32 @@ fn plugin_error(e: PluginError) -> Response {
         ),
         PluginError::Source(e) => error(StatusCode::BAD_GATEWAY, e.to_string()),
         PluginError::Pinned(m) => error(StatusCode::UNPROCESSABLE_ENTITY, format!("digest: {m}")),
+    }
+}
+
+/// The answer to a request whose idempotency key was used before: its first run
+/// (200 when it has ended, 202 while it is queued or running, with its state as
+/// `GET /v1/runs/{id}` shows it), or 409 for another body.
+fn admitted_before(app: &App, found: Admitted) -> Response {
+    match found {
+        Admitted::Existing(first) => {
+            let mut first = *first;
+            app.running.overlay(&mut first);
+            let status = if first.is_final() {
+                StatusCode::OK
+            } else {
+                StatusCode::ACCEPTED
+            };
+            (status, Json(first)).into_response()
+        }
+        Admitted::Conflict => error(
+            StatusCode::CONFLICT,
+            "this Idempotency-Key was used with another request body",
+        ),
+        Admitted::New => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "an idempotency lookup answered `new` for a known key",
+        ),
     }
 }
 

@@ -247,6 +247,17 @@ pub trait Runs: Send + Sync {
     fn update(&self, rec: &RunRecord) -> Result<(), StoreError>;
     /// Run `id` of `tenant` (another tenant's run is `None`, like a missing one).
     fn get(&self, tenant: &str, id: &str) -> Result<Option<RunRecord>, StoreError>;
+    /// What an admission with idempotency key `(key, body_sha)` would meet, read
+    /// without writing: the key's first run (`Existing`), a different body
+    /// (`Conflict`), or `None` for a new key. The API asks before the rate limit
+    /// and the queue, so that a retry gets its run back even when the tenant is
+    /// over its rate or the queue is full; [`Runs::admit`] still decides races.
+    fn find_key(
+        &self,
+        tenant: &str,
+        key: &str,
+        body_sha: &str,
+    ) -> Result<Option<Admitted>, StoreError>;
     /// Removes ended runs created before `before_ms`, and their idempotency keys;
     /// returns how many runs.
     fn prune(&self, before_ms: u64) -> Result<usize, StoreError>;

@@ -771,6 +771,36 @@ impl Runs for PgRuns {
         text.map(|t| parse(&t)).transpose().map_err(store_error)
     }
 
+    fn find_key(
+        &self,
+        tenant: &str,
+        key: &str,
+        body_sha: &str,
+    ) -> Result<Option<Admitted>, StoreError> {
+        let prior: Option<(String, Option<String>)> = self
+            .pool
+            .run(POOL_WAIT, |tx| {
+                tx.query_typed(
+                    "SELECT i.body_sha, r.record::text
+                     FROM caplet_idempotency i
+                     LEFT JOIN caplet_runs r ON r.id = i.run_id
+                     WHERE i.tenant = $1 AND i.key = $2",
+                    &[(&tenant, Type::TEXT), (&key, Type::TEXT)],
+                )
+                .map(|rows| rows.first().map(|r| (r.get(0), r.get(1))))
+            })
+            .map_err(store_error)?;
+        Ok(match prior {
+            None => None,
+            Some((sha, _)) if sha != body_sha => Some(Admitted::Conflict),
+            Some((_, Some(text))) => Some(Admitted::Existing(Box::new(
+                parse(&text).map_err(store_error)?,
+            ))),
+            // The key names a run that is gone: let the admission decide.
+            Some((_, None)) => None,
+        })
+    }
+
     fn prune(&self, before_ms: u64) -> Result<usize, StoreError> {
         let before = ms(before_ms);
         self.pool

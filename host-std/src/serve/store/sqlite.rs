@@ -221,6 +221,32 @@ impl Runs for SqliteRuns {
         Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
     }
 
+    fn find_key(
+        &self,
+        tenant: &str,
+        key: &str,
+        body_sha: &str,
+    ) -> Result<Option<Admitted>, StoreError> {
+        let conn = self.lock();
+        let prior: Option<(String, Option<String>)> = conn
+            .prepare_cached(
+                "SELECT i.body_sha, r.record FROM idempotency i
+                 LEFT JOIN runs r ON r.id = i.run_id
+                 WHERE i.tenant = ?1 AND i.key = ?2",
+            )?
+            .query_row(params![tenant, key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        Ok(match prior {
+            None => None,
+            Some((sha, _)) if sha != body_sha => Some(Admitted::Conflict),
+            Some((_, Some(text))) => {
+                Some(Admitted::Existing(Box::new(serde_json::from_str(&text)?)))
+            }
+            // The key names a run that is gone: let the admission decide.
+            Some((_, None)) => None,
+        })
+    }
+
     /// Removes finished runs created before `before_ms`, and their idempotency
     /// keys; returns how many runs.
     fn prune(&self, before_ms: u64) -> Result<usize, StoreError> {
@@ -328,6 +354,18 @@ mod tests {
         // Another tenant's run is not found.
         assert!(s.get("b", "r1").unwrap().is_none());
         assert_eq!(s.get("a", "r1").unwrap().unwrap().run_id, "r1");
+
+        // The same answers read without writing (`find_key`), per tenant.
+        match s.find_key("a", "k", "body1").unwrap() {
+            Some(Admitted::Existing(r)) => assert_eq!(r.run_id, "r1"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            s.find_key("a", "k", "body2").unwrap(),
+            Some(Admitted::Conflict)
+        ));
+        assert!(s.find_key("a", "new", "body1").unwrap().is_none());
+        assert!(s.find_key("c", "k", "body1").unwrap().is_none());
     }
 
     #[test]
