@@ -263,6 +263,29 @@ pub static CASES: &[Case] = &[
         ],
         ..Case::BASE
     },
+    // json_transform's steps, in the small-plugin mode (serde-json-core, no
+    // allocator, 1-byte pages): the same outputs in at most 160 KiB of arena.
+    Case {
+        name: "small_json",
+        source: Source::Module("small_json"),
+        steps: &[
+            entry(
+                "transform",
+                br#"{"name":"Ada","values":[1,2,39]}"#,
+                bytes(br#"{"greeting":"hello, Ada","sum":42,"count":3}"#),
+            ),
+            entry(
+                "transform",
+                b"{not json",
+                Expect::Fails(
+                    |e| guest_code(e, Code::InvalidInput),
+                    "a guest INVALID_INPUT error",
+                ),
+            ),
+        ],
+        max_arena: Some(160 * 1024),
+        ..Case::BASE
+    },
     Case {
         name: "compute",
         source: Source::Module("compute"),

@@ -18,5 +18,6 @@ pub const MODULES: &[&str] = &[
     "wasi_command.wat",
     "board_app",
     "small_echo",
+    "small_json",
     "extism_board",
 ];
