@@ -2,6 +2,12 @@
 # Builds the firmware images, runs every one under QEMU, and prints what each takes:
 #
 #     ./targets/qemu-test.sh
+#     UPDATE_EXPECTED=1 ./targets/qemu-test.sh   # accept changed output (see below)
+#
+# What each image prints is compared with its expected output in expected/ (defmt's
+# snapshot style), after measurements are masked (see `normalize`): a change in what
+# the board says (a message, a result, a case, a figure added or gone) fails the run
+# and shows as a diff in review. UPDATE_EXPECTED=1 rewrites the files instead.
 #
 # Each image decides its own result on the device and reports it through the
 # semihosting exit code; this script exits 0 only when every image passed. It prints
@@ -70,6 +76,19 @@ figures=target/firmware-figures.md
 } > "$figures"
 
 kib() { awk -v b="$1" 'BEGIN { printf "%.1f KiB", b / 1024 }'; }
+# Masks what a run measures, which moves with any change of code or toolchain:
+# every number on the figure lines (timing, load split, figures), and elsewhere
+# byte counts ("N B"), fuel, instruction counts and KiB. Everything else (plugin
+# output, case names and results, error messages, call counts) must match exactly.
+normalize() {
+  sed -E \
+    -e '/^(extism )?timing |^load split |^figures: /s/=[0-9]+/=N/g' \
+    -e 's/[0-9]+ bytes/N bytes/g' \
+    -e 's/[0-9]+ B\b/N B/g' \
+    -e 's/fuel [0-9]+/fuel N/g' \
+    -e 's/[0-9]+ instructions/N instructions/g' \
+    -e 's/[0-9]+(\.[0-9]+)? KiB/N KiB/g'
+}
 failed=0
 for entry in "${boards[@]}"; do
   read -r board target package <<<"$entry"
@@ -96,6 +115,15 @@ for entry in "${boards[@]}"; do
     status=${PIPESTATUS[0]}
     set -e
     if [ "$status" -eq 0 ]; then result=pass; else result="FAIL ($status)"; failed=1; fi
+    expected=expected/$board-$image.out
+    normalize <"$log" >"target/$board-$image.out"
+    if [ "${UPDATE_EXPECTED:-}" = 1 ]; then
+      cp "target/$board-$image.out" "$expected"
+    elif ! diff -u "$expected" "target/$board-$image.out"; then
+      echo "error: $board $image printed something else than $expected (the diff above);" \
+        "if the change is meant, rerun with UPDATE_EXPECTED=1 and commit the file" >&2
+      result="FAIL (output)"; failed=1
+    fi
     sect() { "$size_tool" -A "$elf" | awk -v s="$1" '$1 == s { n = $2 } END { print n + 0 }'; }
     flash=$(( $(sect .vector_table) + $(sect .init) + $(sect .init.rust) + $(sect .trap) + $(sect .text) + $(sect .rodata) + $(sect .srodata) + $(sect .eh_frame) + $(sect .data) + $(sect .sdata) ))
     ram=$(( $(sect .data) + $(sect .sdata) + $(sect .bss) + $(sect .sbss) ))
