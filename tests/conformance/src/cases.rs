@@ -41,6 +41,24 @@ const ALL_BYTES: [u8; 256] = {
 /// 4 KiB of text: the largest input the echo case sends (a quarter of the cap).
 const FOUR_KIB: [u8; 4096] = [b'x'; 4096];
 
+/// The steps of `json_transform` and of `small_json`, its small-plugin twin: the
+/// same contract, the same outputs.
+const JSON_TRANSFORM_STEPS: &[Step] = &[
+    entry(
+        "transform",
+        br#"{"name":"Ada","values":[1,2,39]}"#,
+        bytes(br#"{"greeting":"hello, Ada","sum":42,"count":3}"#),
+    ),
+    entry(
+        "transform",
+        b"{not json",
+        Expect::Fails(
+            |e| guest_code(e, Code::InvalidInput),
+            "a guest INVALID_INPUT error",
+        ),
+    ),
+];
+
 fn is_hex(out: &[u8], len: usize) -> bool {
     out.len() == len
         && out
@@ -246,21 +264,7 @@ pub static CASES: &[Case] = &[
     Case {
         name: "json_transform",
         source: Source::Module("json_transform"),
-        steps: &[
-            entry(
-                "transform",
-                br#"{"name":"Ada","values":[1,2,39]}"#,
-                bytes(br#"{"greeting":"hello, Ada","sum":42,"count":3}"#),
-            ),
-            entry(
-                "transform",
-                b"{not json",
-                Expect::Fails(
-                    |e| guest_code(e, Code::InvalidInput),
-                    "a guest INVALID_INPUT error",
-                ),
-            ),
-        ],
+        steps: JSON_TRANSFORM_STEPS,
         ..Case::BASE
     },
     // json_transform's steps, in the small-plugin mode (serde-json-core, no
@@ -268,21 +272,7 @@ pub static CASES: &[Case] = &[
     Case {
         name: "small_json",
         source: Source::Module("small_json"),
-        steps: &[
-            entry(
-                "transform",
-                br#"{"name":"Ada","values":[1,2,39]}"#,
-                bytes(br#"{"greeting":"hello, Ada","sum":42,"count":3}"#),
-            ),
-            entry(
-                "transform",
-                b"{not json",
-                Expect::Fails(
-                    |e| guest_code(e, Code::InvalidInput),
-                    "a guest INVALID_INPUT error",
-                ),
-            ),
-        ],
+        steps: JSON_TRANSFORM_STEPS,
         max_arena: Some(160 * 1024),
         ..Case::BASE
     },

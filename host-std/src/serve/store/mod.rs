@@ -220,6 +220,20 @@ impl std::str::FromStr for Durability {
     }
 }
 
+/// What an admission with `body_sha` meets when its key is stored with
+/// `(stored_sha, record)` (see [`Runs::find_key`]): the first run, a conflict, or
+/// `None` when the key names a run that is gone (the admission then decides).
+pub(crate) fn known_key(
+    stored_sha: &str,
+    record: Option<RunRecord>,
+    body_sha: &str,
+) -> Option<Admitted> {
+    if stored_sha != body_sha {
+        return Some(Admitted::Conflict);
+    }
+    record.map(|r| Admitted::Existing(Box::new(r)))
+}
+
 /// Unix time in milliseconds.
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()

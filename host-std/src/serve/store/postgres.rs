@@ -792,12 +792,10 @@ impl Runs for PgRuns {
             .map_err(store_error)?;
         Ok(match prior {
             None => None,
-            Some((sha, _)) if sha != body_sha => Some(Admitted::Conflict),
-            Some((_, Some(text))) => Some(Admitted::Existing(Box::new(
-                parse(&text).map_err(store_error)?,
-            ))),
-            // The key names a run that is gone: let the admission decide.
-            Some((_, None)) => None,
+            Some((sha, text)) => {
+                let record = text.map(|t| parse(&t)).transpose().map_err(store_error)?;
+                super::known_key(&sha, record, body_sha)
+            }
         })
     }
 

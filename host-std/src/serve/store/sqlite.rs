@@ -238,12 +238,10 @@ impl Runs for SqliteRuns {
             .optional()?;
         Ok(match prior {
             None => None,
-            Some((sha, _)) if sha != body_sha => Some(Admitted::Conflict),
-            Some((_, Some(text))) => {
-                Some(Admitted::Existing(Box::new(serde_json::from_str(&text)?)))
+            Some((sha, text)) => {
+                let record = text.map(|t| serde_json::from_str(&t)).transpose()?;
+                super::known_key(&sha, record, body_sha)
             }
-            // The key names a run that is gone: let the admission decide.
-            Some((_, None)) => None,
         })
     }
 
