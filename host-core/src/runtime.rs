@@ -1051,7 +1051,13 @@ impl Live {
             Err(e) => return Err(map_run_error(&e, "the start function", &store, budget)),
         };
         let left = store.get_fuel().unwrap_or(0);
-        let slice = p.services.limits.fuel_slice.max(1).min(left);
+        // What is left of the budget goes on in slices, or all at once for an
+        // unsliced call (see `begin`).
+        let slice = if store.data().sliced {
+            p.services.limits.fuel_slice.max(1).min(left)
+        } else {
+            left
+        };
         store.data_mut().fuel_reserve = left - slice;
         store.set_fuel(slice).map_err(|e| Error::Host {
             reason: format!("setting fuel: {e}"),

@@ -185,3 +185,39 @@ fn entry_calls_and_host_results_cost_the_same_fuel_sliced_and_unsliced() {
         assert_eq!(a.host_calls, b.host_calls, "{name}.{entry}");
     }
 }
+
+#[test]
+fn an_initialize_whose_host_result_needs_more_than_a_slice_completes_unsliced_and_sliced() {
+    // `_initialize` asks the host for a config value; the guest's caplet_alloc
+    // then spends about 30k fuel (three 10k slices) before it answers. With the
+    // budget at 1M both paths complete: unsliced (`instantiate`, NoHook) with the
+    // whole budget in the store, sliced with refills between the slices.
+    let plugin = load(
+        r#"(module
+            (import "caplet" "config_get" (func $config_get (param i32 i32) (result i64)))
+            (memory (export "memory") 1)
+            (data (i32.const 16) "key")
+            (global $got (mut i64) (i64.const 0))
+            (func (export "caplet_alloc") (param $len i32) (result i32) (local $n i32)
+                (local.set $n (i32.const 10000))
+                (loop $l (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+                         (br_if $l (local.get $n)))
+                i32.const 1024)
+            (func (export "_initialize")
+                (global.set $got (call $config_get (i32.const 16) (i32.const 3))))
+            (func (export "got") (result i64) global.get $got))"#,
+        1_000_000,
+        10_000,
+    );
+    // "value" (5 bytes) at 1024, packed as (1024 << 32) | 5.
+    let packed = Value::I64((1024 << 32) | 5);
+    let mut unsliced = plugin.instantiate().unwrap();
+    assert_eq!(unsliced.call_typed("got", &[]).unwrap(), [packed]);
+    let mut sliced = plugin.instantiate_with(&mut every_slice()).unwrap();
+    assert_eq!(
+        sliced
+            .call_typed_with("got", &[], &mut every_slice())
+            .unwrap(),
+        [packed]
+    );
+}
