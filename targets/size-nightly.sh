@@ -41,8 +41,8 @@
 # one to the previous, and prints what each gives (a few minutes per build).
 #
 # A panic in these images executes `udf` (`unimp` on RISC-V) instead of the panic
-# handler; the images do not handle that trap, so a panicking image hangs until
-# run-qemu.sh's timeout fails it.
+# handler; the boards' fault handlers (HardFault, ExceptionHandler) then print the
+# fault's address and end the run as a failure.
 set -euo pipefail
 cd "$(dirname "$0")"
 

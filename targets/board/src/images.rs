@@ -84,7 +84,10 @@ fn extism_timing<T: Ticks>(ticks: &T) -> bool {
     });
     match result {
         Ok((first, second, [t2, t3, t4])) => {
-            timing("extism timing", [t1 - t0, t2 - t1, t3 - t2, t4 - t3].map(ns));
+            timing(
+                "extism timing",
+                [t1 - t0, t2 - t1, t3 - t2, t4 - t3].map(ns),
+            );
             first == br#"{"count":3}"# && second == first
         }
         Err(e) => {

@@ -1,6 +1,6 @@
 //! Caplet on the Arm MPS2 AN386 board (Cortex-M4F) as QEMU models it: the pieces a
 //! firmware needs from the chip — a SysTick tick source for the clock, the exit
-//! path (semihosting), the panic handler, and stack measurement.
+//! path (semihosting), the panic and fault handlers, and stack measurement.
 //!
 //! The images are `src/bin/conformance.rs` (the on-device conformance run) and
 //! `src/bin/minimal.rs` (the smallest useful host: one plugin, one call — the
@@ -90,6 +90,24 @@ pub fn stack() -> Stack {
         core::ptr::addr_of!(_stack_end) as usize,
         core::ptr::addr_of!(_stack_start) as usize,
     )
+}
+
+/// A fault (a bad access, an undefined instruction: what a panic becomes on the
+/// nightly size profile, whose panics abort at once) ends the run as a failure,
+/// naming where it happened, instead of spinning in the default handler until the
+/// runner's timeout.
+#[allow(unsafe_code)]
+#[exception]
+unsafe fn HardFault(frame: &cortex_m_rt::ExceptionFrame) -> ! {
+    // SAFETY: this body does nothing unsafe; cortex-m-rt requires the handler to
+    // be declared `unsafe fn`. It reads the stacked frame the hardware wrote and
+    // leaves through semihosting, which works in handler mode.
+    defmt::error!(
+        "hard fault at pc {=u32:#x} (lr {=u32:#x})",
+        frame.pc(),
+        frame.lr()
+    );
+    exit(false)
 }
 
 #[panic_handler]

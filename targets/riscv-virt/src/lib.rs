@@ -1,6 +1,6 @@
 //! Caplet on QEMU's RISC-V `virt` machine (riscv32imac, one hart): the pieces a
 //! firmware needs from the chip — the CLINT's `mtime` as the tick source, the exit
-//! path (semihosting), the panic handler, and stack measurement. The images are the
+//! path (semihosting), the panic and fault handlers, and stack measurement. The images are the
 //! same as on the Cortex-M board (`caplet_board::images`).
 //!
 //! wasmi's `portable-dispatch` (always on in `caplet-core`) matters most here: the
@@ -82,6 +82,24 @@ pub fn stack() -> Stack {
         core::ptr::addr_of!(__eheap) as usize,
         core::ptr::addr_of!(_stack_start) as usize,
     )
+}
+
+/// An exception (a bad access, an illegal instruction: what a panic becomes on the
+/// nightly size profile, whose panics abort at once) ends the run as a failure,
+/// naming its cause and where it happened, instead of riscv-rt's default, which
+/// spins until the runner's timeout.
+// SAFETY: exporting the symbol is what riscv-rt's trap vector calls for an
+// exception without a handler of its own; nothing else defines
+// `ExceptionHandler`, and the signature is the one riscv-rt documents.
+#[allow(unsafe_code)]
+#[export_name = "ExceptionHandler"]
+fn exception_handler(_frame: &riscv_rt::TrapFrame) -> ! {
+    defmt::error!(
+        "exception: mcause {=usize:#x} at pc {=usize:#x}",
+        riscv::register::mcause::read().bits(),
+        riscv::register::mepc::read()
+    );
+    exit(false)
 }
 
 #[panic_handler]
