@@ -472,9 +472,9 @@ pub fn exit_code(e: &Error) -> i32 {
 impl From<LoadError> for Failure {
     fn from(e: LoadError) -> Self {
         let code = match &e {
-            LoadError::Usage(_) | LoadError::Fetch(_) => exit::USAGE,
             LoadError::Core(e) => exit_code(e),
-            _ => exit::MODULE,
+            e if e.is_module() => exit::MODULE,
+            _ => exit::USAGE,
         };
         let hint = if matches!(e, LoadError::TooLarge(_)) {
             " (raise the limit with --max-module SIZE)"

@@ -211,21 +211,31 @@ pub struct Artifact {
     pub caplet: Manifest,
 }
 
+/// Pins the artifact's Caplet manifest to the module it carries: its `sha256`
+/// becomes `module`'s digest and its `module` path goes. `Err(expected)` when the
+/// manifest already names another digest.
+fn pin_module(caplet: &mut Manifest, module: Digest) -> Result<(), Digest> {
+    match caplet.sha256 {
+        Some(expected) if expected != module => Err(expected),
+        _ => {
+            caplet.sha256 = Some(module);
+            caplet.module = None;
+            Ok(())
+        }
+    }
+}
+
 impl Artifact {
     /// Builds the artifact for a module and the text of its Caplet manifest.
     pub fn build(caplet_manifest: &[u8], module: Vec<u8>) -> Result<Artifact, OciError> {
         let mut caplet = Manifest::parse(caplet_manifest)
             .map_err(|e| OciError(format!("the Caplet manifest is invalid: {e}")))?;
         let module_digest = Digest::of(&module);
-        if let Some(expected) = caplet.sha256 {
-            if expected != module_digest {
-                return err(format!(
-                    "the module's digest is {module_digest}, the Caplet manifest expects {expected}"
-                ));
-            }
+        if let Err(expected) = pin_module(&mut caplet, module_digest) {
+            return err(format!(
+                "the module's digest is {module_digest}, the Caplet manifest expects {expected}"
+            ));
         }
-        caplet.sha256 = Some(module_digest);
-        caplet.module = None;
         let config = serde_json::to_vec(&serde_json::json!({
             "architecture": "wasm",
             "os": "caplet",
@@ -401,15 +411,11 @@ fn assemble(
                 })
         }
     };
-    if let Some(expected) = caplet.sha256 {
-        if expected != module_digest {
-            return err(format!(
-                "the Caplet manifest expects module {expected}, the layer is {module_digest}"
-            ));
-        }
+    if let Err(expected) = pin_module(&mut caplet, module_digest) {
+        return err(format!(
+            "the Caplet manifest expects module {expected}, the layer is {module_digest}"
+        ));
     }
-    caplet.sha256 = Some(module_digest);
-    caplet.module = None;
     Ok(Artifact {
         manifest_digest: Digest::of(&manifest),
         manifest,

@@ -173,6 +173,13 @@ enum Source {
     Reference(String),
 }
 
+/// A resolved plugin on its way to the pool: pulled already (a registry
+/// reference), or a plugin-directory entry whose module is read on a pool miss.
+enum Fetched<'a> {
+    Pulled(Loaded),
+    Dir(&'a Entry),
+}
+
 /// What one pooled plugin is keyed by: the same module for the same tenant with
 /// the same fuel budget shares compiled code, grants and idle instances.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -572,32 +579,32 @@ impl Catalog {
         let g = self.current();
         // A registry reference is pulled (or found in the local store) first:
         // its name and digest are known only then.
-        let loaded = match &resolved.source {
+        let fetched = match &resolved.source {
             Source::Reference(r) => {
                 let l = crate::load::load(r, &self.sources, self.limits.max_module_bytes as u64)
                     .map_err(PluginError::Source)?;
                 resolved.name = l.policy_name();
                 resolved.digest = Digest::of(&l.wasm);
                 resolved.version = l.manifest.as_ref().map(|m| m.version.clone());
-                Some(l)
+                Fetched::Pulled(l)
             }
-            Source::Dir(_) => None,
+            // Read only when the pool does not hold it yet.
+            Source::Dir(e) => Fetched::Dir(e),
         };
         self.check_switch(&resolved.name)?;
         let key = PoolKey::new(resolved, tenant, fuel);
         if let Some(p) = g.pools.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return Ok((g.clone(), p.clone()));
         }
-        let loaded = match (loaded, &resolved.source) {
-            (Some(l), _) => l,
-            (None, Source::Dir(e)) => Loaded {
+        let loaded = match fetched {
+            Fetched::Pulled(l) => l,
+            Fetched::Dir(e) => Loaded {
                 wasm: crate::load::read_capped(&e.module, self.limits.max_module_bytes as u64)
                     .map_err(PluginError::Source)?,
                 manifest: Some(e.manifest.clone()),
                 name: e.name.clone(),
                 extism: None,
             },
-            (None, Source::Reference(_)) => unreachable!("a reference is loaded above"),
         };
         let pooled = self.load(&g, &loaded, tenant, fuel)?;
         let pooled = Arc::new(pooled);
