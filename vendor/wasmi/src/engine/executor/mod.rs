@@ -47,6 +47,9 @@ impl EngineInner {
     /// # Errors
     ///
     /// If the Wasm execution traps or runs out of resources.
+    // Caplet patch (performance; vendor/README.md): always inlined into the typed
+    // call, so that every caller gets the call entry LLVM gives a single caller.
+    #[inline(always)]
     pub fn execute_func<T, Params, Results>(
         &self,
         ctx: StoreContextMut<T>,
@@ -237,6 +240,8 @@ fn resume_func<T, R>(
 /// - If the given `params` do not match the expected parameters of `func`.
 /// - If the given `results` do not match the length of the expected results of `func`.
 /// - When encountering a Wasm or host trap during the execution of `func`.
+// Caplet patch (performance; vendor/README.md): see `EngineInner::execute_func`.
+#[inline(always)]
 fn execute_root_func<T, Params, Results>(
     store: &mut Store<T>,
     mut stack: Stack,
@@ -289,6 +294,8 @@ where
 /// The `Parked` guard restores on the unwinding path, too: a host function may catch a panic
 /// raised by a nested execution - the C API wraps every call in `catch_unwind` - and without
 /// it the enclosing [`ExecContext`] would be dropped here while its cells are still in use.
+// Caplet patch (performance; vendor/README.md): see `EngineInner::execute_func`.
+#[inline(always)]
 fn with_stack<T, R>(
     store: &mut Store<T>,
     stack: Stack,
