@@ -7,7 +7,8 @@
 #   independent OCI client) for the OCI tests, qemu-system-arm and qemu-system-misc
 #   (qemu-system-riscv32) for the firmware, postgresql (initdb, pg_ctl, postgres:
 #   a real server for the `caplet serve --database` tests, found on PATH or in
-#   /usr/lib/postgresql/*/bin).
+#   /usr/lib/postgresql/*/bin), nodejs and npm (the AssemblyScript Extism fixture's
+#   toolchain, pinned by tests/plugins-as/package-lock.json).
 #   Installed only when missing, with apt-get, one package per call.
 # - defmt-print (decodes the firmware's defmt log), with cargo install when missing.
 set -euo pipefail
@@ -18,6 +19,9 @@ need=()
 command -v docker-registry >/dev/null || need+=(docker-registry)
 command -v skopeo >/dev/null || need+=(skopeo)
 command -v cc >/dev/null || need+=(gcc)
+# Node.js and npm build the AssemblyScript Extism fixture (tests/plugins-as).
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
 command -v qemu-system-arm >/dev/null || need+=(qemu-system-arm)
 command -v qemu-system-riscv32 >/dev/null || need+=(qemu-system-misc)
 if ! command -v initdb >/dev/null && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then

@@ -37,10 +37,11 @@ boards=(
 for entry in "${boards[@]}"; do
   read -r board target package <<<"$entry"
   cargo build --release --locked -p "$package" --target "$target" --bins
-  # `minimal` without the Extism profile (a board that runs contract v1 and WASI
-  # plugins only): a target directory of its own, since cargo gives both images
-  # of one build the same features. The conformance image has the profile and
-  # runs an Extism plugin.
+  # `minimal` without the Extism and WASI profiles and without the services a
+  # board cannot have (a board that runs contract v1 plugins only): a target
+  # directory of its own, since cargo gives both images of one build the same
+  # features. The conformance image has both profiles and runs an Extism plugin
+  # and a WASI command.
   CARGO_TARGET_DIR=target/lean cargo build --release --locked -p "$package" \
     --target "$target" --bin minimal --no-default-features --features validate
 done
@@ -66,7 +67,8 @@ figures=target/firmware-figures.md
   echo "Firmware under QEMU: mps2-an386 (Cortex-M4F, thumbv7em-none-eabihf) and riscv-virt"
   echo "(riscv32imac-unknown-none-elf); opt-level z, fat LTO, panic = abort, module validation"
   echo "on (except the \`pinned\` images: pinned modules only, compiled unchecked), wasmi"
-  echo "portable-dispatch; \`minimal\` without the Extism profile, \`conformance\` with it;"
+  echo "portable-dispatch; \`minimal\` with contract v1 only (no Extism or WASI profile, no fs, http,"
+  echo "env, secrets or exec service), \`conformance\` with both profiles;"
   echo "the \`fast-load\` images with the \`release-fast-load\` profile (wasmi at opt-level 2)."
   echo "Measured by \`targets/qemu-test.sh\` on $(date -u +%Y-%m-%d);"
   echo "flash = vector table + text + rodata + data; arena and stack peaks measured on the device."

@@ -446,6 +446,13 @@ pub trait NetPolicy {
     fn allows(&self, host: &str, port: u16) -> bool;
     /// Whether `net:outbound:private` is granted.
     fn private_allowed(&self) -> bool;
+    /// The private-address guard refused every address of `host` (the platform then
+    /// fails the request with `PERMISSION_DENIED`): records the denial of
+    /// `net:outbound:private`, so that the audit and the error name that grant
+    /// rather than the host's, which was granted.
+    fn refuse_private(&self, host: &str) {
+        let _ = host;
+    }
 }
 
 /// Outbound HTTP. MUST: every redirect hop passes `policy.allows`; every resolved

@@ -559,6 +559,19 @@ impl Runtime {
                         reason,
                     });
                 };
+                if let Some(feature) = profiles::missing_feature(spec) {
+                    let what = if feature == "wasi" {
+                        "WASI profile".to_string()
+                    } else {
+                        format!("`{feature}` service")
+                    };
+                    return Err(Error::UnknownImport {
+                        import: qualified,
+                        reason: format!(
+                            "this build of Caplet has no {what} (caplet-core's `{feature}` feature)"
+                        ),
+                    });
+                }
                 match &import.kind {
                     ItemKind::Func(sig) if *sig == spec.signature() => {}
                     ItemKind::Func(sig) => {
@@ -1603,7 +1616,10 @@ fn call_entry(
         mem[dst].copy_from_slice(input);
         (ptr, len)
     };
-    let packed = run(&mut live.store, entry, (ptr, len), budget, hook, name)?;
+    let packed = run(&mut live.store, entry, (ptr, len), budget, hook, name).map_err(|e| {
+        let message = live.store.data_mut().error_message.take();
+        with_plugin_message(e, message)
+    })?;
     if packed < 0 {
         let raw = packed.unsigned_abs();
         let raw = i64::try_from(raw).unwrap_or(i64::MAX);
@@ -1630,6 +1646,19 @@ fn call_entry(
             ))
         })?;
     Ok(mem[src].to_vec())
+}
+
+/// A trap keeps the message the plugin set just before it (contract v1's
+/// `set_error`, Extism's `error_set`): an AssemblyScript `abort`, for one, sets
+/// the message and then traps.
+fn with_plugin_message(e: Error, plugin_message: Option<String>) -> Error {
+    match (e, plugin_message) {
+        (Error::Trap { during, message }, Some(said)) => Error::Trap {
+            during,
+            message: format!("{message}; the plugin's error message: {said}"),
+        },
+        (e, _) => e,
+    }
 }
 
 /// Calls Extism export `name` (`() -> i32`): see [`profiles::extism`].
@@ -1679,7 +1708,8 @@ fn call_extism(
                 reason: format!("placing the input in Extism memory: {}", code.name()),
             },
         })?;
-    let rc = run(&mut live.store, entry, (), budget, hook, name)?;
+    let rc = run(&mut live.store, entry, (), budget, hook, name)
+        .map_err(|e| with_plugin_message(e, kernel.error(&live.store, max_error)))?;
     let message = kernel.error(&live.store, max_error);
     if rc != 0 || message.is_some() {
         return Err(Error::Guest {

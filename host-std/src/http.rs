@@ -370,13 +370,16 @@ impl Hop<'_> {
     }
 }
 
+/// Whether the guard refused the request's addresses (see [`GuardResolver`]).
+fn blocked(e: &ureq::Error) -> bool {
+    matches!(e, ureq::Error::Io(io) if io.get_ref().is_some_and(|r| r.is::<Blocked>()))
+}
+
 fn code_of(e: &ureq::Error) -> Code {
     match e {
         ureq::Error::Timeout(_) => Code::Timeout,
         ureq::Error::BodyExceedsLimit(_) | ureq::Error::LargeResponseHeader(..) => Code::Limit,
-        ureq::Error::Io(io) if io.get_ref().is_some_and(|r| r.is::<Blocked>()) => {
-            Code::PermissionDenied
-        }
+        e if blocked(e) => Code::PermissionDenied,
         ureq::Error::Io(io) if io.kind() == io::ErrorKind::TimedOut => Code::Timeout,
         ureq::Error::BadUri(_) | ureq::Error::Http(_) => Code::InvalidInput,
         _ => Code::Io,
@@ -435,7 +438,12 @@ impl Http for StdHttp {
                 .configure_request(request)
                 .timeout_global(Some(left))
                 .build();
-            let mut response = agent.run(request).map_err(|e| code_of(&e))?;
+            let mut response = agent.run(request).map_err(|e| {
+                if blocked(&e) {
+                    policy.refuse_private(&hop.host);
+                }
+                code_of(&e)
+            })?;
             let status = response.status().as_u16();
             let location = response
                 .headers()

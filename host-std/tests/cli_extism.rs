@@ -141,7 +141,8 @@ fn http_goes_through_the_grants_and_the_private_address_guard() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), "200 hello from /x");
-    // The host granted but not the private-address exemption: refused.
+    // The host granted but not the private-address exemption: refused, and the
+    // error and the audit line name the grant that is missing, not the host's.
     let o = caplet(&[
         "run",
         &kit(),
@@ -152,7 +153,17 @@ fn http_goes_through_the_grants_and_the_private_address_guard() {
         "--allow",
         &format!("net:outbound:127.0.0.1:{port}"),
     ]);
-    assert_ne!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert_eq!(o.status.code(), Some(6), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("capability `net:outbound:private` is not granted"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("DENIED net:outbound:private 127.0.0.1"),
+        "{}",
+        stderr(&o)
+    );
     // Not granted at all: a capability error (exit 6), not an empty success.
     let o = caplet(&["run", &kit(), "--call", "fetch", "--input", &input]);
     assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
@@ -161,6 +172,62 @@ fn http_goes_through_the_grants_and_the_private_address_guard() {
         "{}",
         stderr(&o)
     );
+    server.unblock();
+}
+
+/// The AssemblyScript PDK's plugin (tests/plugins-as) on the same command line:
+/// detected by its imports, its config, its error and its HTTP call to a real
+/// server through the grants.
+#[test]
+fn a_plugin_of_the_assemblyscript_pdk_runs_from_the_command_line() {
+    let wasm = plugin_path("extism_as").to_str().unwrap().to_string();
+    let o = caplet(&[
+        "run",
+        &wasm,
+        "--call",
+        "count_vowels",
+        "--input",
+        "Hello, World",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), r#"{"count":3}"#);
+    let o = caplet(&["run", &wasm, "--call", "greet", "--config", "name=Ada"]);
+    assert_eq!(stdout(&o), "Hello, Ada!", "{}", stderr(&o));
+    let o = caplet(&["run", &wasm, "--call", "fail", "--input", "because"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o)
+            .contains("error: guest: `fail` returned error code 1: failed on purpose: because"),
+        "{}",
+        stderr(&o)
+    );
+    // An abort: a trap (exit 5) that keeps the runtime's message.
+    let o = caplet(&["run", &wasm, "--call", "crash", "--input", "abc"]);
+    assert_eq!(o.status.code(), Some(5));
+    assert!(
+        stderr(&o).contains("abort: Index out of range"),
+        "{}",
+        stderr(&o)
+    );
+
+    let (server, port) = server();
+    let input = format!(r#"{{"url": "http://127.0.0.1:{port}/as"}}"#);
+    let o = caplet(&[
+        "run",
+        &wasm,
+        "--call",
+        "fetch",
+        "--input",
+        &input,
+        "--allow",
+        &format!("net:outbound:127.0.0.1:{port}"),
+        "--allow",
+        "net:outbound:private",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "200 hello from /as");
+    let o = caplet(&["run", &wasm, "--call", "fetch", "--input", &input]);
+    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
     server.unblock();
 }
 

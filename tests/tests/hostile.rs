@@ -317,3 +317,29 @@ fn rust_guest_panic_is_a_trap_and_the_instance_recovers() {
     let e = i.call("bad_output", b"").unwrap_err();
     assert!(matches!(e, Error::ContractViolation { .. }));
 }
+
+#[test]
+fn a_message_set_just_before_a_trap_is_kept_with_the_trap() {
+    // What a guest's abort or panic handler does: set the error, then trap.
+    let wasm = wat_str(
+        r#"(module
+            (import "caplet" "set_error" (func $set_error (param i32 i32)))
+            (memory (export "memory") 1)
+            (data (i32.const 16) "index out of range")
+            (func (export "caplet_alloc") (param i32) (result i32) (i32.const 1024))
+            (func (export "crash") (param i32 i32) (result i64)
+                (call $set_error (i32.const 16) (i32.const 18))
+                unreachable))"#,
+    );
+    let mut i = load(&wasm, &[]).unwrap().instantiate().unwrap();
+    let e = i.call("crash", b"").unwrap_err();
+    assert!(matches!(e, Error::Trap { .. }), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        "guest trapped in `crash`: wasm `unreachable` instruction executed; \
+         the plugin's error message: index out of range"
+    );
+    // The trapped instance is discarded; the next call's trap carries its own.
+    let e = i.call("crash", b"").unwrap_err();
+    assert!(e.to_string().ends_with("index out of range"), "{e}");
+}

@@ -12,7 +12,9 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+#[cfg(any(feature = "fs", feature = "http", feature = "exec"))]
+use serde::Serialize;
 use wasmi::{Caller, Linker};
 
 use super::{bytes_at, guest_range, str_at, ImportSpec, Profile};
@@ -318,6 +320,7 @@ struct HttpRequestJson {
     body: Option<String>,
 }
 
+#[cfg(feature = "http")]
 #[derive(Serialize)]
 struct HttpResponseJson<'a> {
     status: u16,
@@ -345,6 +348,7 @@ fn from_b64(text: Option<&str>) -> Result<Vec<u8>, Code> {
     })
 }
 
+#[cfg(any(feature = "fs", feature = "http", feature = "exec"))]
 pub(crate) fn to_json<T: Serialize>(value: &T, estimate: usize) -> Result<Vec<u8>, Code> {
     let mut buf = vec![0u8; estimate.max(64)];
     loop {
@@ -389,6 +393,7 @@ struct ExecRequestJson {
     timeout_ms: Option<u64>,
 }
 
+#[cfg(feature = "exec")]
 #[derive(Serialize)]
 struct ExecResponseJson {
     exit_code: Option<i32>,
@@ -416,6 +421,7 @@ pub fn decode_exec_request(raw: &[u8]) -> Result<crate::services::exec::ExecCall
 
 /// `exec`: the JSON request decoded, the service called, the outcome encoded as
 /// JSON with base64 streams.
+#[cfg(feature = "exec")]
 fn exec(raw: &[u8], s: &crate::services::Services) -> Result<Vec<u8>, Code> {
     let out = s.exec(decode_exec_request(raw)?)?;
     let json = ExecResponseJson {
@@ -432,10 +438,9 @@ fn exec(raw: &[u8], s: &crate::services::Services) -> Result<Vec<u8>, Code> {
     Ok(json)
 }
 
-/// `http_request`: the JSON request decoded, the service called, the response
-/// encoded as JSON with a base64 body.
 /// Response headers as a JSON object's map: a name given several times gets its
 /// values joined with `, ` (as HTTP allows).
+#[cfg(feature = "http")]
 pub(crate) fn joined_headers(headers: &[(String, String)]) -> BTreeMap<&str, String> {
     let mut joined: BTreeMap<&str, String> = BTreeMap::new();
     for (k, v) in headers {
@@ -450,6 +455,9 @@ pub(crate) fn joined_headers(headers: &[(String, String)]) -> BTreeMap<&str, Str
     joined
 }
 
+/// `http_request`: the JSON request decoded, the service called, the response
+/// encoded as JSON with a base64 body.
+#[cfg(feature = "http")]
 fn http(raw: &[u8], s: &crate::services::Services) -> Result<Vec<u8>, Code> {
     let resp = s.http_request(decode_http_request(raw)?)?;
     let headers = joined_headers(&resp.headers);
@@ -578,6 +586,7 @@ pub(crate) fn define(l: &mut Linker<HostState>) -> Result<(), wasmi::errors::Lin
             })
         },
     )?;
+    #[cfg(feature = "fs")]
     l.func_wrap(
         MODULE,
         "fs_read",
@@ -587,6 +596,7 @@ pub(crate) fn define(l: &mut Linker<HostState>) -> Result<(), wasmi::errors::Lin
             })
         },
     )?;
+    #[cfg(feature = "fs")]
     l.func_wrap(
         MODULE,
         "fs_write",
@@ -598,6 +608,7 @@ pub(crate) fn define(l: &mut Linker<HostState>) -> Result<(), wasmi::errors::Lin
             })
         },
     )?;
+    #[cfg(feature = "fs")]
     l.func_wrap(
         MODULE,
         "fs_list",
@@ -611,6 +622,7 @@ pub(crate) fn define(l: &mut Linker<HostState>) -> Result<(), wasmi::errors::Lin
             })
         },
     )?;
+    #[cfg(feature = "http")]
     l.func_wrap(
         MODULE,
         "http_request",
@@ -623,6 +635,7 @@ pub(crate) fn define(l: &mut Linker<HostState>) -> Result<(), wasmi::errors::Lin
             })
         },
     )?;
+    #[cfg(feature = "env")]
     l.func_wrap(
         MODULE,
         "env_get",
@@ -633,6 +646,7 @@ pub(crate) fn define(l: &mut Linker<HostState>) -> Result<(), wasmi::errors::Lin
             })
         },
     )?;
+    #[cfg(feature = "exec")]
     l.func_wrap(
         MODULE,
         "exec",
@@ -645,6 +659,7 @@ pub(crate) fn define(l: &mut Linker<HostState>) -> Result<(), wasmi::errors::Lin
             })
         },
     )?;
+    #[cfg(feature = "secrets")]
     l.func_wrap(
         MODULE,
         "secret_get",

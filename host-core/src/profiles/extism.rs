@@ -30,6 +30,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+#[cfg(feature = "http")]
 use serde::Deserialize;
 use wasmi::{AsContext, AsContextMut, Caller, Global, Linker, Memory, Val};
 
@@ -38,7 +39,8 @@ use crate::capability::Kind;
 use crate::error::{Code, Error};
 use crate::inspect::ValType::{self, I32, I64};
 use crate::platform::Level;
-use crate::services::http::HttpCall;
+#[cfg(feature = "http")]
+use crate::services::http::{HttpCall, HttpFailure};
 use crate::state::{fatal, HostState};
 
 pub use super::{EXTISM_INITIALIZERS as INITIALIZERS, EXTISM_MODULE as MODULE};
@@ -158,7 +160,9 @@ pub(crate) struct ExtismState {
     /// Vars: persist across calls on one instance, gone with it.
     vars: BTreeMap<String, Vec<u8>>,
     /// The status and headers of the last HTTP response.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
     http_status: i32,
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
     http_headers: Option<Vec<(String, String)>>,
 }
 
@@ -441,6 +445,7 @@ fn count(c: &mut C<'_>) -> R<()> {
     })
 }
 
+#[cfg(feature = "http")]
 #[derive(Deserialize)]
 struct HttpRequestJson {
     url: String,
@@ -557,6 +562,7 @@ pub(crate) fn define(l: &mut Linker<HostState>) -> Result<(), wasmi::errors::Lin
             _ => LEVEL_OFF,
         }
     })?;
+    #[cfg(feature = "http")]
     l.func_wrap(
         MODULE,
         "http_request",
@@ -583,7 +589,7 @@ pub(crate) fn define(l: &mut Linker<HostState>) -> Result<(), wasmi::errors::Lin
                 body,
             };
             let services = c.data().services.clone();
-            match services.http_request(call) {
+            match services.http_request_explained(call) {
                 Ok(resp) => {
                     let h = give(&mut c, &k, &resp.body, "http_request")?;
                     if let Some(e) = c.data_mut().extism.as_mut() {
@@ -592,10 +598,11 @@ pub(crate) fn define(l: &mut Linker<HostState>) -> Result<(), wasmi::errors::Lin
                     }
                     Ok(h)
                 }
-                Err(Code::PermissionDenied) => {
-                    let target = crate::services::http::parse_url(&req.url)
-                        .map(|(_, host, port, _)| format!("net:outbound:{host}:{port}"))
-                        .unwrap_or_else(|_| "net:outbound".into());
+                Err(HttpFailure {
+                    code: Code::PermissionDenied,
+                    lacked,
+                }) => {
+                    let target = lacked.unwrap_or_else(|| "net:outbound".into());
                     Err(fatal(Error::CapabilityDenied {
                         capability: target,
                         needed_by: format!(
@@ -604,7 +611,7 @@ pub(crate) fn define(l: &mut Linker<HostState>) -> Result<(), wasmi::errors::Lin
                         ),
                     }))
                 }
-                Err(code) => Err(fatal(Error::Host {
+                Err(HttpFailure { code, .. }) => Err(fatal(Error::Host {
                     reason: format!(
                         "http_request to `{}` failed: {}",
                         crate::capability::truncate(&req.url, 200),
@@ -614,9 +621,11 @@ pub(crate) fn define(l: &mut Linker<HostState>) -> Result<(), wasmi::errors::Lin
             }
         },
     )?;
+    #[cfg(feature = "http")]
     l.func_wrap(MODULE, "http_status_code", |c: C<'_>| -> i32 {
         c.data().extism.as_ref().map_or(0, |e| e.http_status)
     })?;
+    #[cfg(feature = "http")]
     l.func_wrap(MODULE, "http_headers", |mut c: C<'_>| -> R<i64> {
         count(&mut c)?;
         let k = kernel(&c)?;

@@ -150,6 +150,24 @@ pub fn resolve(module: &str, name: &str) -> Option<&'static ImportSpec> {
     table.iter().find(|s| s.name == name)
 }
 
+/// The caplet-core feature this build lacks for import `spec`: its profile's (WASI)
+/// or its service's (`fs`, `http`, `env`, `secrets`, `exec`). Such an import is
+/// refused at load, naming the feature; its code is not in the build.
+pub fn missing_feature(spec: &ImportSpec) -> Option<&'static str> {
+    if spec.profile == Profile::Wasi && !cfg!(feature = "wasi") {
+        return Some("wasi");
+    }
+    let built = match spec.service? {
+        "fs" => cfg!(feature = "fs"),
+        "http" => cfg!(feature = "http"),
+        "env" => cfg!(feature = "env"),
+        "secrets" => cfg!(feature = "secrets"),
+        "exec" => cfg!(feature = "exec"),
+        _ => true,
+    };
+    (!built).then_some(spec.service?)
+}
+
 /// The profile whose import module is `module`.
 pub fn profile_of(module: &str) -> Option<Profile> {
     Profile::ALL.into_iter().find(|p| p.module() == module)
@@ -167,6 +185,7 @@ pub(crate) fn linker(
     // would be a bug caught by every test that loads a plugin (and by
     // the test that instantiates a module importing every import).
     let _ = caplet::define(&mut l);
+    #[cfg(feature = "wasi")]
     let _ = wasi::define(&mut l);
     #[cfg(feature = "extism")]
     let _ = extism::define(&mut l);
@@ -227,5 +246,68 @@ mod tests {
                 assert!(spec.capabilities.len() <= 1);
             }
         }
+    }
+
+    /// A build without a service's (or WASI's) feature refuses a module importing
+    /// its functions at load, naming the feature. Runs in the test command's build
+    /// of caplet-core without default features (`compiled_out` filter).
+    #[cfg(not(all(feature = "fs", feature = "wasi")))]
+    #[test]
+    fn compiled_out_imports_are_refused_at_load_naming_the_feature() {
+        use crate::{Digest, Error, PluginConfig, Runtime, Trust};
+        use alloc::{string::ToString, vec};
+        let load = |wat: &str| {
+            let wasm = wat::parse_str(wat).unwrap();
+            // Pinned, so that a build without validation loads it too.
+            let cfg = PluginConfig {
+                trust: Trust::Required {
+                    keys: vec![],
+                    digests: vec![Digest::of(&wasm)],
+                },
+                ..Default::default()
+            };
+            Runtime::default().load(&wasm, cfg)
+        };
+        #[cfg(not(feature = "fs"))]
+        {
+            let e = load(
+                r#"(module (import "caplet" "fs_read" (func (param i32 i32) (result i64)))
+                    (memory (export "memory") 1))"#,
+            )
+            .err()
+            .expect("refused");
+            assert!(
+                matches!(&e, Error::UnknownImport { import, reason }
+                    if import == "caplet.fs_read"
+                        && reason.contains("no `fs` service (caplet-core's `fs` feature)")),
+                "{e}"
+            );
+        }
+        #[cfg(not(feature = "wasi"))]
+        {
+            let e = load(
+                r#"(module (import "wasi_snapshot_preview1" "fd_write"
+                        (func (param i32 i32 i32 i32) (result i32)))
+                    (memory (export "memory") 1))"#,
+            )
+            .err()
+            .expect("refused");
+            assert!(
+                matches!(&e, Error::UnknownImport { import, reason }
+                    if import == "wasi_snapshot_preview1.fd_write"
+                        && reason.contains("no WASI profile (caplet-core's `wasi` feature)")),
+                "{e}"
+            );
+        }
+        // The functions the build has still load.
+        let ok = load(
+            r#"(module (import "caplet" "set_error" (func (param i32 i32)))
+                (memory (export "memory") 1))"#,
+        );
+        assert!(
+            ok.is_ok(),
+            "{}",
+            ok.err().map(|e| e.to_string()).unwrap_or_default()
+        );
     }
 }

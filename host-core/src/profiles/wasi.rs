@@ -20,6 +20,9 @@
 //! preopened directories of [`WasiConfig::preopens`] in order, then files the
 //! program opens. Paths are resolved lexically beneath the directory descriptor's
 //! preopen: `..` above it is `notcapable`, absolute paths are `notcapable`.
+// Without the `wasi` feature only the import table and `WasiConfig` are used (load
+// checks, `caplet inspect`); the functions are not linked.
+#![cfg_attr(not(feature = "wasi"), allow(dead_code, unused_imports))]
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
@@ -1130,6 +1133,7 @@ pub const IMPORTS: &[ImportSpec] = &[
 type R = Result<i32, wasmi::Error>;
 
 #[allow(clippy::too_many_lines)]
+#[cfg(feature = "wasi")]
 pub(crate) fn define(l: &mut Linker<HostState>) -> Result<(), wasmi::errors::LinkerError> {
     l.func_wrap(
         MODULE,

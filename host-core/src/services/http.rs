@@ -5,6 +5,7 @@
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+use core::cell::RefCell;
 
 use super::{capped, Services};
 use crate::capability::Kind;
@@ -83,31 +84,73 @@ pub fn parse_url(url: &str) -> Result<(String, String, u16, String), Code> {
     Ok((scheme, host.to_ascii_lowercase(), port, path))
 }
 
-/// The grants as the platform sees them while following redirects.
-struct Policy<'a>(&'a Services);
+/// The grants as the platform sees them while following redirects. Keeps the
+/// grant a refused request lacked, for the error of a profile that reports one.
+struct Policy<'a> {
+    services: &'a Services,
+    lacked: RefCell<Option<String>>,
+}
 
 impl NetPolicy for Policy<'_> {
     fn allows(&self, host: &str, port: u16) -> bool {
-        if self.0.grants.allows_net(host, port) {
+        if self.services.grants.allows_net(host, port) {
             return true;
         }
-        let _ = self.0.deny(Kind::NetOutbound, &format!("{host}:{port}"));
+        let _ = self
+            .services
+            .deny(Kind::NetOutbound, &format!("{host}:{port}"));
+        *self.lacked.borrow_mut() = Some(format!("net:outbound:{host}:{port}"));
         false
     }
 
     fn private_allowed(&self) -> bool {
-        self.0.grants.has_kind(Kind::NetPrivate)
+        self.services.grants.has_kind(Kind::NetPrivate)
     }
+
+    fn refuse_private(&self, host: &str) {
+        let _ = self.services.deny(Kind::NetPrivate, host);
+        *self.lacked.borrow_mut() = Some("net:outbound:private".into());
+    }
+}
+
+/// A refused or failed request: its code and, for `PERMISSION_DENIED`, the grant
+/// it lacked (`net:outbound:<host>:<port>` of the first or a redirect hop, or
+/// `net:outbound:private` for a private address).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpFailure {
+    /// What the guest is told.
+    pub code: Code,
+    /// The capability that would have allowed the request, when one was missing.
+    pub lacked: Option<String>,
 }
 
 impl Services {
     /// Performs `call`; the response body is capped by `max_host_result_bytes`.
     pub fn http_request(&self, call: HttpCall) -> Result<HttpResponse, Code> {
+        self.http_request_explained(call).map_err(|f| f.code)
+    }
+
+    /// [`Services::http_request`], saying which grant a refused request lacked.
+    pub fn http_request_explained(&self, call: HttpCall) -> Result<HttpResponse, HttpFailure> {
+        let policy = Policy {
+            services: self,
+            lacked: RefCell::new(None),
+        };
+        self.request_under(call, &policy)
+            .map_err(|code| HttpFailure {
+                code,
+                lacked: (code == Code::PermissionDenied)
+                    .then(|| policy.lacked.take())
+                    .flatten(),
+            })
+    }
+
+    fn request_under(&self, call: HttpCall, policy: &Policy<'_>) -> Result<HttpResponse, Code> {
         let max = self.limits.max_host_result_bytes;
         capped(call.body.len(), max)?;
         let (scheme, host, port, path) = parse_url(&call.url)?;
-        if !self.grants.allows_net(&host, port) {
-            self.deny(Kind::NetOutbound, &format!("{host}:{port}"))?;
+        if !policy.allows(&host, port) {
+            return Err(Code::PermissionDenied);
         }
         let method = call.method.to_ascii_uppercase();
         if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) {
@@ -124,7 +167,7 @@ impl Services {
             body: call.body,
         };
         let http = self.platform.http.as_ref().ok_or(Code::Unsupported)?;
-        let resp = http.request(&request, &Policy(self), max as usize)?;
+        let resp = http.request(&request, policy, max as usize)?;
         capped(resp.body.len(), max)?;
         Ok(resp)
     }

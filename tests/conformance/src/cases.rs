@@ -141,6 +141,7 @@ fn is_extism_failure(e: &Error) -> bool {
         if m == "failed on purpose: x")
 }
 
+#[cfg(feature = "wasi")]
 fn is_exit_2(e: &Error) -> bool {
     matches!(e, Error::Exit { code: 2 })
 }
@@ -149,6 +150,7 @@ fn is_exit_2(e: &Error) -> bool {
 pub static CASES: &[Case] = &[
     // ---- a WASI preview 1 command without a filesystem: args, environ, clocks,
     // random, stdout/stderr to the log sink, proc_exit ----
+    #[cfg(feature = "wasi")]
     Case {
         name: "wasi_command",
         source: Source::Module("wasi_command.wat"),
