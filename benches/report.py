@@ -448,6 +448,16 @@ def main():
         w("`benches/run.sh` again.")
     w("")
 
+    # The load benchmark of `caplet serve` (benches/serve-load.sh) writes its own
+    # block between markers: keep the one the report had.
+    begin, end = "<!-- serve-load:begin -->", "<!-- serve-load:end -->"
+    if os.path.exists(a.out):
+        old = open(a.out).read()
+        if begin in old and end in old:
+            block = old[old.index(begin) : old.index(end) + len(end)]
+            w(block)
+            w("")
+
     with open(a.out, "w") as f:
         f.write("\n".join(out))
 
