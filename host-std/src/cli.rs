@@ -182,6 +182,10 @@ struct ServeArgs {
     /// Longest wait for a request's whole body before it gets 408.
     #[arg(long, value_name = "MS", default_value_t = 30_000)]
     body_timeout_ms: u64,
+    /// Connections open at once; further connections wait in the listen backlog
+    /// until one closes (keep each under the process's file-descriptor limit).
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    max_connections: usize,
     /// Append run events (run.started, run.finished, run.failed) to FILE as JSON
     /// lines, besides the log.
     #[arg(long, value_name = "FILE")]
@@ -232,6 +236,7 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
         timeouts: crate::serve::Timeouts {
             header: Duration::from_millis(args.header_timeout_ms.max(1)),
             body: Duration::from_millis(args.body_timeout_ms.max(1)),
+            max_connections: args.max_connections.max(1),
             ..Default::default()
         },
         sources: Sources {

@@ -885,6 +885,59 @@ fn slow_clients_are_cut() {
     assert_eq!(s.get("/healthz", None).status, 200);
 }
 
+/// A `GET /healthz` on connection `c` (kept alive): the status line, or `None`
+/// when nothing came back within `wait`.
+fn healthz_on(c: &mut TcpStream, wait: Duration) -> Option<String> {
+    c.set_read_timeout(Some(wait)).unwrap();
+    c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut buf = [0u8; 512];
+    match c.read(&mut buf) {
+        Ok(n) if n > 0 => Some(
+            String::from_utf8_lossy(&buf[..n])
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string(),
+        ),
+        _ => None,
+    }
+}
+
+#[test]
+fn connections_past_the_cap_wait_until_one_closes() {
+    let s = start(&["--max-connections", "2"]);
+    // Two keep-alive connections take both slots, and stay open.
+    let mut a = TcpStream::connect(&s.addr).unwrap();
+    let mut b = TcpStream::connect(&s.addr).unwrap();
+    for c in [&mut a, &mut b] {
+        let line = healthz_on(c, Duration::from_secs(5));
+        assert_eq!(line.as_deref(), Some("HTTP/1.1 200 OK"));
+    }
+    // A third is accepted by the kernel (the listen backlog) but not served.
+    let mut c = TcpStream::connect(&s.addr).unwrap();
+    assert_eq!(
+        healthz_on(&mut c, Duration::from_millis(700)),
+        None,
+        "a connection past the cap was served"
+    );
+    // Closing one frees its slot: the waiting connection is served.
+    drop(a);
+    let mut buf = [0u8; 512];
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let n = c.read(&mut buf).unwrap();
+    assert!(
+        String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200 OK"),
+        "{}",
+        String::from_utf8_lossy(&buf[..n])
+    );
+    // The open one still works.
+    assert_eq!(
+        healthz_on(&mut b, Duration::from_secs(5)).as_deref(),
+        Some("HTTP/1.1 200 OK")
+    );
+}
+
 #[test]
 fn sigterm_drains_running_runs_then_exits() {
     let mut s = start(&["--workers", "1"]);

@@ -327,6 +327,29 @@ mod tests {
         RunRecord::queued(id.into(), "echo".into(), "sha256:00".into(), "echo".into())
     }
 
+    /// `--durability`: `process` commits to the WAL without waiting for the disk
+    /// (`synchronous = NORMAL`, 1), `power` syncs every commit (`FULL`, 2).
+    #[test]
+    fn durability_sets_how_commits_reach_the_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        for (durability, want, file) in [
+            (Durability::Process, 1, "process.sqlite"),
+            (Durability::Power, 2, "power.sqlite"),
+        ] {
+            let s = SqliteRuns::open(&dir.path().join(file), durability).unwrap();
+            s.admit("a", &record("r1"), None).unwrap();
+            let conn = s.conn.lock().unwrap();
+            let sync: i64 = conn
+                .pragma_query_value(None, "synchronous", |r| r.get(0))
+                .unwrap();
+            assert_eq!(sync, want, "{durability:?}");
+            let journal: String = conn
+                .pragma_query_value(None, "journal_mode", |r| r.get(0))
+                .unwrap();
+            assert_eq!(journal, "wal");
+        }
+    }
+
     #[test]
     fn idempotency_keys_return_the_first_run_or_conflict() {
         let dir = tempfile::tempdir().unwrap();
