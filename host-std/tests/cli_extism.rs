@@ -126,61 +126,52 @@ fn server() -> (Arc<tiny_http::Server>, u16) {
 fn http_goes_through_the_grants_and_the_private_address_guard() {
     let (server, port) = server();
     let input = format!(r#"{{"url": "http://127.0.0.1:{port}/x"}}"#);
-    // Granted: status and body come back.
-    let o = caplet(&[
-        "run",
-        &kit(),
-        "--call",
-        "fetch",
-        "--input",
-        &input,
-        "--allow",
-        &format!("net:outbound:127.0.0.1:{port}"),
-        "--allow",
-        "net:outbound:private",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(stdout(&o), "200 hello from /x");
-    // The host granted but not the private-address exemption: refused, and the
-    // error and the audit line name the grant that is missing, not the host's.
-    let o = caplet(&[
-        "run",
-        &kit(),
-        "--call",
-        "fetch",
-        "--input",
-        &input,
-        "--allow",
-        &format!("net:outbound:127.0.0.1:{port}"),
-    ]);
-    assert_eq!(o.status.code(), Some(6), "{}", stdout(&o));
-    assert!(
-        stderr(&o).contains("capability `net:outbound:private` is not granted"),
-        "{}",
-        stderr(&o)
-    );
-    assert!(
-        stderr(&o).contains("DENIED net:outbound:private 127.0.0.1"),
-        "{}",
-        stderr(&o)
-    );
-    // Not granted at all: a capability error (exit 6), not an empty success.
-    let o = caplet(&["run", &kit(), "--call", "fetch", "--input", &input]);
-    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains(&format!("net:outbound:127.0.0.1:{port}")),
-        "{}",
-        stderr(&o)
-    );
+    let host = format!("net:outbound:127.0.0.1:{port}");
+    // The Rust PDK's kit and the AssemblyScript PDK's plugin, the same way.
+    for wasm in [kit(), as_plugin()] {
+        let fetch = |grants: &[&str]| {
+            let mut args = vec!["run", &wasm, "--call", "fetch", "--input", &input];
+            for g in grants {
+                args.extend(["--allow", g]);
+            }
+            caplet(&args)
+        };
+        // Granted: status and body come back.
+        let o = fetch(&[&host, "net:outbound:private"]);
+        assert_eq!(o.status.code(), Some(0), "{wasm}: {}", stderr(&o));
+        assert_eq!(stdout(&o), "200 hello from /x", "{wasm}");
+        // The host granted but not the private-address exemption: refused, and the
+        // error and the audit line name the grant that is missing, not the host's.
+        let o = fetch(&[&host]);
+        assert_eq!(o.status.code(), Some(6), "{wasm}: {}", stdout(&o));
+        assert!(
+            stderr(&o).contains("capability `net:outbound:private` is not granted"),
+            "{wasm}: {}",
+            stderr(&o)
+        );
+        assert!(
+            stderr(&o).contains("DENIED net:outbound:private 127.0.0.1"),
+            "{wasm}: {}",
+            stderr(&o)
+        );
+        // Not granted at all: a capability error (exit 6), not an empty success.
+        let o = fetch(&[]);
+        assert_eq!(o.status.code(), Some(6), "{wasm}: {}", stderr(&o));
+        assert!(stderr(&o).contains(&host), "{wasm}: {}", stderr(&o));
+    }
     server.unblock();
 }
 
+fn as_plugin() -> String {
+    plugin_path("extism_as").to_str().unwrap().to_string()
+}
+
 /// The AssemblyScript PDK's plugin (tests/plugins-as) on the same command line:
-/// detected by its imports, its config, its error and its HTTP call to a real
-/// server through the grants.
+/// detected by its imports, its config, its error and an abort (its HTTP call is
+/// in the HTTP test above, beside the Rust kit's).
 #[test]
 fn a_plugin_of_the_assemblyscript_pdk_runs_from_the_command_line() {
-    let wasm = plugin_path("extism_as").to_str().unwrap().to_string();
+    let wasm = as_plugin();
     let o = caplet(&[
         "run",
         &wasm,
@@ -209,26 +200,6 @@ fn a_plugin_of_the_assemblyscript_pdk_runs_from_the_command_line() {
         "{}",
         stderr(&o)
     );
-
-    let (server, port) = server();
-    let input = format!(r#"{{"url": "http://127.0.0.1:{port}/as"}}"#);
-    let o = caplet(&[
-        "run",
-        &wasm,
-        "--call",
-        "fetch",
-        "--input",
-        &input,
-        "--allow",
-        &format!("net:outbound:127.0.0.1:{port}"),
-        "--allow",
-        "net:outbound:private",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(stdout(&o), "200 hello from /as");
-    let o = caplet(&["run", &wasm, "--call", "fetch", "--input", &input]);
-    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
-    server.unblock();
 }
 
 #[test]

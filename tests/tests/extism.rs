@@ -1,6 +1,12 @@
-//! The `extism:host/env` profile: an unmodified plugin built with Extism's Rust
-//! PDK (`extism_kit`, extism-pdk from crates.io) runs on the core, beside `.wat`
-//! modules for what a PDK never does (bad handles, memory bombs, forged headers).
+//! The `extism:host/env` profile: unmodified plugins built with two of Extism's
+//! PDKs run on the core, beside `.wat` modules for what a PDK never does (bad
+//! handles, memory bombs, forged headers):
+//! - `extism_kit`: the Rust PDK (extism-pdk from crates.io);
+//! - `extism_as`: the AssemblyScript PDK (`@extism/as-pdk` and the `assemblyscript`
+//!   compiler, pinned from npm; tests/plugins-as), which mirrors the kit's exports.
+//!
+//! The behaviours both PDKs reach are checked on both; a second toolchain brings its
+//! own memory layout, runtime and import list.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -65,9 +71,16 @@ fn runtime() -> Runtime {
     Runtime::with_functions(EngineLimits::default(), [user]).unwrap()
 }
 
+/// The fixtures of the PDKs, each with the same exports.
+const PDKS: [&str; 2] = ["extism_kit", "extism_as"];
+
+fn pdk(name: &str, caps: &[&str], config: &[(&str, &str)]) -> (Plugin, Setup) {
+    let (p, s) = load_on(&runtime(), &plugin(name), caps, config, limits());
+    (p.unwrap_or_else(|e| panic!("{name} loads: {e}")), s)
+}
+
 fn kit(caps: &[&str], config: &[(&str, &str)]) -> (Plugin, Setup) {
-    let (p, s) = load_on(&runtime(), &plugin("extism_kit"), caps, config, limits());
-    (p.expect("the extism-pdk plugin loads"), s)
+    pdk("extism_kit", caps, config)
 }
 
 fn text(r: Result<Vec<u8>, Error>) -> String {
@@ -76,71 +89,89 @@ fn text(r: Result<Vec<u8>, Error>) -> String {
 
 #[test]
 fn count_vowels_runs_unmodified() {
-    let (p, _) = kit(&[], &[]);
-    let mut i = p.instantiate().unwrap();
-    assert_eq!(
-        text(i.call("count_vowels", b"Hello, World!")),
-        r#"{"count":3}"#
-    );
-    // Again on the same instance: the kernel is reset between calls.
-    assert_eq!(
-        text(i.call("count_vowels", b"aeiou AEIOU xyz")),
-        r#"{"count":10}"#
-    );
-    assert_eq!(text(i.call("count_vowels", b"")), r#"{"count":0}"#);
+    for name in PDKS {
+        let (p, _) = pdk(name, &[], &[]);
+        let mut i = p.instantiate().unwrap();
+        assert_eq!(
+            text(i.call("count_vowels", b"Hello, World!")),
+            r#"{"count":3}"#,
+            "{name}"
+        );
+        // Again on the same instance: the kernel is reset between calls.
+        assert_eq!(
+            text(i.call("count_vowels", b"aeiou AEIOU xyz")),
+            r#"{"count":10}"#,
+            "{name}"
+        );
+        assert_eq!(
+            text(i.call("count_vowels", b"")),
+            r#"{"count":0}"#,
+            "{name}"
+        );
+    }
 }
 
 #[test]
 fn sixty_four_kib_goes_in_and_out_intact() {
-    let (p, _) = kit(&[], &[]);
-    let mut i = p.instantiate().unwrap();
     let input: Vec<u8> = (0..64 * 1024).map(|n| (n * 7 % 251) as u8).collect();
-    assert_eq!(i.call("echo", &input).unwrap(), input);
-    // Odd lengths exercise the PDK's byte-wise tail (input_load_u8).
-    for len in [1, 7, 9, 4097] {
-        assert_eq!(i.call("echo", &input[..len]).unwrap(), &input[..len]);
+    for name in PDKS {
+        let (p, _) = pdk(name, &[], &[]);
+        let mut i = p.instantiate().unwrap();
+        assert_eq!(i.call("echo", &input).unwrap(), input, "{name}");
+        // Odd lengths exercise the PDK's byte-wise tail (input_load_u8).
+        for len in [0, 1, 7, 9, 4097] {
+            assert_eq!(
+                i.call("echo", &input[..len]).unwrap(),
+                &input[..len],
+                "{name}"
+            );
+        }
     }
 }
 
 #[test]
 fn config_reaches_the_plugin_and_a_missing_key_is_its_error() {
-    let (p, _) = kit(&[], &[("name", "Ada")]);
-    let mut i = p.instantiate().unwrap();
-    assert_eq!(text(i.call("greet", b"")), "Hello, Ada!");
+    for name in PDKS {
+        let (p, _) = pdk(name, &[], &[("name", "Zoë")]);
+        let mut i = p.instantiate().unwrap();
+        assert_eq!(text(i.call("greet", b"")), "Hello, Zoë!", "{name}");
 
-    let (p, _) = kit(&[], &[]);
-    let mut i = p.instantiate().unwrap();
-    match i.call("greet", b"") {
-        Err(Error::Guest {
-            entry,
-            raw,
-            message,
-            ..
-        }) => {
-            assert_eq!(entry, "greet");
-            assert_eq!(raw, 2, "WithReturnCode's code is the export's result");
-            assert_eq!(message.as_deref(), Some("config key `name` is not set"));
+        let (p, _) = pdk(name, &[], &[]);
+        let mut i = p.instantiate().unwrap();
+        match i.call("greet", b"") {
+            Err(Error::Guest {
+                entry,
+                raw,
+                message,
+                ..
+            }) => {
+                assert_eq!(entry, "greet");
+                assert_eq!(raw, 2, "{name}: the export's result is the code");
+                assert_eq!(message.as_deref(), Some("config key `name` is not set"));
+            }
+            other => panic!("{name}: expected the plugin's error, got {other:?}"),
         }
-        other => panic!("expected the plugin's error, got {other:?}"),
+        // A plugin error does not poison the instance.
+        assert!(!i.is_poisoned(), "{name}");
     }
-    // A plugin error does not poison the instance.
-    assert!(!i.is_poisoned());
 }
 
 #[test]
 fn vars_persist_across_calls_on_one_instance_only() {
-    let (p, _) = kit(&[], &[]);
-    let mut a = p.instantiate().unwrap();
-    assert_eq!(text(a.call("count_calls", b"")), "1");
-    assert_eq!(text(a.call("count_calls", b"")), "2");
-    assert_eq!(text(a.call("count_calls", b"")), "3");
-    let mut b = p.instantiate().unwrap();
-    assert_eq!(
-        text(b.call("count_calls", b"")),
-        "1",
-        "a new instance has no vars"
-    );
-    assert_eq!(text(a.call("count_calls", b"")), "4");
+    for name in PDKS {
+        let (p, _) = pdk(name, &[], &[]);
+        let mut a = p.instantiate().unwrap();
+        assert_eq!(text(a.call("count_calls", b"")), "1", "{name}");
+        assert_eq!(text(a.call("count_calls", b"")), "2", "{name}");
+        assert_eq!(text(a.call("count_calls", b"")), "3", "{name}");
+        let mut b = p.instantiate().unwrap();
+        assert_eq!(
+            text(b.call("count_calls", b"")),
+            "1",
+            "{name}: a new instance has no vars"
+        );
+        assert_eq!(text(a.call("count_calls", b"")), "4", "{name}");
+    }
 }
 
 #[test]
@@ -160,16 +191,49 @@ fn vars_are_capped_by_max_var_bytes() {
 
 #[test]
 fn a_plugin_error_carries_its_message() {
-    let (p, _) = kit(&[], &[]);
+    // The Rust PDK returns -1 for an error without a code of its own; the
+    // AssemblyScript fixture returns 1.
+    for (name, code) in [("extism_kit", -1), ("extism_as", 1)] {
+        let (p, _) = pdk(name, &[], &[]);
+        let mut i = p.instantiate().unwrap();
+        let e = i.call("fail", b"because").unwrap_err();
+        assert!(
+            matches!(e, Error::Guest { raw, .. } if raw == code),
+            "{name}: {e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            format!("`fail` returned error code {code}: failed on purpose: because")
+        );
+        assert_eq!(text(i.call("count_vowels", b"a")), r#"{"count":1}"#);
+    }
+}
+
+#[test]
+fn the_assemblyscript_plugin_imports_extisms_functions_only() {
+    let info = caplet_core::inspect::ModuleInfo::scan(&plugin("extism_as"), &limits()).unwrap();
+    assert!(!info.imports.is_empty());
+    for import in &info.imports {
+        assert_eq!(import.module, "extism:host/env", "{}", import.name);
+    }
+}
+
+#[test]
+fn an_assemblyscript_abort_is_a_trap_that_keeps_the_runtimes_message() {
+    // AssemblyScript's runtime aborts on an index out of range: the plugin's abort
+    // handler sets the message with `error_set`, then traps.
+    let (p, _) = pdk("extism_as", &[], &[]);
     let mut i = p.instantiate().unwrap();
-    let e = i.call("fail", b"because").unwrap_err();
-    // The PDK returns -1 for an error without a code of its own.
-    assert!(matches!(e, Error::Guest { raw: -1, .. }), "{e:?}");
-    assert_eq!(
-        e.to_string(),
-        "`fail` returned error code -1: failed on purpose: because"
+    let e = i.call("crash", b"abc").unwrap_err();
+    assert!(matches!(e, Error::Trap { .. }), "{e:?}");
+    let shown = e.to_string();
+    assert!(shown.contains("unreachable"), "{shown}");
+    assert!(
+        shown.contains("the plugin's error message: abort: Index out of range"),
+        "{shown}"
     );
-    assert_eq!(text(i.call("count_vowels", b"a")), r#"{"count":1}"#);
+    assert!(i.is_poisoned());
+    assert_eq!(text(i.call("count_vowels", b"aeiou")), r#"{"count":5}"#);
 }
 
 #[test]
@@ -189,22 +253,32 @@ fn error_set_wins_even_when_the_export_returns_zero() {
 
 #[test]
 fn logging_follows_the_log_grant() {
-    let (p, s) = kit(&["log"], &[]);
-    p.instantiate().unwrap().call("log_it", b"hi").unwrap();
-    let lines: Vec<(Level, String)> = s.log.lines().into_iter().map(|(_, l, m)| (l, m)).collect();
-    assert_eq!(
-        lines,
-        vec![
-            (Level::Info, "info: hi".to_string()),
-            (Level::Warn, "warn: hi".to_string())
-        ]
-    );
+    // Without the grant the level is "off". The Rust PDK asks first and does not
+    // even call the host; the AssemblyScript PDK logs anyway, and each line is a
+    // denial, audited and dropped. Either way the call succeeds.
+    for (name, denials_without_grant) in [("extism_kit", 0), ("extism_as", 2)] {
+        let (p, s) = pdk(name, &["log"], &[]);
+        p.instantiate().unwrap().call("log_it", b"hi").unwrap();
+        let lines: Vec<(Level, String)> =
+            s.log.lines().into_iter().map(|(_, l, m)| (l, m)).collect();
+        assert_eq!(
+            lines,
+            vec![
+                (Level::Info, "info: hi".to_string()),
+                (Level::Warn, "warn: hi".to_string())
+            ],
+            "{name}"
+        );
 
-    // Without the grant the level is "off": the PDK does not even call the host,
-    // and the call succeeds.
-    let (p, s) = kit(&[], &[]);
-    p.instantiate().unwrap().call("log_it", b"hi").unwrap();
-    assert!(s.log.lines().is_empty());
+        let (p, s) = pdk(name, &[], &[]);
+        p.instantiate().unwrap().call("log_it", b"hi").unwrap();
+        assert!(s.log.lines().is_empty(), "{name}");
+        let denials = s.audit.denials();
+        assert_eq!(denials.len(), denials_without_grant, "{name}: {denials:?}");
+        assert!(denials
+            .iter()
+            .all(|(_, kind, _, at_load)| *kind == caplet_core::Kind::Log && !at_load));
+    }
 }
 
 #[test]
@@ -261,33 +335,41 @@ fn host_functions_bind_to_application_functions() {
 
 #[test]
 fn an_infinite_loop_is_stopped_by_fuel_and_by_the_slice_hook() {
-    let (p, _) = load_on(
-        &runtime(),
-        &plugin("extism_kit"),
-        &[],
-        &[],
-        limits().with_fuel(2_000_000).with_fuel_slice(100_000),
-    );
-    let p = p.unwrap();
-    let mut i = p.instantiate().unwrap();
-    assert!(matches!(i.call("spin", b""), Err(Error::OutOfFuel { .. })));
-    let mut slices = 0;
-    let mut hook = |_: u64| {
-        slices += 1;
-        if slices == 3 {
-            Err(Interrupt::Cancelled)
-        } else {
-            Ok(())
-        }
-    };
-    let mut i = p.instantiate().unwrap();
-    assert!(matches!(
-        i.call_with("spin", b"", &mut hook),
-        Err(Error::Interrupted {
-            reason: Interrupt::Cancelled,
-            ..
-        })
-    ));
+    for name in PDKS {
+        let (p, _) = load_on(
+            &runtime(),
+            &plugin(name),
+            &[],
+            &[],
+            limits().with_fuel(2_000_000).with_fuel_slice(100_000),
+        );
+        let p = p.unwrap();
+        let mut i = p.instantiate().unwrap();
+        assert!(
+            matches!(i.call("spin", b""), Err(Error::OutOfFuel { .. })),
+            "{name}"
+        );
+        let mut slices = 0;
+        let mut hook = |_: u64| {
+            slices += 1;
+            if slices == 3 {
+                Err(Interrupt::Cancelled)
+            } else {
+                Ok(())
+            }
+        };
+        let mut i = p.instantiate().unwrap();
+        assert!(
+            matches!(
+                i.call_with("spin", b"", &mut hook),
+                Err(Error::Interrupted {
+                    reason: Interrupt::Cancelled,
+                    ..
+                })
+            ),
+            "{name}"
+        );
+    }
 }
 
 #[test]
