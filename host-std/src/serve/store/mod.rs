@@ -234,6 +234,45 @@ pub(crate) fn known_key(
     record.map(|r| Admitted::Existing(Box::new(r)))
 }
 
+/// What every [`Runs`] store must answer for idempotency keys, written once for the
+/// SQLite unit tests and the PostgreSQL integration test (which cannot reach the
+/// crate's test code). Panics on a wrong answer; not for production use.
+#[doc(hidden)]
+pub fn check_idempotency_answers(s: &dyn Runs) {
+    let record =
+        |id: &str| RunRecord::queued(id.into(), "echo".into(), "sha256:00".into(), "echo".into());
+    assert!(matches!(
+        s.admit("a", &record("r1"), Some(("k", "body1"))).unwrap(),
+        Admitted::New
+    ));
+    // The same key and body: the first run, not a second one.
+    match s.admit("a", &record("r2"), Some(("k", "body1"))).unwrap() {
+        Admitted::Existing(r) => assert_eq!(r.run_id, "r1"),
+        other => panic!("{other:?}"),
+    }
+    // The same key, another body: a conflict.
+    assert!(matches!(
+        s.admit("a", &record("r3"), Some(("k", "body2"))).unwrap(),
+        Admitted::Conflict
+    ));
+    // Keys are per tenant.
+    assert!(matches!(
+        s.admit("b", &record("r4"), Some(("k", "body2"))).unwrap(),
+        Admitted::New
+    ));
+    // The same answers read without writing (`find_key`), per tenant.
+    match s.find_key("a", "k", "body1").unwrap() {
+        Some(Admitted::Existing(r)) => assert_eq!(r.run_id, "r1"),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        s.find_key("a", "k", "body2").unwrap(),
+        Some(Admitted::Conflict)
+    ));
+    assert!(s.find_key("a", "new", "body1").unwrap().is_none());
+    assert!(s.find_key("c", "k", "body1").unwrap().is_none());
+}
+
 /// Unix time in milliseconds.
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()
