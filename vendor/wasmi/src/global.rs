@@ -25,7 +25,9 @@ impl Global {
     pub fn new(mut ctx: impl AsContextMut, value: Val, mutability: Mutability) -> Self {
         let ty = GlobalType::new(value.ty(), mutability);
         let Some(value) = Val::unwrap_raw_val(&value, ctx.as_context()) else {
-            panic!("value does not originate from `ctx`: {value:?}")
+            // Caplet patch (size): no `Debug` of the value (it pulls in float
+            // formatting on a board).
+            panic!("value does not originate from `ctx`")
         };
         ctx.as_context_mut()
             .store
@@ -55,7 +57,8 @@ impl Global {
     pub fn set(&self, mut ctx: impl AsContextMut, new_value: Val) -> Result<(), GlobalError> {
         let ty = new_value.ty();
         let Some(new_value) = new_value.unwrap_raw_val(ctx.as_context()) else {
-            panic!("new_value does not originate from `ctx`: {new_value:?}")
+            // Caplet patch (size): no `Debug` of the value.
+            panic!("new_value does not originate from `ctx`")
         };
         let new_value = TypedRawVal::new(ty, new_value);
         ctx.as_context_mut()
