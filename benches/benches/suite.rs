@@ -4,8 +4,9 @@
 //! Groups (criterion ids `group/function[/parameter]`):
 //! * `echo/{caplet,raw_wasmi,extism}/{64,4096,65536}` — one call of an echo entry with
 //!   an input of that many bytes, output copied out to a `Vec<u8>`;
-//!   `echo/{caplet_floor,raw_wasmi_floor}/64` — the same on the floor plugin
-//!   (`FLOOR_ECHO_WAT`, almost no guest work);
+//!   `echo/{caplet_floor,caplet_floor_entry,raw_wasmi_floor}/64` — the same on the
+//!   floor plugin (`FLOOR_ECHO_WAT`, almost no guest work), Caplet by name and through
+//!   an `Entry` looked up once;
 //! * `cold_start/*` — read the module file, SHA-256 it, compile, instantiate, first
 //!   call, for the ~40 KB `compute` plugin and its Extism twin;
 //! * `instantiate/*` — a new instance from an already compiled module;
@@ -80,6 +81,15 @@ fn echo(c: &mut Criterion) {
                 BenchmarkId::new("caplet_floor", size),
                 &input,
                 |b, input| b.iter(|| floor_caplet.call("echo", black_box(input)).unwrap()),
+            );
+            // The same call through an `Entry` looked up once, as raw wasmi's
+            // `TypedFunc` is: no lookup by name per call.
+            let entry = floor_caplet.entry("echo").expect("echo is an entry");
+            assert_eq!(floor_caplet.call_entry(&entry, &input).unwrap(), input);
+            group.bench_with_input(
+                BenchmarkId::new("caplet_floor_entry", size),
+                &input,
+                |b, input| b.iter(|| floor_caplet.call_entry(&entry, black_box(input)).unwrap()),
             );
             let mut floor_raw = RawEcho::new(&floor, "echo");
             assert_eq!(floor_raw.call(&input), input);
@@ -673,7 +683,7 @@ fn fuel_counts() -> String {
     )
 }
 
-/// `--floor-calls <caplet|raw_wasmi|raw_wasmi_fuel> N`: N calls of the floor echo
+/// `--floor-calls <caplet|caplet_entry|raw_wasmi|raw_wasmi_fuel> N`: N calls of the floor echo
 /// (64 B) and nothing else, for `benches/instructions.sh`, which runs this under
 /// callgrind with N = 0 and N = 100,000 and reports the difference per call: an
 /// instruction count, unmoved by the machine's load.
@@ -687,6 +697,15 @@ fn floor_calls(runtime: &str, n: u64) {
             assert_eq!(i.call("echo", &input).unwrap(), input);
             for _ in 0..n {
                 black_box(i.call("echo", black_box(&input)).unwrap());
+            }
+        }
+        "caplet_entry" => {
+            let plugin = load(&wasm, config(&[], Limits::default(), full(), None));
+            let mut i = plugin.instantiate().unwrap();
+            let entry = i.entry("echo").unwrap();
+            assert_eq!(i.call_entry(&entry, &input).unwrap(), input);
+            for _ in 0..n {
+                black_box(i.call_entry(&entry, black_box(&input)).unwrap());
             }
         }
         "raw_wasmi" | "raw_wasmi_fuel" => {

@@ -33,6 +33,12 @@
 //! # Ok(()) }
 //! ```
 //!
+//! A byte entry point is called by name with [`Instance::call`]. A host that calls
+//! one entry many times can look it up once with [`Instance::entry`] and call it with
+//! [`Instance::call_entry`]: the same call without the lookup by name, as raw wasmi's
+//! `TypedFunc` is called. The handle cannot go wrong: on an instance rebuilt after a
+//! trap, or on another instance, it falls back to the name.
+//!
 //! # Dispatch
 //!
 //! wasmi interprets with one of two dispatchers. The tail-call dispatcher is about
@@ -104,8 +110,8 @@ pub use limits::{parse_size, EngineLimits, Limits};
 pub use manifest::Manifest;
 pub use platform::Platform;
 pub use runtime::{
-    Compiled, Instance, LimitOverrides, LinkedModule, ModuleCache, NoHook, Plugin, PluginConfig,
-    Runtime, SliceHook, Usage, Value, MAX_LINKED_MODULES,
+    Compiled, Entry, Instance, LimitOverrides, LinkedModule, ModuleCache, NoHook, Plugin,
+    PluginConfig, Runtime, SliceHook, Usage, Value, MAX_LINKED_MODULES,
 };
 pub use services::app::{AppCall, AppFunction, AppFunctions};
 pub use signature::{PublicKey, Trust, Verified};

@@ -970,6 +970,32 @@ impl Plugin {
 /// An entry point: `(ptr, len) -> packed result`.
 type EntryFunc = TypedFunc<(i32, i32), i64>;
 
+/// An entry point looked up once with [`Instance::entry`], for a host that calls the
+/// same entry many times: [`Instance::call_entry`] then skips the lookup by name.
+///
+/// A handle is never wrong, only slower when stale: it remembers the live instance it
+/// was resolved on, and on any other (another [`Instance`], or this one rebuilt after
+/// a trap poisoned it) the call looks the entry up by name, as [`Instance::call`]
+/// does.
+#[derive(Clone)]
+pub struct Entry {
+    name: String,
+    resolved: Option<(EntryFunc, Arc<()>)>,
+}
+
+impl Entry {
+    /// The entry point's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl fmt::Debug for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Entry").field("name", &self.name).finish()
+    }
+}
+
 /// A live instance and its store.
 struct Live {
     store: Store<HostState>,
@@ -983,6 +1009,9 @@ struct Live {
     /// The Extism exports called so far.
     #[cfg(feature = "extism")]
     extism_entries: BTreeMap<String, TypedFunc<(), i32>>,
+    /// This live instance's identity, held by the [`Entry`] handles resolved on it:
+    /// a handle whose token is not this one was resolved on another store.
+    token: Arc<()>,
 }
 
 impl Live {
@@ -1131,6 +1160,7 @@ impl Live {
             last_entry: None,
             #[cfg(feature = "extism")]
             extism_entries: BTreeMap::new(),
+            token: Arc::new(()),
         })
     }
 
@@ -1150,6 +1180,7 @@ impl Live {
 /// budget goes into the store and the call runs unsliced ([`run`] then makes plain
 /// wasmi calls): running out of fuel ends the call either way, and nothing would
 /// run between slices.
+#[inline(always)]
 fn begin(store: &mut Store<HostState>, budget: u64, hook: &dyn SliceHook) -> Result<(), Error> {
     let slice = store.data().services.limits.fuel_slice.max(1).min(budget);
     let sliced = slice < budget && hook.needs_slices();
@@ -1439,6 +1470,59 @@ impl Instance {
         input: &[u8],
         hook: &mut dyn SliceHook,
     ) -> Result<Vec<u8>, Error> {
+        self.call_bytes(name, None, input, hook)
+    }
+
+    /// Looks up entry point `name` once, for [`Instance::call_entry`]. Fails, naming
+    /// it, when the plugin has no such export of the entry's type.
+    pub fn entry(&mut self, name: &str) -> Result<Entry, Error> {
+        #[cfg(feature = "extism")]
+        let extism = self.plugin.inner.extism;
+        #[cfg(not(feature = "extism"))]
+        let extism = false;
+        let live = self.live(&mut NoHook)?;
+        let resolved = if extism {
+            // An Extism export is `() -> i32`, looked up by name on each call.
+            live.instance
+                .get_typed_func::<(), i32>(&live.store, name)
+                .map_err(|_| Error::MissingExport {
+                    name: name.into(),
+                    expected: "an Extism function () -> i32".into(),
+                })?;
+            None
+        } else {
+            Some((live.resolve(name)?, live.token.clone()))
+        };
+        Ok(Entry {
+            name: name.into(),
+            resolved,
+        })
+    }
+
+    /// Calls the entry point `entry` resolved with [`Instance::entry`]: the same as
+    /// [`Instance::call`] with its name, without the lookup.
+    pub fn call_entry(&mut self, entry: &Entry, input: &[u8]) -> Result<Vec<u8>, Error> {
+        self.call_bytes(&entry.name, entry.resolved.as_ref(), input, &mut NoHook)
+    }
+
+    /// [`Instance::call_entry`] with a slice hook.
+    pub fn call_entry_with(
+        &mut self,
+        entry: &Entry,
+        input: &[u8],
+        hook: &mut dyn SliceHook,
+    ) -> Result<Vec<u8>, Error> {
+        self.call_bytes(&entry.name, entry.resolved.as_ref(), input, hook)
+    }
+
+    #[inline(always)]
+    fn call_bytes(
+        &mut self,
+        name: &str,
+        resolved: Option<&(EntryFunc, Arc<()>)>,
+        input: &[u8],
+        hook: &mut dyn SliceHook,
+    ) -> Result<Vec<u8>, Error> {
         let limits = &self.plugin.inner.services.limits;
         let (max_input, max_output, budget) = (
             limits.max_input_bytes,
@@ -1459,7 +1543,14 @@ impl Instance {
             let result = call_extism(live, name, input, budget, (max_output, max_error), hook);
             return self.finish(budget, result);
         }
-        let result = call_entry(live, name, input, budget, max_output, hook);
+        let func = match resolved {
+            Some((f, token)) if Arc::ptr_eq(token, &live.token) => Ok(*f),
+            _ => live.resolve(name),
+        };
+        let result = match func {
+            Ok(func) => call_entry(live, name, func, input, budget, max_output, hook),
+            Err(e) => Err(e),
+        };
         self.finish(budget, result)
     }
 
@@ -1538,58 +1629,80 @@ impl Instance {
         })
     }
 
+    #[inline(always)]
     fn finish<T>(&mut self, budget: u64, result: Result<T, Error>) -> Result<T, Error> {
         match &result {
             // The store keeps what the call used until the next call: read it when
             // asked (`last_usage`), not on every call.
             Ok(_) => self.last_usage = LastUsage::Live { budget },
-            Err(e) => {
-                let mut usage = self
-                    .live
-                    .as_ref()
-                    .map_or_else(Usage::default, |l| l.usage(budget));
-                if let Error::OutOfFuel { .. } = e {
-                    usage.fuel_used = budget;
-                }
-                self.last_usage = LastUsage::Fixed(usage);
-                if poisons(e) {
-                    self.live = None;
-                }
-            }
+            Err(e) => self.failed(budget, e),
         }
         result
     }
+
+    /// Records the usage of a failed call, and drops a poisoned instance.
+    #[cold]
+    #[inline(never)]
+    fn failed(&mut self, budget: u64, e: &Error) {
+        let mut usage = self
+            .live
+            .as_ref()
+            .map_or_else(Usage::default, |l| l.usage(budget));
+        if let Error::OutOfFuel { .. } = e {
+            usage.fuel_used = budget;
+        }
+        self.last_usage = LastUsage::Fixed(usage);
+        if poisons(e) {
+            self.live = None;
+        }
+    }
 }
 
+impl Live {
+    /// The contract v1 entry point `name`: the one called last without the map (a
+    /// host usually calls one entry over and over), else from the map, else looked
+    /// up in the instance and remembered.
+    #[inline]
+    fn resolve(&mut self, name: &str) -> Result<EntryFunc, Error> {
+        if let Some((n, f)) = &self.last_entry {
+            if n == name {
+                return Ok(*f);
+            }
+        }
+        self.resolve_slow(name)
+    }
+
+    #[inline(never)]
+    fn resolve_slow(&mut self, name: &str) -> Result<EntryFunc, Error> {
+        let f = match self.entries.get(name) {
+            Some(f) => *f,
+            None => {
+                let f = self
+                    .instance
+                    .get_typed_func::<(i32, i32), i64>(&self.store, name)
+                    .map_err(|_| Error::MissingExport {
+                        name: name.into(),
+                        expected: "an entry point (i32, i32) -> (i64)".into(),
+                    })?;
+                self.entries.insert(name.to_string(), f);
+                f
+            }
+        };
+        self.last_entry = Some((name.to_string(), f));
+        Ok(f)
+    }
+}
+
+/// Calls contract v1 entry `entry` (export `name`) with `input`; returns its output.
 fn call_entry(
     live: &mut Live,
     name: &str,
+    entry: EntryFunc,
     input: &[u8],
     budget: u64,
     max_output: u32,
     hook: &mut dyn SliceHook,
 ) -> Result<Vec<u8>, Error> {
-    let cached = match &live.last_entry {
-        Some((n, f)) if n == name => Some(*f),
-        _ => None,
-    };
-    let entry = match cached.or_else(|| live.entries.get(name).copied()) {
-        Some(f) => f,
-        None => {
-            let f = live
-                .instance
-                .get_typed_func::<(i32, i32), i64>(&live.store, name)
-                .map_err(|_| Error::MissingExport {
-                    name: name.into(),
-                    expected: "an entry point (i32, i32) -> (i64)".into(),
-                })?;
-            live.entries.insert(name.to_string(), f);
-            f
-        }
-    };
-    if cached.is_none() {
-        live.last_entry = Some((name.to_string(), entry));
-    }
     begin(&mut live.store, budget, hook)?;
     let (ptr, len) = if input.is_empty() {
         (0i32, 0i32)

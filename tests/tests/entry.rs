@@ -247,3 +247,77 @@ fn host_tour_clock_random_emit_config() {
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
+
+/// A contract v1 plugin for `Entry` handles: `echo`, `calls` (how many `echo`
+/// calls this instance has served, as one byte) and `trap`.
+const HANDLE_WAT: &str = r#"(module
+  (memory (export "memory") 1)
+  (global $calls (mut i32) (i32.const 0))
+  (func (export "caplet_alloc") (param $len i32) (result i32) (i32.const 1024))
+  (func (export "echo") (param $ptr i32) (param $len i32) (result i64)
+    (global.set $calls (i32.add (global.get $calls) (i32.const 1)))
+    (i64.or
+      (i64.shl (i64.extend_i32_u (local.get $ptr)) (i64.const 32))
+      (i64.extend_i32_u (local.get $len))))
+  (func (export "calls") (param i32 i32) (result i64)
+    (i32.store8 (i32.const 2048) (global.get $calls))
+    (i64.or (i64.shl (i64.const 2048) (i64.const 32)) (i64.const 1)))
+  (func (export "trap") (param i32 i32) (result i64) unreachable))"#;
+
+#[test]
+fn an_entry_handle_calls_like_its_name_and_survives_a_rebuilt_instance() {
+    let p = load(&caplet_tests::wat_str(HANDLE_WAT), &[]).unwrap();
+    let mut i = p.instantiate().unwrap();
+    let echo = i.entry("echo").unwrap();
+    assert_eq!(echo.name(), "echo");
+    assert_eq!(
+        i.call_entry(&echo, b"through the handle").unwrap(),
+        b"through the handle"
+    );
+    assert_eq!(i.call("echo", b"by name").unwrap(), b"by name");
+    assert_eq!(i.call("calls", b"").unwrap(), [2]);
+    // A trap poisons the instance: the next call runs on a new store, where the
+    // handle's function is not valid. The handle falls back to the name.
+    assert!(matches!(i.call("trap", b""), Err(Error::Trap { .. })));
+    assert!(i.is_poisoned());
+    assert_eq!(
+        i.call_entry(&echo, b"after the trap").unwrap(),
+        b"after the trap"
+    );
+    assert_eq!(
+        i.call("calls", b"").unwrap(),
+        [1],
+        "a fresh instance served it"
+    );
+    // A handle resolved on another instance of the plugin is not used on this one.
+    let mut other = p.instantiate().unwrap();
+    assert_eq!(
+        other.call_entry(&echo, b"on another instance").unwrap(),
+        b"on another instance"
+    );
+    assert_eq!(other.call("calls", b"").unwrap(), [1]);
+    assert_eq!(
+        i.call("calls", b"").unwrap(),
+        [1],
+        "the first instance was not called"
+    );
+}
+
+#[test]
+fn an_entry_handle_for_a_missing_or_mistyped_export_is_refused_by_name() {
+    let mut i = load(&caplet_tests::wat_str(HANDLE_WAT), &[])
+        .unwrap()
+        .instantiate()
+        .unwrap();
+    for name in ["nope", "memory", "caplet_alloc"] {
+        match i.entry(name) {
+            Err(Error::MissingExport { name: n, expected }) => {
+                assert_eq!(n, name);
+                assert!(expected.contains("(i32, i32) -> (i64)"), "{expected}");
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    // The instance is unharmed.
+    assert_eq!(i.call("echo", b"still here").unwrap(), b"still here");
+}

@@ -108,6 +108,17 @@ fn count_vowels_runs_unmodified() {
             r#"{"count":0}"#,
             "{name}"
         );
+        // Through an entry handle, as through the name; a missing export is named.
+        let entry = i.entry("count_vowels").unwrap();
+        assert_eq!(
+            text(i.call_entry(&entry, b"handle")),
+            r#"{"count":2}"#,
+            "{name}"
+        );
+        match i.entry("nope") {
+            Err(Error::MissingExport { name: n, .. }) => assert_eq!(n, "nope"),
+            other => panic!("{name}: {other:?}"),
+        }
     }
 }
 
