@@ -143,6 +143,13 @@ for entry in "${boards[@]}"; do
       echo "error: $board $image does not report the portable dispatcher" >&2
       result="FAIL (dispatcher)"; failed=1
     fi
+    # No float formatting on a board: nothing a board runs prints a float, and
+    # `core`'s float formatting (Grisu, Dragon, their tables) is about 17 KiB. A
+    # `{:?}` of a value that may hold a float, anywhere reachable, brings it back.
+    if "$bin/llvm-nm" -C "$elf" | grep 'core::fmt::float::' >/dev/null; then
+      echo "error: $board $image links core's float formatting (a Debug of a float somewhere)" >&2
+      result="FAIL (float formatting)"; failed=1
+    fi
     static_ram=$(( ram - arena ))
     printf '%s %s: %s; flash %s (runtime %s + modules %s); RAM %s (arena %s, peak %s; static beside arena %s); stack peak %s\n' \
       "$board" "$image" "$result" "$(kib $flash)" "$(kib $((flash - modules)))" "$(kib $modules)" "$(kib $ram)" \
