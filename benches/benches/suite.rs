@@ -719,6 +719,29 @@ fn floor_calls(runtime: &str, n: u64) {
     }
 }
 
+/// `--instantiations <caplet|raw_wasmi> N`: N instances of the echo plugin, each
+/// dropped at once, and nothing else: the `instantiate` group's work, for counting
+/// instructions, page faults or cache misses per instance (`perf stat`, callgrind)
+/// with N = 0 and N = 10,000.
+fn instantiations(runtime: &str, n: u64) {
+    let wasm = caplet_tests::plugin("echo");
+    match runtime {
+        "caplet" => {
+            let plugin = load(&wasm, config(&[], Limits::default(), full(), None));
+            for _ in 0..n {
+                black_box(plugin.instantiate().unwrap());
+            }
+        }
+        "raw_wasmi" => {
+            let raw = RawModule::new(&wasm);
+            for _ in 0..n {
+                black_box(raw.instantiate());
+            }
+        }
+        other => panic!("--instantiations: unknown runtime {other}"),
+    }
+}
+
 /// `--app-calls <bytes_builtin|bytes_app|numbers_builtin|numbers_app> N`: one
 /// guest call making N host calls of that kind (see `app_calls`), for
 /// `benches/instructions.sh`.
@@ -733,6 +756,11 @@ fn main() {
     if let Some(i) = args.iter().position(|a| a == "--app-calls") {
         let n = args.get(i + 2).and_then(|n| n.parse().ok()).unwrap_or(0);
         app_host_calls(args.get(i + 1).map(String::as_str).unwrap_or(""), n);
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--instantiations") {
+        let n = args.get(i + 2).and_then(|n| n.parse().ok()).unwrap_or(0);
+        instantiations(args.get(i + 1).map(String::as_str).unwrap_or(""), n);
         return;
     }
     if let Some(i) = args.iter().position(|a| a == "--floor-calls") {

@@ -1010,8 +1010,10 @@ struct Live {
     #[cfg(feature = "extism")]
     extism_entries: BTreeMap<String, TypedFunc<(), i32>>,
     /// This live instance's identity, held by the [`Entry`] handles resolved on it:
-    /// a handle whose token is not this one was resolved on another store.
-    token: Arc<()>,
+    /// a handle whose token is not this one was resolved on another store. Made by
+    /// the first [`Instance::entry`], so an instance that never hands out a handle
+    /// does not allocate it.
+    token: Option<Arc<()>>,
 }
 
 impl Live {
@@ -1160,7 +1162,7 @@ impl Live {
             last_entry: None,
             #[cfg(feature = "extism")]
             extism_entries: BTreeMap::new(),
-            token: Arc::new(()),
+            token: None,
         })
     }
 
@@ -1491,7 +1493,9 @@ impl Instance {
                 })?;
             None
         } else {
-            Some((live.resolve(name)?, live.token.clone()))
+            let func = live.resolve(name)?;
+            let token = live.token.get_or_insert_with(|| Arc::new(())).clone();
+            Some((func, token))
         };
         Ok(Entry {
             name: name.into(),
@@ -1544,7 +1548,9 @@ impl Instance {
             return self.finish(budget, result);
         }
         let func = match resolved {
-            Some((f, token)) if Arc::ptr_eq(token, &live.token) => Ok(*f),
+            Some((f, token)) if live.token.as_ref().is_some_and(|t| Arc::ptr_eq(t, token)) => {
+                Ok(*f)
+            }
             _ => live.resolve(name),
         };
         let result = match func {
