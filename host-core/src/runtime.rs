@@ -975,8 +975,10 @@ type EntryFunc = TypedFunc<(i32, i32), i64>;
 ///
 /// A handle is never wrong, only slower when stale: it remembers the live instance it
 /// was resolved on, and on any other (another [`Instance`], or this one rebuilt after
-/// a trap poisoned it) the call looks the entry up by name, as [`Instance::call`]
-/// does.
+/// a failure dropped it: a trap, running out of fuel, an interrupt, a contract
+/// violation; see [`Instance::is_poisoned`]) the call looks the entry up by name, as
+/// [`Instance::call`] does. Take a new handle with [`Instance::entry`] after such a
+/// failure to skip the lookup again.
 #[derive(Clone)]
 pub struct Entry {
     name: String,
@@ -1476,7 +1478,11 @@ impl Instance {
     }
 
     /// Looks up entry point `name` once, for [`Instance::call_entry`]. Fails, naming
-    /// it, when the plugin has no such export of the entry's type.
+    /// it, when the plugin has no such export of the entry's type; that failure
+    /// leaves the instance as it was (a call of a missing entry drops it, as any
+    /// failure but a guest error or a usage error does). Like a call, it first
+    /// recreates the instance if a failure dropped it: the start function and
+    /// `_initialize` then run under the call budget, without a slice hook.
     pub fn entry(&mut self, name: &str) -> Result<Entry, Error> {
         #[cfg(feature = "extism")]
         let extism = self.plugin.inner.extism;

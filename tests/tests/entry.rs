@@ -280,27 +280,37 @@ fn an_entry_handle_calls_like_its_name_and_survives_a_rebuilt_instance() {
     // handle's function is not valid. The handle falls back to the name.
     assert!(matches!(i.call("trap", b""), Err(Error::Trap { .. })));
     assert!(i.is_poisoned());
+    // The rebuilt instance hands out handles of its own (a token of its own): the
+    // stale one must still not be taken for them. Used with the wrong store, its
+    // function would make wasmi panic.
+    let fresh = i.entry("calls").unwrap();
     assert_eq!(
         i.call_entry(&echo, b"after the trap").unwrap(),
         b"after the trap"
     );
     assert_eq!(
-        i.call("calls", b"").unwrap(),
+        i.call_entry(&fresh, b"").unwrap(),
         [1],
         "a fresh instance served it"
     );
-    // A handle resolved on another instance of the plugin is not used on this one.
+    // A handle resolved on another instance of the plugin is not used on this one,
+    // though that one has handles of its own.
     let mut other = p.instantiate().unwrap();
-    assert_eq!(
-        other.call_entry(&echo, b"on another instance").unwrap(),
-        b"on another instance"
-    );
-    assert_eq!(other.call("calls", b"").unwrap(), [1]);
+    let others = other.entry("echo").unwrap();
+    assert_eq!(other.call_entry(&echo, b"elsewhere").unwrap(), b"elsewhere");
+    assert_eq!(other.call_entry(&others, b"its own").unwrap(), b"its own");
+    assert_eq!(other.call("calls", b"").unwrap(), [2]);
     assert_eq!(
         i.call("calls", b"").unwrap(),
         [1],
         "the first instance was not called"
     );
+    // Nor on an instance made after the one it came from is gone.
+    drop(i);
+    let mut later = p.instantiate().unwrap();
+    let _later_handle = later.entry("echo").unwrap();
+    assert_eq!(later.call_entry(&echo, b"later").unwrap(), b"later");
+    assert_eq!(later.call_entry(&fresh, b"").unwrap(), [1]);
 }
 
 #[test]
@@ -318,6 +328,13 @@ fn an_entry_handle_for_a_missing_or_mistyped_export_is_refused_by_name() {
             other => panic!("{name}: {other:?}"),
         }
     }
-    // The instance is unharmed.
+    // The instance is unharmed: a refused handle does not drop it (a call of a
+    // missing entry does, as any failure but a guest or usage error).
+    assert!(!i.is_poisoned());
     assert_eq!(i.call("echo", b"still here").unwrap(), b"still here");
+    assert_eq!(
+        i.call("calls", b"").unwrap(),
+        [1],
+        "the same instance served it"
+    );
 }
