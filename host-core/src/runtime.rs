@@ -1,5 +1,6 @@
 //! Runtime, plugins and instances: compile once, instantiate many, call under fuel.
 
+use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -1019,7 +1020,10 @@ struct Live {
 }
 
 impl Live {
-    fn new(plugin: &Plugin, hook: &mut dyn SliceHook) -> Result<Live, Error> {
+    /// Boxed: a store is about 2 KB, and an [`Instance`] is moved by value through
+    /// every layer that returns it (`instantiate`, the embedder's `Result`s, pools);
+    /// in the box it is moved once.
+    fn new(plugin: &Plugin, hook: &mut dyn SliceHook) -> Result<Box<Live>, Error> {
         let p = &plugin.inner;
         let mut store = Store::new(&p.runtime.engine, HostState::new(p.services.clone()));
         store.limiter(|s| &mut s.limiter);
@@ -1041,9 +1045,7 @@ impl Live {
             let k = wasmi::Instance::new(&mut store, &kernel, &[])
                 .map_err(|e| map_run_error(&e, "the Extism kernel", &store, budget))?;
             let handles = profiles::extism::Kernel::new(&store, &k)?;
-            store.data_mut().extism = Some(alloc::boxed::Box::new(
-                profiles::extism::ExtismState::new(handles),
-            ));
+            store.data_mut().extism = Some(Box::new(profiles::extism::ExtismState::new(handles)));
             let mut l = (*p.runtime.linker).clone();
             profiles::extism::link_kernel(&mut l, &store, &k)?;
             let all_imports = p
@@ -1155,7 +1157,7 @@ impl Live {
             let call = hs_init.call_resumable(&mut store, (0, 0));
             drive(&mut store, call, budget, hook, "hs_init")?;
         }
-        Ok(Live {
+        Ok(Box::new(Live {
             store,
             instance,
             memory,
@@ -1165,7 +1167,7 @@ impl Live {
             #[cfg(feature = "extism")]
             extism_entries: BTreeMap::new(),
             token: None,
-        })
+        }))
     }
 
     fn usage(&self, budget: u64) -> Usage {
@@ -1416,7 +1418,7 @@ fn map_run_error(e: &wasmi::Error, during: &str, store: &Store<HostState>, budge
 /// of a failed call leaks into the next.
 pub struct Instance {
     plugin: Plugin,
-    live: Option<Live>,
+    live: Option<Box<Live>>,
     last_usage: LastUsage,
 }
 
@@ -1636,7 +1638,7 @@ impl Instance {
         if self.live.is_none() {
             self.live = Some(Live::new(&self.plugin, hook)?);
         }
-        self.live.as_mut().ok_or_else(|| Error::Host {
+        self.live.as_deref_mut().ok_or_else(|| Error::Host {
             reason: "instance missing".into(),
         })
     }
