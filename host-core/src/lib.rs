@@ -37,7 +37,8 @@
 //! one entry many times can look it up once with [`Instance::entry`] and call it with
 //! [`Instance::call_entry`]: the same call without the lookup by name, as raw wasmi's
 //! `TypedFunc` is called. The handle cannot go wrong: on an instance rebuilt after a
-//! trap, or on another instance, it falls back to the name.
+//! failure (a trap, running out of fuel, …), or on another instance, it falls back to
+//! the name.
 //!
 //! # Dispatch
 //!

@@ -1488,23 +1488,20 @@ impl Instance {
     pub fn entry(&mut self, name: &str) -> Result<Entry, Error> {
         #[cfg(feature = "extism")]
         let extism = self.plugin.inner.extism;
-        #[cfg(not(feature = "extism"))]
-        let extism = false;
         let live = self.live(&mut NoHook)?;
-        let resolved = if extism {
-            // An Extism export is `() -> i32`, looked up by name on each call.
-            live.instance
-                .get_typed_func::<(), i32>(&live.store, name)
-                .map_err(|_| Error::MissingExport {
-                    name: name.into(),
-                    expected: "an Extism function () -> i32".into(),
-                })?;
-            None
-        } else {
-            let func = live.resolve(name)?;
-            let token = live.token.get_or_insert_with(|| Arc::new(())).clone();
-            Some((func, token))
-        };
+        // An Extism export (`() -> i32`) is checked and remembered here, and found
+        // by name on each call (`call_extism`).
+        #[cfg(feature = "extism")]
+        if extism {
+            live.resolve_extism(name)?;
+            return Ok(Entry {
+                name: name.into(),
+                resolved: None,
+            });
+        }
+        let func = live.resolve(name)?;
+        let token = live.token.get_or_insert_with(|| Arc::new(())).clone();
+        let resolved = Some((func, token));
         Ok(Entry {
             name: name.into(),
             resolved,
@@ -1561,6 +1558,7 @@ impl Instance {
             }
             _ => live.resolve(name),
         };
+        // A `match`, not `and_then`: the closure was not inlined on the call path.
         let result = match func {
             Ok(func) => call_entry(live, name, func, input, budget, max_output, hook),
             Err(e) => Err(e),
@@ -1705,6 +1703,23 @@ impl Live {
         self.last_entry = Some((name.to_string(), f));
         Ok(f)
     }
+
+    /// The Extism export `name` (`() -> i32`), looked up once and remembered.
+    #[cfg(feature = "extism")]
+    fn resolve_extism(&mut self, name: &str) -> Result<TypedFunc<(), i32>, Error> {
+        if let Some(f) = self.extism_entries.get(name) {
+            return Ok(*f);
+        }
+        let f = self
+            .instance
+            .get_typed_func::<(), i32>(&self.store, name)
+            .map_err(|_| Error::MissingExport {
+                name: name.into(),
+                expected: "an Extism function () -> i32".into(),
+            })?;
+        self.extism_entries.insert(name.to_string(), f);
+        Ok(f)
+    }
 }
 
 /// Calls contract v1 entry `entry` (export `name`) with `input`; returns its output.
@@ -1798,20 +1813,7 @@ fn call_extism(
     (max_output, max_error): (u32, u32),
     hook: &mut dyn SliceHook,
 ) -> Result<Vec<u8>, Error> {
-    let entry = match live.extism_entries.get(name) {
-        Some(f) => *f,
-        None => {
-            let f = live
-                .instance
-                .get_typed_func::<(), i32>(&live.store, name)
-                .map_err(|_| Error::MissingExport {
-                    name: name.into(),
-                    expected: "an Extism function () -> i32".into(),
-                })?;
-            live.extism_entries.insert(name.to_string(), f);
-            f
-        }
-    };
+    let entry = live.resolve_extism(name)?;
     let kernel = live
         .store
         .data()

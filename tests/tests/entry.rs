@@ -338,3 +338,40 @@ fn an_entry_handle_for_a_missing_or_mistyped_export_is_refused_by_name() {
         "the same instance served it"
     );
 }
+
+/// Stops a call at its third fuel slice.
+struct CancelAtThirdSlice(u32);
+
+impl caplet_core::SliceHook for CancelAtThirdSlice {
+    fn on_slice(&mut self, _fuel_used: u64) -> Result<(), caplet_core::Interrupt> {
+        self.0 += 1;
+        if self.0 >= 3 {
+            Err(caplet_core::Interrupt::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[test]
+fn a_call_through_a_handle_runs_the_hook_between_slices_and_can_be_cancelled() {
+    let p = load(&plugin("hostile"), &[]).unwrap();
+    let mut i = p.instantiate().unwrap();
+    let spin = i.entry("spin").unwrap();
+    let mut hook = CancelAtThirdSlice(0);
+    match i.call_entry_with(&spin, b"", &mut hook) {
+        Err(Error::Interrupted {
+            reason: caplet_core::Interrupt::Cancelled,
+            fuel_used,
+        }) => assert!(fuel_used > 0, "{fuel_used}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(hook.0, 3, "the hook ran between slices until it cancelled");
+    // The cancelled instance was dropped; the handle still works, by name.
+    assert!(i.is_poisoned());
+    let mut again = CancelAtThirdSlice(0);
+    assert!(matches!(
+        i.call_entry_with(&spin, b"", &mut again),
+        Err(Error::Interrupted { .. })
+    ));
+}
