@@ -34,11 +34,12 @@ pub(crate) use self::{
         FuncTranslationDriver,
         FuncTranslator,
         FuncTranslatorAllocations,
-        LazyFuncTranslator,
         WasmTranslator,
         required_cells_for_tys,
     },
 };
+#[cfg(feature = "lazy-compilation")]
+use self::translator::LazyFuncTranslator;
 use self::{
     code_map::{CodeMap, CompiledFuncEntry},
     costs::{OperatorCostStrategy, WasmOperator},
@@ -263,23 +264,27 @@ impl Engine {
     }
 
     /// Returns reusable [`FuncTranslatorAllocations`] from the [`Engine`].
+    #[cfg_attr(not(feature = "lazy-compilation"), allow(dead_code))]
     pub(crate) fn get_translation_allocs(&self) -> FuncTranslatorAllocations {
         self.inner.get_translation_allocs()
     }
 
     /// Returns reusable [`FuncTranslatorAllocations`] and [`FuncValidatorAllocations`] from the [`Engine`].
     #[cfg(feature = "validate")]
+    #[cfg_attr(not(feature = "lazy-compilation"), allow(dead_code))]
     pub(crate) fn get_allocs(&self) -> (FuncTranslatorAllocations, FuncValidatorAllocations) {
         self.inner.get_allocs()
     }
 
     /// Recycles the given [`FuncTranslatorAllocations`] in the [`Engine`].
+    #[cfg_attr(not(feature = "lazy-compilation"), allow(dead_code))]
     pub(crate) fn recycle_translation_allocs(&self, allocs: FuncTranslatorAllocations) {
         self.inner.recycle_translation_allocs(allocs)
     }
 
     /// Recycles the given [`FuncTranslatorAllocations`] and [`FuncValidatorAllocations`] in the [`Engine`].
     #[cfg(feature = "validate")]
+    #[cfg_attr(not(feature = "lazy-compilation"), allow(dead_code))]
     pub(crate) fn recycle_allocs(
         &self,
         translation: FuncTranslatorAllocations,
@@ -299,6 +304,7 @@ impl Engine {
     ///
     /// - If `func` is an invalid [`EngineFunc`] reference for this [`CodeMap`].
     /// - If `func` refers to an already initialized [`EngineFunc`].
+#[cfg_attr(not(feature = "lazy-compilation"), allow(dead_code))]
     fn init_lazy_func(
         &self,
         func_idx: FuncIdx,
@@ -677,8 +683,17 @@ impl EngineInner {
         module: ModuleHeader,
         func_to_validate: Option<FuncToValidate>,
     ) -> Result<(), Error> {
+        // Caplet patch: without the `lazy-compilation` feature every function is
+        // translated eagerly, whatever the configured mode, and the lazy arms below
+        // (with `LazyFuncTranslator` and its validating instance) are not compiled
+        // in (see vendor/README.md).
+        #[cfg(feature = "lazy-compilation")]
         let features = self.config().wasm_features();
-        match (self.config.get_compilation_mode(), func_to_validate) {
+        let mode = match cfg!(feature = "lazy-compilation") {
+            true => self.config.get_compilation_mode(),
+            false => CompilationMode::Eager,
+        };
+        match (mode, func_to_validate) {
             #[cfg(feature = "validate")]
             (CompilationMode::Eager, Some(func_to_validate)) => {
                 let (translation_allocs, validation_allocs) = self.get_allocs();
@@ -698,7 +713,7 @@ impl EngineInner {
                     .translate(|func_entity| self.init_func(engine_func, func_entity))?;
                 self.recycle_translation_allocs(allocs);
             }
-            #[cfg(feature = "validate")]
+            #[cfg(all(feature = "validate", feature = "lazy-compilation"))]
             (CompilationMode::LazyTranslation, Some(func_to_validate)) => {
                 let allocs = self.get_validation_allocs();
                 let translator =
@@ -709,6 +724,7 @@ impl EngineInner {
                     .translate(|func_entity| self.init_func(engine_func, func_entity))?;
                 self.recycle_validation_allocs(allocs.validation);
             }
+            #[cfg(feature = "lazy-compilation")]
             (CompilationMode::Lazy | CompilationMode::LazyTranslation, func_to_validate) => {
                 let translator = match func_to_validate {
                     #[cfg(feature = "validate")]
@@ -722,6 +738,10 @@ impl EngineInner {
                 FuncTranslationDriver::new(offset, bytes, translator)?
                     .translate(|func_entity| self.init_func(engine_func, func_entity))?;
             }
+            #[cfg(not(feature = "lazy-compilation"))]
+            (CompilationMode::Lazy | CompilationMode::LazyTranslation, _) => {
+                unreachable!("lazy compilation is not compiled in")
+            }
         }
         Ok(())
     }
@@ -733,6 +753,7 @@ impl EngineInner {
 
     /// Returns reusable [`FuncValidatorAllocations`] from the [`Engine`].
     #[cfg(feature = "validate")]
+#[cfg_attr(not(feature = "lazy-compilation"), allow(dead_code))]
     fn get_validation_allocs(&self) -> FuncValidatorAllocations {
         self.allocs.lock().get_validation_allocs()
     }
@@ -759,6 +780,7 @@ impl EngineInner {
 
     /// Recycles the given [`FuncValidatorAllocations`] in the [`Engine`].
     #[cfg(feature = "validate")]
+#[cfg_attr(not(feature = "lazy-compilation"), allow(dead_code))]
     fn recycle_validation_allocs(&self, allocs: FuncValidatorAllocations) {
         self.allocs.lock().recycle_validation_allocs(allocs)
     }
@@ -807,6 +829,7 @@ impl EngineInner {
     ///
     /// - If `func` is an invalid [`EngineFunc`] reference for this [`CodeMap`].
     /// - If `func` refers to an already initialized [`EngineFunc`].
+#[cfg_attr(not(feature = "lazy-compilation"), allow(dead_code))]
     fn init_lazy_func(
         &self,
         func_idx: FuncIdx,

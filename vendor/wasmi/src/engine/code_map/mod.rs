@@ -5,6 +5,7 @@
 //! This is the data structure specialized to handle compiled
 //! register machine based bytecode functions.
 
+
 mod span;
 mod utils;
 
@@ -19,9 +20,10 @@ use super::{
     FuncTranslator,
     TranslationError,
 };
+#[cfg(feature = "lazy-compilation")]
+use crate::TrapCode;
 use crate::{
     Error,
-    TrapCode,
     core::{Fuel, FuelCostsProvider, hint},
     engine::{ResumableOutOfFuelError, utils::unreachable_unchecked},
     errors::FuelError,
@@ -123,6 +125,7 @@ impl CodeMap {
     ///
     /// - If `func` is an invalid [`EngineFunc`] reference for this [`CodeMap`].
     /// - If `func` refers to an already initialized [`EngineFunc`].
+    #[cfg_attr(not(feature = "lazy-compilation"), allow(dead_code))]
     pub fn init_func_as_uncompiled(
         &self,
         func: EngineFunc,
@@ -565,6 +568,7 @@ impl FuncEntry {
     /// # Panics
     ///
     /// If `func` has already been initialized.
+    #[cfg_attr(not(feature = "lazy-compilation"), allow(dead_code))]
     fn init_uncompiled(&self, uncompiled: UncompiledFuncEntry) {
         assert!(!self.is_initialized(), "func has already been initialized");
         // Safety: exclusive during build; previous union field is `undefined` (no Drop).
@@ -587,6 +591,7 @@ impl FuncEntry {
     /// # Safety
     ///
     /// It is the caller's responsibility to assert that `self.data` is in the `undefined` state.
+    #[cfg_attr(not(feature = "lazy-compilation"), allow(dead_code))]
     unsafe fn set_uncompiled(&self, uncompiled: UncompiledFuncEntry) {
         let data = unsafe { self.data_mut() };
         data.uncompiled = ManuallyDrop::new(uncompiled);
@@ -598,6 +603,7 @@ impl FuncEntry {
     /// # Safety
     ///
     /// It is the caller's responsibility to ensure that `self.data` has been is in `uncompiled` state.
+    #[cfg_attr(not(feature = "lazy-compilation"), allow(dead_code))]
     unsafe fn take_uncompiled(&self) -> UncompiledFuncEntry {
         let data = unsafe { self.data_mut() };
         let uncompiled = unsafe { ManuallyDrop::take(&mut data.uncompiled) };
@@ -639,6 +645,7 @@ impl FuncEntry {
     /// Drives the compile / wait / fail state machine for an `self` that is not yet compiled.
     #[cold]
     #[inline(never)]
+    #[cfg_attr(not(feature = "lazy-compilation"), allow(unused_variables))]
     fn compile(
         &self,
         fuel: Option<&mut Fuel>,
@@ -656,6 +663,15 @@ impl FuncEntry {
                     hint::cold();
                     return Err(Error::from(TranslationError::LazyCompilationFailed));
                 }
+                // Caplet patch: without `lazy-compilation` no function is left
+                // uncompiled (see vendor/README.md), and the lazy translation path
+                // is not compiled in.
+                #[cfg(not(feature = "lazy-compilation"))]
+                state::UNCOMPILED => {
+                    hint::cold();
+                    return Err(Error::from(TranslationError::LazyCompilationFailed));
+                }
+                #[cfg(feature = "lazy-compilation")]
                 state::UNCOMPILED => {
                     if self
                         .state
@@ -779,6 +795,7 @@ mod state {
 pub struct TypeIndex(u32);
 
 /// An internal uncompiled function entity.
+#[cfg_attr(not(feature = "lazy-compilation"), allow(dead_code))]
 struct UncompiledFuncEntry {
     /// The index of the function within the Wasm module.
     func_index: FuncIdx,
@@ -796,6 +813,7 @@ struct UncompiledFuncEntry {
     validation: Option<(TypeIndex, ValidatorResources)>,
 }
 
+#[cfg_attr(not(feature = "lazy-compilation"), allow(dead_code))]
 impl UncompiledFuncEntry {
     /// Creates a new [`UncompiledFuncEntry`].
     pub fn new(

@@ -343,6 +343,7 @@ where
 
 /// A lazy Wasm function translator that defers translation when the function is first used.
 #[derive(Debug)]
+#[cfg_attr(not(feature = "lazy-compilation"), allow(dead_code))]
 pub struct LazyFuncTranslator {
     /// The index of the lazily compiled function within its module.
     func_idx: FuncIdx,
@@ -355,6 +356,7 @@ pub struct LazyFuncTranslator {
 }
 
 /// Information about Wasm validation for lazy translation.
+#[cfg_attr(not(feature = "lazy-compilation"), allow(dead_code))]
 enum Validation {
     /// Wasm validation is performed.
     #[cfg(feature = "validate")]
@@ -367,6 +369,7 @@ enum Validation {
     Unchecked(WasmFeatures),
 }
 
+#[cfg_attr(not(feature = "lazy-compilation"), allow(dead_code))]
 impl Validation {
     /// Returns `true` if `self` performs validates Wasm upon lazy translation.
     pub fn is_checked(&self) -> bool {
@@ -409,6 +412,7 @@ impl fmt::Debug for Validation {
     }
 }
 
+#[cfg_attr(not(feature = "lazy-compilation"), allow(dead_code))]
 impl LazyFuncTranslator {
     /// Create a new [`LazyFuncTranslator`].
     #[cfg(feature = "validate")]
