@@ -705,6 +705,10 @@ impl EngineInner {
                     .translate(|func_entity| self.init_func(engine_func, func_entity))?;
                 self.recycle_allocs(allocs.translation, allocs.validation);
             }
+            // Caplet patch: a validating build without `unchecked` has no way to
+            // compile a module without validation (`Module::new_unchecked` is not
+            // compiled in), so this arm and its translator instance are left out.
+            #[cfg(any(feature = "unchecked", not(feature = "validate")))]
             (CompilationMode::Eager, None) => {
                 let allocs = self.get_translation_allocs();
                 let translator = FuncTranslator::new(func_index, module, allocs)?;
@@ -741,6 +745,10 @@ impl EngineInner {
             #[cfg(not(feature = "lazy-compilation"))]
             (CompilationMode::Lazy | CompilationMode::LazyTranslation, _) => {
                 unreachable!("lazy compilation is not compiled in")
+            }
+            #[cfg(all(feature = "validate", not(feature = "unchecked")))]
+            (CompilationMode::Eager, None) => {
+                unreachable!("every module is validated in this build")
             }
         }
         Ok(())

@@ -258,6 +258,10 @@ impl Module {
     /// - If the Wasm bytecode fails to be compiled by Wasmi.
     ///
     /// [`Config`]: crate::Config
+    // Caplet patch: only with the `unchecked` feature when validation is compiled
+    // in, so that a validating build links no unchecked translation (see
+    // vendor/README.md).
+    #[cfg(any(feature = "unchecked", not(feature = "validate")))]
     pub unsafe fn new_unchecked(engine: &Engine, wasm: &[u8]) -> Result<Self, Error> {
         let parser = ModuleParser::new(engine);
         unsafe { parser.parse_buffered_unchecked(wasm) }

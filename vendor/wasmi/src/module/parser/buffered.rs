@@ -33,6 +33,7 @@ impl ModuleParser {
     /// # Errors
     ///
     /// If the Wasm bytecode stream fails to validate.
+    #[cfg(any(feature = "unchecked", not(feature = "validate")))]
     pub unsafe fn parse_buffered_unchecked(self, buffer: &[u8]) -> Result<Module, Error> {
         unsafe { self.parse_buffered_impl(buffer) }
     }
