@@ -253,6 +253,27 @@ fn malformed_and_truncated_modules() {
 }
 
 #[test]
+fn operators_of_proposals_wasmi_does_not_run_are_refused_by_name() {
+    // The vendored wasmparser decodes these opcodes only with features Caplet leaves
+    // off (vendor/README.md); either way the load fails naming the proposal.
+    for (body, needle) in [
+        ("atomic.fence", "threads support is not enabled"),
+        ("(try_table)", "exceptions support is not enabled"),
+        (
+            "(drop (ref.as_non_null (ref.func $f)))",
+            "function-references and gc support is not enabled",
+        ),
+    ] {
+        let wasm = wat_str(&format!(
+            "(module (memory (export \"memory\") 1) (elem declare func $f) (func $f {body}))"
+        ));
+        let e = load(&wasm, &[]).unwrap_err();
+        assert!(matches!(e, Error::BadModule { .. }), "{body}: {e}");
+        assert!(e.to_string().contains(needle), "{body}: {e}");
+    }
+}
+
+#[test]
 fn modules_declaring_huge_counts_are_refused_before_compiling() {
     // A function section claiming 2^32-1 functions, with nothing behind it.
     let mut m = b"\0asm\x01\0\0\0".to_vec();

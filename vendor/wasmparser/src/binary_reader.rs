@@ -896,10 +896,15 @@ impl<'a> BinaryReader<'a> {
             0x03 => visitor.visit_loop(self.read_block_type()?),
             0x04 => visitor.visit_if(self.read_block_type()?),
             0x05 => visitor.visit_else(),
+            #[cfg(feature = "exceptions")]
             0x06 => visitor.visit_try(self.read_block_type()?),
+            #[cfg(feature = "exceptions")]
             0x07 => visitor.visit_catch(self.read_var_u32()?),
+            #[cfg(feature = "exceptions")]
             0x08 => visitor.visit_throw(self.read_var_u32()?),
+            #[cfg(feature = "exceptions")]
             0x09 => visitor.visit_rethrow(self.read_var_u32()?),
+            #[cfg(feature = "exceptions")]
             0x0a => visitor.visit_throw_ref(),
             0x0b => visitor.visit_end(),
             0x0c => visitor.visit_br(self.read_var_u32()?),
@@ -914,9 +919,13 @@ impl<'a> BinaryReader<'a> {
             }
             0x12 => visitor.visit_return_call(self.read_var_u32()?),
             0x13 => visitor.visit_return_call_indirect(self.read_var_u32()?, self.read_var_u32()?),
+            #[cfg(feature = "gc")]
             0x14 => visitor.visit_call_ref(self.read()?),
+            #[cfg(feature = "gc")]
             0x15 => visitor.visit_return_call_ref(self.read()?),
+            #[cfg(feature = "exceptions")]
             0x18 => visitor.visit_delegate(self.read_var_u32()?),
+            #[cfg(feature = "exceptions")]
             0x19 => visitor.visit_catch_all(),
             0x1a => visitor.visit_drop(),
             0x1b => visitor.visit_select(),
@@ -930,6 +939,7 @@ impl<'a> BinaryReader<'a> {
                 }
                 visitor.visit_typed_select(self.read()?)
             }
+            #[cfg(feature = "exceptions")]
             0x1f => visitor.visit_try_table(self.read()?),
 
             0x20 => visitor.visit_local_get(self.read_var_u32()?),
@@ -1110,20 +1120,31 @@ impl<'a> BinaryReader<'a> {
             0xd0 => visitor.visit_ref_null(self.read()?),
             0xd1 => visitor.visit_ref_is_null(),
             0xd2 => visitor.visit_ref_func(self.read_var_u32()?),
+            #[cfg(feature = "gc")]
             0xd3 => visitor.visit_ref_eq(),
+            #[cfg(feature = "gc")]
             0xd4 => visitor.visit_ref_as_non_null(),
+            #[cfg(feature = "gc")]
             0xd5 => visitor.visit_br_on_null(self.read_var_u32()?),
+            #[cfg(feature = "gc")]
             0xd6 => visitor.visit_br_on_non_null(self.read_var_u32()?),
 
+            #[cfg(feature = "stack-switching")]
             0xe0 => visitor.visit_cont_new(self.read_var_u32()?),
+            #[cfg(feature = "stack-switching")]
             0xe1 => visitor.visit_cont_bind(self.read_var_u32()?, self.read_var_u32()?),
+            #[cfg(feature = "stack-switching")]
             0xe2 => visitor.visit_suspend(self.read_var_u32()?),
+            #[cfg(feature = "stack-switching")]
             0xe3 => visitor.visit_resume(self.read_var_u32()?, self.read()?),
+            #[cfg(feature = "stack-switching")]
             0xe4 => {
                 visitor.visit_resume_throw(self.read_var_u32()?, self.read_var_u32()?, self.read()?)
             }
+            #[cfg(feature = "stack-switching")]
             0xe5 => visitor.visit_switch(self.read_var_u32()?, self.read_var_u32()?),
 
+            #[cfg(feature = "gc")]
             0xfb => self.visit_0xfb_operator(pos, visitor)?,
             0xfc => self.visit_0xfc_operator(pos, visitor)?,
             0xfd => {
@@ -1133,7 +1154,27 @@ impl<'a> BinaryReader<'a> {
                 }
                 bail!(pos, "unexpected SIMD opcode: 0x{code:x}")
             }
+            #[cfg(feature = "threads")]
             0xfe => self.visit_0xfe_operator(pos, visitor)?,
+
+            // Caplet patch: the opcodes of proposals left out by a feature (see
+            // vendor/README.md) are refused here, and their decoding and visitor
+            // methods are not compiled in.
+            #[cfg(not(feature = "exceptions"))]
+            0x06..=0x0a | 0x18 | 0x19 | 0x1f => {
+                bail!(pos, "exceptions support is not enabled (opcode 0x{code:x})")
+            }
+            #[cfg(not(feature = "gc"))]
+            0x14 | 0x15 | 0xd3..=0xd6 | 0xfb => bail!(
+                pos,
+                "function-references and gc support is not enabled (opcode 0x{code:x})"
+            ),
+            #[cfg(not(feature = "stack-switching"))]
+            0xe0..=0xe5 => {
+                bail!(pos, "stack switching support is not enabled (opcode 0x{code:x})")
+            }
+            #[cfg(not(feature = "threads"))]
+            0xfe => bail!(pos, "threads support is not enabled (opcode 0xfe)"),
 
             _ => bail!(pos, "illegal opcode: 0x{code:x}"),
         })

@@ -29,6 +29,11 @@
 #![deny(missing_docs)]
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
+// Caplet patch (see vendor/README.md): cargo caps the lints of a crate from the
+// registry, not of a path dependency. These are the upstream code's warnings under
+// this compiler and with the default features off (the `gc` and `threads` decoders
+// are unused without their features).
+#![allow(mismatched_lifetime_syntaxes, dead_code, unused_imports)]
 
 extern crate alloc;
 #[cfg(feature = "std")]
