@@ -1655,12 +1655,67 @@ impl<'a> BinaryReader<'a> {
     }
 
     pub(crate) fn skip_const_expr(&mut self) -> Result<()> {
+        // Caplet patch: without `gc`, the operators a constant expression may hold
+        // are skipped by `visit_const_operator`, not decoded through
+        // `read_operator`'s dispatch over every opcode (see vendor/README.md).
+        #[cfg(not(feature = "gc"))]
+        loop {
+            if self.visit_const_operator(&mut SkipConstOperator)? {
+                return Ok(());
+            }
+        }
         // TODO add skip_operator() method and/or validate ConstExpr operators.
+        #[cfg(feature = "gc")]
         loop {
             if let Operator::End = self.read_operator()? {
                 return Ok(());
             }
         }
+    }
+
+    /// Caplet patch: visits one operator of a constant expression, without `gc`:
+    /// only the opcodes the validator can admit there (`end`, the constants,
+    /// `global.get`, `ref.null`, `ref.func`, extended-const arithmetic, and
+    /// `v128.const` with `simd`) are decoded, each with the few reads it needs; any
+    /// other opcode is refused as a non-constant operator. It keeps the dispatch
+    /// over every opcode out of the constant-expression readers (see
+    /// vendor/README.md).
+    #[cfg(not(feature = "gc"))]
+    pub fn visit_const_operator<T>(
+        &mut self,
+        visitor: &mut T,
+    ) -> Result<<T as VisitOperator<'a>>::Output>
+    where
+        T: VisitOperator<'a>,
+    {
+        let pos = self.original_position();
+        let code = self.read_u8()?;
+        Ok(match code {
+            0x0b => visitor.visit_end(),
+            0x23 => visitor.visit_global_get(self.read_var_u32()?),
+            0x41 => visitor.visit_i32_const(self.read_var_i32()?),
+            0x42 => visitor.visit_i64_const(self.read_var_i64()?),
+            0x43 => visitor.visit_f32_const(self.read_f32()?),
+            0x44 => visitor.visit_f64_const(self.read_f64()?),
+            0x6a => visitor.visit_i32_add(),
+            0x6b => visitor.visit_i32_sub(),
+            0x6c => visitor.visit_i32_mul(),
+            0x7c => visitor.visit_i64_add(),
+            0x7d => visitor.visit_i64_sub(),
+            0x7e => visitor.visit_i64_mul(),
+            0xd0 => visitor.visit_ref_null(self.read()?),
+            0xd2 => visitor.visit_ref_func(self.read_var_u32()?),
+            #[cfg(feature = "simd")]
+            0xfd => {
+                // Any 0xfd operator: the visitor refuses all but `v128.const`.
+                self.position = pos - self.original_offset;
+                return self.visit_operator(visitor);
+            }
+            _ => bail!(
+                pos,
+                "constant expression required: non-constant operator (opcode 0x{code:x})"
+            ),
+        })
     }
 
     fn read_memory_index_or_zero_if_not_multi_memory(&mut self) -> Result<u32> {
@@ -1893,4 +1948,40 @@ where
             // ...
         }
     }
+}
+
+/// Caplet patch: the visitor of [`BinaryReader::skip_const_expr`]: reading an
+/// operator is all it does; it answers whether the operator was `end`.
+#[cfg(not(feature = "gc"))]
+struct SkipConstOperator;
+
+#[cfg(not(feature = "gc"))]
+macro_rules! define_skip_const_operator {
+    ($(@$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*))*) => {
+        $(
+            fn $visit(&mut self $($(,$arg: $argty)*)?) -> bool {
+                $($(let _ = $arg;)*)?
+                define_skip_const_operator!(@is_end $op)
+            }
+        )*
+    };
+    (@is_end End) => { true };
+    (@is_end $other:ident) => { false };
+}
+
+#[cfg(not(feature = "gc"))]
+impl<'a> VisitOperator<'a> for SkipConstOperator {
+    type Output = bool;
+
+    #[cfg(feature = "simd")]
+    fn simd_visitor(&mut self) -> Option<&mut dyn VisitSimdOperator<'a, Output = Self::Output>> {
+        Some(self)
+    }
+
+    crate::for_each_visit_operator!(define_skip_const_operator);
+}
+
+#[cfg(all(not(feature = "gc"), feature = "simd"))]
+impl<'a> VisitSimdOperator<'a> for SkipConstOperator {
+    crate::for_each_visit_simd_operator!(define_skip_const_operator);
 }

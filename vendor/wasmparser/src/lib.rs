@@ -33,7 +33,7 @@
 // registry, not of a path dependency. These are the upstream code's warnings under
 // this compiler and with the default features off (the `gc` and `threads` decoders
 // are unused without their features).
-#![allow(mismatched_lifetime_syntaxes, dead_code, unused_imports)]
+#![allow(mismatched_lifetime_syntaxes, dead_code, unused_imports, unused_parens)]
 
 extern crate alloc;
 #[cfg(feature = "std")]

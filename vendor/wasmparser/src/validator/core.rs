@@ -293,6 +293,11 @@ impl ModuleState {
         let mut ops = expr.get_operators_reader();
         while !ops.eof() {
             validator.offset = ops.original_position();
+            // Caplet patch: without `gc`, only the operators a constant expression
+            // may hold are decoded (see vendor/README.md).
+            #[cfg(not(feature = "gc"))]
+            ops.visit_const_operator(&mut validator)??;
+            #[cfg(feature = "gc")]
             ops.visit_operator(&mut validator)??;
         }
         validator.ops.finish(ops.original_position())?;

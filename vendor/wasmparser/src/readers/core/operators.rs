@@ -293,6 +293,20 @@ impl<'a> OperatorsReader<'a> {
         self.reader.visit_operator(visitor)
     }
 
+    /// Caplet patch: visits a single operator of a constant expression.
+    ///
+    /// See [`BinaryReader::visit_const_operator`].
+    #[cfg(not(feature = "gc"))]
+    pub fn visit_const_operator<T>(
+        &mut self,
+        visitor: &mut T,
+    ) -> Result<<T as VisitOperator<'a>>::Output>
+    where
+        T: VisitOperator<'a>,
+    {
+        self.reader.visit_const_operator(visitor)
+    }
+
     /// Gets a binary reader from this operators reader.
     pub fn get_binary_reader(&self) -> BinaryReader<'a> {
         self.reader.clone()
