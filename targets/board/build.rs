@@ -45,6 +45,9 @@ fn main() {
                 let path = wasm_dir.join(format!("{name}.wasm"));
                 let bytes = std::fs::read(&path)
                     .unwrap_or_else(|e| panic!("fixture plugin {}: {e}", path.display()));
+                // `include_bytes!` tracks the file, this script's digest of it must
+                // too: a cached run would pin the digest of an older build.
+                println!("cargo:rerun-if-changed={}", path.display());
                 (path, bytes)
             }
         };
