@@ -1,7 +1,7 @@
 //! Entry points, typed calls and the core host functions, on real Rust plugins.
 
 use caplet_core::platform::Level;
-use caplet_core::{Error, Value};
+use caplet_core::{Error, Interrupt, Value};
 use caplet_tests::{load, load_with, plugin, wat, Recorder};
 use sha2::Digest as _;
 
@@ -339,14 +339,13 @@ fn an_entry_handle_for_a_missing_or_mistyped_export_is_refused_by_name() {
     );
 }
 
-/// Stops a call at its third fuel slice.
-struct CancelAtThirdSlice(u32);
-
-impl caplet_core::SliceHook for CancelAtThirdSlice {
-    fn on_slice(&mut self, _fuel_used: u64) -> Result<(), caplet_core::Interrupt> {
-        self.0 += 1;
-        if self.0 >= 3 {
-            Err(caplet_core::Interrupt::Cancelled)
+/// A slice hook (closures are hooks) that cancels the call at its third slice,
+/// counting the slices it saw in `slices`.
+fn cancel_at_third_slice(slices: &mut u32) -> impl FnMut(u64) -> Result<(), Interrupt> + '_ {
+    move |_| {
+        *slices += 1;
+        if *slices >= 3 {
+            Err(Interrupt::Cancelled)
         } else {
             Ok(())
         }
@@ -358,20 +357,21 @@ fn a_call_through_a_handle_runs_the_hook_between_slices_and_can_be_cancelled() {
     let p = load(&plugin("hostile"), &[]).unwrap();
     let mut i = p.instantiate().unwrap();
     let spin = i.entry("spin").unwrap();
-    let mut hook = CancelAtThirdSlice(0);
-    match i.call_entry_with(&spin, b"", &mut hook) {
+    let mut slices = 0;
+    match i.call_entry_with(&spin, b"", &mut cancel_at_third_slice(&mut slices)) {
         Err(Error::Interrupted {
-            reason: caplet_core::Interrupt::Cancelled,
+            reason: Interrupt::Cancelled,
             fuel_used,
         }) => assert!(fuel_used > 0, "{fuel_used}"),
         other => panic!("{other:?}"),
     }
-    assert_eq!(hook.0, 3, "the hook ran between slices until it cancelled");
+    assert_eq!(slices, 3, "the hook ran between slices until it cancelled");
     // The cancelled instance was dropped; the handle still works, by name.
     assert!(i.is_poisoned());
-    let mut again = CancelAtThirdSlice(0);
+    let mut again = 0;
     assert!(matches!(
-        i.call_entry_with(&spin, b"", &mut again),
+        i.call_entry_with(&spin, b"", &mut cancel_at_third_slice(&mut again)),
         Err(Error::Interrupted { .. })
     ));
+    assert_eq!(again, 3, "the rebuilt instance's call ran the hook too");
 }
