@@ -1618,6 +1618,22 @@ impl<'a> BinaryReader<'a> {
         self.visit_operator(&mut OperatorFactory::new())
     }
 
+    /// Caplet patch: reads one operator of a constant expression as an
+    /// [`Operator`], with [`BinaryReader::visit_const_operator`]: only the
+    /// opcodes a constant expression may hold are decoded, and any other is
+    /// refused as a non-constant operator. With `gc`, whose constant expressions
+    /// hold many more operators, this is [`BinaryReader::read_operator`].
+    ///
+    /// wasmi's `ConstExpr::new` reads constant expressions with it, so that no
+    /// constant-expression reader uses the dispatch over every opcode (see
+    /// vendor/README.md).
+    pub fn read_const_operator(&mut self) -> Result<Operator<'a>> {
+        #[cfg(not(feature = "gc"))]
+        return self.visit_const_operator(&mut OperatorFactory::new());
+        #[cfg(feature = "gc")]
+        return self.read_operator();
+    }
+
     /// Returns whether there is an `end` opcode followed by eof remaining in
     /// this reader.
     pub fn is_end_then_eof(&self) -> bool {

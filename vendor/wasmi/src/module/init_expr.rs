@@ -520,19 +520,14 @@ impl ConstExpr {
             }
         }
 
-        // Caplet patch: without `simd`, the few operators a constant expression may
-        // hold are decoded here rather than through wasmparser's operator dispatch
-        // over every opcode (see vendor/README.md).
-        #[cfg(feature = "simd")]
-        let mut reader = expr.get_operators_reader();
-        #[cfg(not(feature = "simd"))]
+        // Caplet patch: the operators are read with wasmparser's
+        // `BinaryReader::read_const_operator` (a Caplet patch of wasmparser), which
+        // decodes only those a constant expression may hold rather than going
+        // through the dispatch over every opcode (see vendor/README.md).
         let mut reader = expr.get_binary_reader();
         let mut stack = ConstExprStack::default();
         loop {
-            #[cfg(feature = "simd")]
-            let wasm_op = reader.read();
-            #[cfg(not(feature = "simd"))]
-            let wasm_op = read_const_operator(&mut reader);
+            let wasm_op = reader.read_const_operator();
             let wasm_op = wasm_op
                 .unwrap_or_else(|error| panic!("invalid const expression operator: {error}"));
             let op = match wasm_op {
@@ -577,11 +572,6 @@ impl ConstExpr {
             };
             stack.push(op);
         }
-        #[cfg(feature = "simd")]
-        reader
-            .ensure_end()
-            .expect("Wasm validation requires const expressions to have an `end`");
-        #[cfg(not(feature = "simd"))]
         assert!(
             reader.eof(),
             "Wasm validation requires const expressions to end with their `end`"
@@ -615,51 +605,4 @@ impl ConstExpr {
         }
         None
     }
-}
-
-/// Caplet patch: decodes one operator of a constant expression, without `simd`:
-/// the operators the Wasm validator admits there, each read with the few
-/// [`wasmparser::BinaryReader`] calls it needs instead of wasmparser's operator
-/// dispatch over every opcode (see vendor/README.md).
-///
-/// # Panics
-///
-/// On an opcode that is not allowed in a constant expression, as
-/// [`ConstExpr::new`] does for an operator it does not handle: validation refuses
-/// such a module before it gets here.
-#[cfg(not(feature = "simd"))]
-fn read_const_operator<'a>(
-    reader: &mut wasmparser::BinaryReader<'a>,
-) -> wasmparser::Result<wasmparser::Operator<'a>> {
-    use wasmparser::Operator as WasmOp;
-    let op = match reader.read_u8()? {
-        0x0B => WasmOp::End,
-        0x23 => WasmOp::GlobalGet {
-            global_index: reader.read_var_u32()?,
-        },
-        0x41 => WasmOp::I32Const {
-            value: reader.read_var_i32()?,
-        },
-        0x42 => WasmOp::I64Const {
-            value: reader.read_var_i64()?,
-        },
-        0x43 => WasmOp::F32Const {
-            value: reader.read_f32()?,
-        },
-        0x44 => WasmOp::F64Const {
-            value: reader.read_f64()?,
-        },
-        0x6A => WasmOp::I32Add,
-        0x6B => WasmOp::I32Sub,
-        0x6C => WasmOp::I32Mul,
-        0x7C => WasmOp::I64Add,
-        0x7D => WasmOp::I64Sub,
-        0x7E => WasmOp::I64Mul,
-        0xD0 => WasmOp::RefNull { hty: reader.read()? },
-        0xD2 => WasmOp::RefFunc {
-            function_index: reader.read_var_u32()?,
-        },
-        opcode => panic!("unexpected Wasm const expression opcode: {opcode:#04x}"),
-    };
-    Ok(op)
 }
