@@ -152,6 +152,27 @@ for entry in "${boards[@]}"; do
       echo "error: $board $image links core's float formatting (a Debug of a float somewhere)" >&2
       result="FAIL (float formatting)"; failed=1
     fi
+    # Panic locations: the conformance images are built with `panic-location`. In
+    # the Cortex-M4's other images nothing reads a panic's location, so fat LTO
+    # drops every location, message and the formatting behind them (about 71 KiB);
+    # a source path of the runtime's crates in .rodata means something reads them
+    # again. RISC-V's `minimal` is not checked: it keeps some (README.md,
+    # "Panics"). (The embedded plugins' own paths are in .rodata too; they are not
+    # counted.)
+    "$bin/llvm-objcopy" -O binary --only-section=.rodata "$elf" "target/$board-$image.rodata"
+    rodata_paths=$({ grep -aoE '(host-core|vendor/wasmi|vendor/wasmparser)/src/[[:alnum:]_/]*\.rs' \
+      "target/$board-$image.rodata" || true; } | wc -l)
+    if [ "$board-$image" = riscv-virt-minimal ]; then
+      :
+    elif [ "$image" = conformance ]; then
+      if [ "$rodata_paths" -eq 0 ]; then
+        echo "error: $board $image has no panic locations, but is built with panic-location" >&2
+        result="FAIL (panic locations)"; failed=1
+      fi
+    elif [ "$rodata_paths" -ne 0 ]; then
+      echo "error: $board $image keeps $rodata_paths panic locations of the runtime (see caplet-board's panic-location)" >&2
+      result="FAIL (panic locations)"; failed=1
+    fi
     static_ram=$(( ram - arena ))
     printf '%s %s: %s; flash %s (runtime %s + modules %s); RAM %s (arena %s, peak %s; static beside arena %s); stack peak %s\n' \
       "$board" "$image" "$result" "$(kib $flash)" "$(kib $((flash - modules)))" "$(kib $modules)" "$(kib $ram)" \

@@ -45,10 +45,15 @@ fn main() {
                 let path = wasm_dir.join(format!("{name}.wasm"));
                 let bytes = std::fs::read(&path)
                     .unwrap_or_else(|e| panic!("fixture plugin {}: {e}", path.display()));
-                // `include_bytes!` tracks the file, this script's digest of it must
-                // too: a cached run would pin the digest of an older build.
+                // A rebuilt plugin reruns this script. The image embeds the copy
+                // this run writes into OUT_DIR, never the shared build's file, so
+                // the bytes and the digest pinned below always come from one run:
+                // another toolchain (the nightly size profile) or a later build
+                // rewriting `target/plugins` cannot pair new bytes with an old digest.
                 println!("cargo:rerun-if-changed={}", path.display());
-                (path, bytes)
+                let copy = out.join(format!("{name}.plugin.wasm"));
+                std::fs::write(&copy, &bytes).unwrap();
+                (copy, bytes)
             }
         };
         emit(&mut src, &mut all, name, &path, &bytes);
