@@ -69,7 +69,9 @@ figures=target/firmware-figures.md
   echo "on (except the \`pinned\` images: pinned modules only, compiled unchecked), wasmi"
   echo "portable-dispatch; \`minimal\` with contract v1 only (no Extism or WASI profile, no fs, http,"
   echo "env, secrets or exec service), \`conformance\` with both profiles;"
-  echo "the \`fast-load\` images with the \`release-fast-load\` profile (wasmi at opt-level 2)."
+  echo "the \`fast-load\` images with the \`release-fast-load\` profile (wasmi at opt-level 2);"
+  echo "the panic handler prints the panic's location in \`conformance\` only (\`panic-location\`);"
+  echo "RISC-V code built with \`+relax\` (linker relaxation)."
   echo "Measured by \`targets/qemu-test.sh\` on $(date -u +%Y-%m-%d);"
   echo "flash = vector table + text + rodata + data; arena and stack peaks measured on the device."
   echo
