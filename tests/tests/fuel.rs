@@ -142,3 +142,34 @@ fn the_kits_echo_costs_a_few_hundred_fuel_per_call() {
     eprintln!("echo_vec (Vec form): {vec} fuel");
     assert!(vec > into, "echo_vec {vec} <= echo {into}");
 }
+
+/// wasmi charges fuel per block: when it translates a function it sums the cost of
+/// each block's operators into the block's `ConsumeFuel` operator. The vendored
+/// wasmi sums them in a Caplet patch (`OpEncoder::bump_fuel_consumption_by`, see
+/// vendor/README.md) instead of rewriting the encoded sum for every operator. The
+/// figures below are what the unpatched code charged, measured before the patch:
+/// one long block, a loop with nested blocks, `if`s and memory accesses, and calls
+/// with a `br_table`, each at several trip counts, must cost exactly the same.
+#[test]
+fn fuel_charged_per_block_is_what_wasmi_charged_before_the_patch() {
+    let mut i = caplet_tests::load(&wat("fuel_shapes"), &[])
+        .unwrap()
+        .instantiate()
+        .unwrap();
+    let cases: [(&str, i32, u64); 7] = [
+        ("straight", 7, 30),
+        ("loops", 0, 16),
+        ("loops", 1, 47),
+        ("loops", 37, 983),
+        ("calls", 1, 39),
+        ("calls", 2, 76),
+        ("calls", 25, 903),
+    ];
+    let mut charged = Vec::new();
+    for (name, arg, _) in cases {
+        i.call_typed(name, &[Value::I32(arg)]).unwrap();
+        charged.push((name, arg, i.last_usage().fuel_used));
+    }
+    let expected: Vec<_> = cases.to_vec();
+    assert_eq!(charged, expected);
+}
