@@ -71,7 +71,7 @@ figures=target/firmware-figures.md
   echo "env, secrets or exec service), \`conformance\` with both profiles;"
   echo "the \`fast-load\` images with the \`release-fast-load\` profile (wasmi at opt-level 2);"
   echo "the panic handler prints the panic's location in \`conformance\` only (\`panic-location\`);"
-  echo "RISC-V code built with \`+relax\` (linker relaxation)."
+  echo "RISC-V code built with \`+relax\` (linker relaxation) and sha2's rolled SHA-256 rounds."
   echo "Measured by \`targets/qemu-test.sh\` on $(date -u +%Y-%m-%d);"
   echo "flash = vector table + text + rodata + data; arena and stack peaks measured on the device."
   echo
