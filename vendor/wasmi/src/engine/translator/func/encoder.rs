@@ -511,6 +511,9 @@ impl OpEncoder {
     /// # Panics
     ///
     /// If the operator's fuel overflows, as the bump of each operator did before.
+    ///
+    /// Out of line and cold: it runs once per `ConsumeFuel` operator, not per Wasm
+    /// operator, and keeps the decode/encode out of every visitor it is reached from.
     #[cold]
     #[inline(never)]
     fn flush_pending_fuel(&mut self) {
