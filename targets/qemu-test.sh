@@ -48,13 +48,17 @@ done
 # The pinned image: `minimal` without on-device validation (the board's
 # `validate` feature off). It loads only modules whose digest it pins and
 # compiles them unchecked, so wasmparser's validator is not linked. A target
-# directory of its own keeps the validating images.
+# directory of its own keeps the validating images. Built for size: error
+# messages without their values (`static-messages`) and the rolled SHA-256
+# (pinned-size.toml).
 CARGO_TARGET_DIR=target/pinned cargo build --release --locked -p caplet-mps2-an386 \
-  --target thumbv7em-none-eabihf --bin minimal --no-default-features
+  --target thumbv7em-none-eabihf --bin minimal --no-default-features --features static-messages \
+  --config pinned-size.toml
 # The signed image: the pinned build with Ed25519 verification on the device; it
 # loads only a module whose signature by its (demo) key verifies.
 CARGO_TARGET_DIR=target/pinned cargo build --release --locked -p caplet-mps2-an386 \
-  --target thumbv7em-none-eabihf --bin signed --no-default-features --features signatures
+  --target thumbv7em-none-eabihf --bin signed --no-default-features --features signatures,static-messages \
+  --config pinned-size.toml
 # The fast-load profile (release with wasmi optimised for speed, not size): the
 # validating and the pinned `minimal`, for the load-time and flash trade-off.
 CARGO_TARGET_DIR=target/lean cargo build --profile release-fast-load --locked -p caplet-mps2-an386 \
@@ -71,7 +75,9 @@ figures=target/firmware-figures.md
   echo "env, secrets or exec service), \`conformance\` with both profiles;"
   echo "the \`fast-load\` images with the \`release-fast-load\` profile (wasmi at opt-level 2);"
   echo "the panic handler prints the panic's location in \`conformance\` only (\`panic-location\`);"
-  echo "RISC-V code built with \`+relax\` (linker relaxation) and sha2's rolled SHA-256 rounds."
+  echo "RISC-V code built with \`+relax\` (linker relaxation) and sha2's rolled SHA-256 rounds;"
+  echo "the pinned and signed images built for size: \`static-messages\` (error messages without"
+  echo "their values) and sha2's rolled rounds (pinned-size.toml)."
   echo "Measured by \`targets/qemu-test.sh\` on $(date -u +%Y-%m-%d);"
   echo "flash = vector table + text + rodata + data; arena and stack peaks measured on the device."
   echo

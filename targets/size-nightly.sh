@@ -27,7 +27,8 @@
 #
 # It builds, each in target/nightly-size (the stable images are untouched):
 # - mps2-an386 `minimal`, validating, without the Extism profile (as qemu-test.sh);
-# - mps2-an386 `minimal-pinned` (no on-device validation);
+# - mps2-an386 `minimal-pinned` (no on-device validation; `static-messages` and
+#   pinned-size.toml, as qemu-test.sh builds it);
 # - riscv-virt `minimal`, validating.
 # It runs each under QEMU (the image decides pass or fail) and prints flash, and
 # runtime flash (flash minus the embedded modules, as qemu-test.sh counts them).
@@ -163,7 +164,7 @@ fi
 # board, target, package, image, target dir, features, stable ELF
 images=(
   "mps2-an386 thumbv7em-none-eabihf caplet-mps2-an386 minimal lean validate target/lean"
-  "mps2-an386 thumbv7em-none-eabihf caplet-mps2-an386 minimal-pinned pinned - target/pinned"
+  "mps2-an386 thumbv7em-none-eabihf caplet-mps2-an386 minimal-pinned pinned static-messages target/pinned"
   "riscv-virt riscv32imac-unknown-none-elf caplet-riscv-virt minimal lean validate target/lean"
 )
 table=()
@@ -171,6 +172,8 @@ for entry in "${images[@]}"; do
   read -r board target package image sub features stable_dir <<<"$entry"
   feature_args=(--no-default-features)
   [ "$features" != - ] && feature_args+=(--features "$features")
+  # The pinned image's size settings, as qemu-test.sh builds it.
+  [ "$sub" = pinned ] && feature_args+=(--config pinned-size.toml)
   build "$out/$sub" "$package" "$target" minimal "$profile_rustflags" "$profile_std_features" "${feature_args[@]}"
   read -r flash runtime < <(run "$board" "$out/$sub/$target/release/minimal" "$out/$board-$image.log")
   [ "$runtime" = - ] && failed=1

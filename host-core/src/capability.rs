@@ -266,7 +266,7 @@ impl Capability {
                      secrets:read:<name>, app:<name>, exec:<program-path>";
         Err(Error::BadCapability {
             text: truncate(text, 80),
-            reason: format!("unknown capability (known: {known})"),
+            reason: msg!("unknown capability (known: {known})"),
         })
     }
 

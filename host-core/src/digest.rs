@@ -1,6 +1,5 @@
 //! SHA-256 digests of modules, and bounded loading from any `embedded_io::Read`.
 
-use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
@@ -104,18 +103,18 @@ pub fn read_module<R: embedded_io::Read>(
     let mut chunk = [0u8; 512];
     loop {
         let n = source.read(&mut chunk).map_err(|e| Error::Host {
-            reason: format!("reading the module failed: {:?}", e.kind()),
+            reason: msg!("reading the module failed: {:?}", e.kind()),
         })?;
         if n == 0 {
             break;
         }
         if buf.len() + n > max_bytes {
             return Err(Error::ModuleTooLarge {
-                reason: format!("module is larger than the {max_bytes}-byte limit"),
+                reason: msg!("module is larger than the {max_bytes}-byte limit"),
             });
         }
         buf.try_reserve(n).map_err(|_| Error::ModuleTooLarge {
-            reason: format!("no memory left to buffer {} module bytes", buf.len() + n),
+            reason: msg!("no memory left to buffer {} module bytes", buf.len() + n),
         })?;
         buf.extend_from_slice(&chunk[..n]);
         hasher.update(&chunk[..n]);

@@ -470,9 +470,80 @@ impl defmt::Format for Error {
     }
 }
 
+/// A message template with its values left out, for builds with the
+/// `static-messages` feature (the `msg!` macro): each `{…}` placeholder becomes `…`,
+/// `{{` and `}}` become braces.
+#[cfg(any(feature = "static-messages", test))]
+pub(crate) fn static_message(template: &'static str) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(i) = rest.find(['{', '}']) {
+        out.push_str(&rest[..i]);
+        let brace = rest.as_bytes()[i];
+        if rest.as_bytes().get(i + 1) == Some(&brace) {
+            out.push(brace as char);
+            rest = &rest[i + 2..];
+        } else if brace == b'{' {
+            out.push('…');
+            rest = rest[i..].find('}').map_or("", |end| &rest[i + end + 1..]);
+        } else {
+            rest = &rest[i + 1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The message of a wasmi error: its `Display` text, or with the
+/// `static-messages` feature a fixed name of its kind (a trap keeps its trap
+/// message, which is static text in wasmi), so that wasmi's messages and their
+/// formatting are not linked.
+pub(crate) fn wasmi_message(e: &wasmi::Error) -> String {
+    #[cfg(not(feature = "static-messages"))]
+    {
+        alloc::format!("{e}")
+    }
+    #[cfg(feature = "static-messages")]
+    {
+        use wasmi::errors::ErrorKind as K;
+        String::from(match e.kind() {
+            K::TrapCode(code) => code.trap_message(),
+            K::Message(message) => message,
+            K::Memory(_) => "wasmi: linear memory error",
+            K::Table(_) => "wasmi: table error",
+            K::Global(_) => "wasmi: global variable error",
+            K::Linker(_) => "wasmi: linking failed",
+            K::Instantiation(_) => "wasmi: instantiation failed",
+            K::Fuel(_) => "wasmi: fuel error",
+            K::Func(_) => "wasmi: function error",
+            K::Read(_) => "wasmi: reading the module failed",
+            K::Wasm(_) => "wasmi: malformed or invalid module",
+            K::Translation(_) => "wasmi: translating the module failed",
+            K::UserLimits(_) => "the module exceeds the engine's enforced limits",
+            K::ImplementationLimits(_) => "the module exceeds wasmi's implementation limits",
+            K::Host(_) => "wasmi: host error",
+            _ => "wasmi error",
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn static_messages_keep_the_template_and_drop_the_values() {
+        assert_eq!(
+            static_message("linking module `{}`: {e}"),
+            "linking module `…`: …"
+        );
+        assert_eq!(
+            static_message("expected {expected:?}, found {sig} ({{raw}})"),
+            "expected …, found … ({raw})"
+        );
+        assert_eq!(static_message("no placeholders"), "no placeholders");
+        assert_eq!(static_message("open {"), "open …");
+    }
 
     #[test]
     fn codes_round_trip_and_are_stable() {

@@ -7,7 +7,6 @@
 //! the bytes, because wasmi's compile-time allocations are infallible (an oversized
 //! module would abort a board instead of failing).
 
-use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
@@ -184,13 +183,13 @@ pub struct ModuleInfo {
 /// 2^32 of anything without lying).
 fn add32(a: u32, b: u32, what: &str) -> Result<u32, Error> {
     a.checked_add(b)
-        .ok_or_else(|| Error::too_large(format!("module declares more than 2^32 {what}")))
+        .ok_or_else(|| Error::too_large(msg!("module declares more than 2^32 {what}")))
 }
 
 /// `a + b` for 64-bit totals, or a refusal naming what overflowed.
 fn add64(a: u64, b: u64, what: &str) -> Result<u64, Error> {
     a.checked_add(b)
-        .ok_or_else(|| Error::too_large(format!("module declares more than 2^64 {what}")))
+        .ok_or_else(|| Error::too_large(msg!("module declares more than 2^64 {what}")))
 }
 
 impl ModuleInfo {
@@ -211,7 +210,7 @@ impl ModuleInfo {
     /// compile estimate). Only section headers and signatures are read.
     pub fn scan(wasm: &[u8], limits: &Limits) -> Result<Self, Error> {
         if wasm.len() > limits.max_module_bytes as usize {
-            return Err(Error::too_large(format!(
+            return Err(Error::too_large(msg!(
                 "module is {} bytes, more than the {}-byte limit",
                 wasm.len(),
                 limits.max_module_bytes
@@ -224,11 +223,11 @@ impl ModuleInfo {
 
     fn scan_unchecked(wasm: &[u8], limits: &Limits) -> Result<Self, Error> {
         let bad = |e: wasmparser::BinaryReaderError| {
-            Error::bad_module(format!("{} (at byte {})", e.message(), e.offset()))
+            Error::bad_module(msg!("{} (at byte {})", e.message(), e.offset()))
         };
         let count = |what: &str, n: u32, max: u32| -> Result<(), Error> {
             if n > max {
-                Err(Error::too_large(format!(
+                Err(Error::too_large(msg!(
                     "module declares {n} {what}, more than the limit of {max}"
                 )))
             } else {
@@ -386,7 +385,7 @@ impl ModuleInfo {
             // The proposal allows 1-byte and 64 KiB pages; wasmi refuses the
             // rest too, but say so before anything is compiled.
             if log2 != 0 && log2 != 16 {
-                return Err(Error::bad_module(format!(
+                return Err(Error::bad_module(msg!(
                     "memory page size 2^{log2} bytes: only 1-byte and 65536-byte pages exist"
                 )));
             }
@@ -395,27 +394,29 @@ impl ModuleInfo {
             let page = self.memory_page_size();
             let bytes = min.saturating_mul(page);
             if bytes > limits.memory_bytes {
-                return Err(Error::too_large(format!(
+                return Err(Error::too_large(msg!(
                     "module's minimum memory is {min} pages of {page} bytes ({bytes} bytes), more than the memory budget of {} bytes",
                     limits.memory_bytes
                 )));
             }
         }
         if self.table_min_elements > u64::from(limits.table_elements) {
-            return Err(Error::too_large(format!(
+            return Err(Error::too_large(msg!(
                 "module's tables start with {} elements, more than the limit of {}",
-                self.table_min_elements, limits.table_elements
+                self.table_min_elements,
+                limits.table_elements
             )));
         }
         if self.tables > limits.max_tables {
-            return Err(Error::too_large(format!(
+            return Err(Error::too_large(msg!(
                 "module declares {} tables, more than the limit of {}",
-                self.tables, limits.max_tables
+                self.tables,
+                limits.max_tables
             )));
         }
         let need = self.compile_estimate();
         if need > limits.compile_memory_bytes {
-            return Err(Error::too_large(format!(
+            return Err(Error::too_large(msg!(
                 "compiling this module needs about {need} bytes of host memory, more than the compile budget of {} bytes",
                 limits.compile_memory_bytes
             )));

@@ -68,6 +68,7 @@
 //! | `fs`, `http`, `env`, `secrets`, `exec` | on | each service and the imports that reach it (contract v1's `fs_*`, `http_request`, `env_get`, `secret_get`, `exec`; Extism's `http_*`) |
 //! | `signatures` | off | Ed25519 verification of signed plugins |
 //! | `defmt` | off | `defmt::Format` for errors and reports |
+//! | `static-messages` | off | error messages without their values (templates), wasmi's errors by kind only: smaller firmware |
 //!
 //! A module importing a function whose feature a build lacks is refused at load,
 //! naming the feature. A firmware that needs none of the services a board cannot
@@ -77,8 +78,31 @@
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(clippy::std_instead_of_core, clippy::alloc_instead_of_core)]
+// With `static-messages`, a value named only inside a message template (`{e}`) is
+// not formatted, so its binding goes unused in that build.
+#![cfg_attr(feature = "static-messages", allow(unused_variables))]
 
 extern crate alloc;
+
+/// An error message: `format!` in every build except one with the
+/// `static-messages` feature, where the message is its template with each `{…}`
+/// placeholder shown as `…` and no value is formatted (`error::static_message`).
+/// The arguments are still type-checked there, but not evaluated.
+macro_rules! msg {
+    ($template:literal $(, $arg:expr)* $(,)?) => {{
+        #[cfg(not(feature = "static-messages"))]
+        {
+            alloc::format!($template $(, $arg)*)
+        }
+        #[cfg(feature = "static-messages")]
+        {
+            let _ = || {
+                $(let _ = &$arg;)*
+            };
+            $crate::error::static_message($template)
+        }
+    }};
+}
 
 pub mod abi;
 pub mod capability;

@@ -20,7 +20,6 @@
 //! `capabilites` is an error rather than a silently ignored requirement.
 
 use alloc::collections::BTreeMap;
-use alloc::format;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -153,14 +152,14 @@ impl Manifest {
         validate_name(&self.name)?;
         for e in &self.entrypoints {
             if e.is_empty() || e.len() > 128 || e.chars().any(|c| c.is_control()) {
-                return Err(Error::manifest(format!(
+                return Err(Error::manifest(msg!(
                     "entry point name `{e}` is empty, too long or has control characters"
                 )));
             }
         }
         for key in self.config.keys() {
             if key.is_empty() || key.len() > 128 {
-                return Err(Error::manifest(format!(
+                return Err(Error::manifest(msg!(
                     "config key `{key}` must be 1-128 bytes"
                 )));
             }
@@ -185,7 +184,7 @@ pub fn validate_name(name: &str) -> Result<(), Error> {
     if ok {
         Ok(())
     } else {
-        Err(Error::manifest(format!(
+        Err(Error::manifest(msg!(
             "name `{}` must be 1-64 characters of a-z, 0-9, `-`, `_`, starting with a letter or digit",
             crate::capability::truncate(name, 80)
         )))
@@ -217,7 +216,7 @@ pub fn sanitize_name(stem: &str) -> String {
 
 fn parse_raw(json: &[u8]) -> Result<Manifest, Error> {
     if json.len() > MAX_MANIFEST_BYTES {
-        return Err(Error::manifest(format!(
+        return Err(Error::manifest(msg!(
             "manifest is {} bytes, more than the {} allowed",
             json.len(),
             MAX_MANIFEST_BYTES
@@ -226,21 +225,21 @@ fn parse_raw(json: &[u8]) -> Result<Manifest, Error> {
     // Unescaped strings are at most as long as the input.
     let mut scratch = vec![0u8; json.len()];
     let (raw, used): (Raw, usize) = serde_json_core::from_slice_escaped(json, &mut scratch)
-        .map_err(|e| Error::manifest(format!("invalid JSON: {}", json_error(&e))))?;
+        .map_err(|e| Error::manifest(msg!("invalid JSON: {}", json_error(&e))))?;
     if json[used..].iter().any(|b| !b.is_ascii_whitespace()) {
         return Err(Error::manifest("trailing characters after the JSON object"));
     }
     let version = semver::Version::parse(&raw.version)
-        .map_err(|e| Error::manifest(format!("version `{}` is not semver: {e}", raw.version)))?;
+        .map_err(|e| Error::manifest(msg!("version `{}` is not semver: {e}", raw.version)))?;
     let mut capabilities = Vec::with_capacity(raw.capabilities.len());
     for c in &raw.capabilities {
         capabilities
-            .push(Capability::parse(c).map_err(|e| Error::manifest(format!("capabilities: {e}")))?);
+            .push(Capability::parse(c).map_err(|e| Error::manifest(msg!("capabilities: {e}")))?);
     }
     let sha256 = match raw.sha256 {
         None => None,
         Some(hex) => {
-            Some(Digest::from_hex(&hex).map_err(|e| Error::manifest(format!("sha256: {e}")))?)
+            Some(Digest::from_hex(&hex).map_err(|e| Error::manifest(msg!("sha256: {e}")))?)
         }
     };
     // Moved over one by one: the keys come sorted from a `BTreeMap` already, and

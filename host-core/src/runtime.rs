@@ -15,7 +15,7 @@ use wasmi::{
 
 use crate::capability::{Capability, Grants, Kind};
 use crate::digest::Digest;
-use crate::error::{Code, Error, Interrupt};
+use crate::error::{wasmi_message, Code, Error, Interrupt};
 use crate::inspect::{ItemKind, ModuleInfo, Signature, ValType};
 use crate::limits::{EngineLimits, Limits};
 use crate::manifest::Manifest;
@@ -296,7 +296,7 @@ impl Runtime {
         let apps: Vec<AppFunctions> = functions.into_iter().collect();
         for (i, a) in apps.iter().enumerate() {
             if apps[..i].iter().any(|b| b.module == a.module) {
-                return Err(Error::usage(format!(
+                return Err(Error::usage(msg!(
                     "application module `{}` is given twice",
                     a.module
                 )));
@@ -351,7 +351,7 @@ impl Runtime {
                 #[cfg(not(feature = "validate"))]
                 let module = crate::unchecked::compile(&self.engine, code, Verified::Pinned);
                 module.map_err(|e| Error::Host {
-                    reason: format!("compiling the Extism kernel: {e}"),
+                    reason: msg!("compiling the Extism kernel: {}", wasmi_message(&e)),
                 })
             })
             .clone()
@@ -455,7 +455,7 @@ impl Runtime {
             ));
         }
         if cfg.linked.len() > MAX_LINKED_MODULES {
-            return Err(Error::usage(format!(
+            return Err(Error::usage(msg!(
                 "{} linked modules, more than {MAX_LINKED_MODULES}",
                 cfg.linked.len()
             )));
@@ -473,7 +473,7 @@ impl Runtime {
                 || dep.name == crate::services::app::USER_MODULE
                 || self.apps.iter().any(|a| a.module == dep.name);
             if taken || dep.name.is_empty() {
-                return Err(Error::usage(format!(
+                return Err(Error::usage(msg!(
                     "a linked module cannot be named `{}` (empty, taken twice, or an import \
                      module of Caplet's)",
                     crate::capability::truncate(&dep.name, 80)
@@ -501,9 +501,9 @@ impl Runtime {
                                 import: qualified,
                                 reason: match found {
                                     Some(found) => {
-                                        format!("the linked module `{dep}` exports it as {found}")
+                                        msg!("the linked module `{dep}` exports it as {found}")
                                     }
-                                    None => format!(
+                                    None => msg!(
                                     "the linked module `{dep}` exports no function of this name"
                                 ),
                                 },
@@ -517,7 +517,7 @@ impl Runtime {
                 {
                     return Err(Error::UnknownImport {
                         import: qualified,
-                        reason: format!(
+                        reason: msg!(
                             "a linked module (`{}`) may import Extism's functions and the modules \
                          linked before it only",
                             owner.map_or("", |i| linked_infos[i].0)
@@ -535,7 +535,7 @@ impl Runtime {
                                                         profile (caplet-core's `extism` feature)"
                             .into(),
                         Some(p) => {
-                            format!("the `{}` profile has no function of this name", p.module())
+                            msg!("the `{}` profile has no function of this name", p.module())
                         }
                         None => {
                             let mut modules = String::from(
@@ -549,8 +549,7 @@ impl Runtime {
                                     .into();
                             }
                             for a in self.apps.iter() {
-                                modules
-                                    .push_str(&format!(", and the application's `{}`", a.module));
+                                modules.push_str(&msg!(", and the application's `{}`", a.module));
                             }
                             modules
                         }
@@ -564,11 +563,11 @@ impl Runtime {
                     let what = if feature == "wasi" {
                         "WASI profile".to_string()
                     } else {
-                        format!("`{feature}` service")
+                        ["`", feature, "` service"].concat()
                     };
                     return Err(Error::UnknownImport {
                         import: qualified,
-                        reason: format!(
+                        reason: msg!(
                             "this build of Caplet has no {what} (caplet-core's `{feature}` feature)"
                         ),
                     });
@@ -578,7 +577,7 @@ impl Runtime {
                     ItemKind::Func(sig) => {
                         return Err(Error::UnknownImport {
                             import: qualified,
-                            reason: format!("expected signature {}, found {sig}", spec.signature()),
+                            reason: msg!("expected signature {}, found {sig}", spec.signature()),
                         })
                     }
                     _ => {
@@ -595,13 +594,13 @@ impl Runtime {
                     if !cfg.grants.has_kind(kind) {
                         audit(kind, &qualified);
                         let capability = if kind.is_scoped() {
-                            format!("{}:<scope>", kind.prefix())
+                            [kind.prefix(), ":<scope>"].concat()
                         } else {
                             kind.prefix().into()
                         };
                         return Err(Error::CapabilityDenied {
                             capability,
-                            needed_by: format!("import `{qualified}`"),
+                            needed_by: ["import `", qualified.as_str(), "`"].concat(),
                         });
                     }
                 }
@@ -686,7 +685,7 @@ impl Runtime {
                 .ok_or(Code::Unsupported)
                 .and_then(|fs| fs.scratch(dir))
                 .map_err(|code| Error::CapabilityUnsupported {
-                    capability: format!(
+                    capability: msg!(
                         "fs:temp:{dir} (the host cannot make a scratch directory: {})",
                         code.name()
                     ),
@@ -704,7 +703,7 @@ impl Runtime {
             if k.len() > limits.max_config_bytes as usize
                 || v.len() > limits.max_config_bytes as usize
             {
-                return Err(Error::usage(format!(
+                return Err(Error::usage(msg!(
                     "config `{}` is longer than the {}-byte cap",
                     crate::capability::truncate(k, 40),
                     limits.max_config_bytes
@@ -753,7 +752,7 @@ fn check_app_import(
     let Some(function) = app.get(&import.name) else {
         return Err(Error::UnknownImport {
             import: qualified.into(),
-            reason: format!(
+            reason: msg!(
                 "the application module `{}` has no function of this name",
                 app.module
             ),
@@ -771,7 +770,7 @@ fn check_app_import(
         ItemKind::Func(sig) => {
             return Err(Error::UnknownImport {
                 import: qualified.into(),
-                reason: format!("expected signature {expected}, found {sig}"),
+                reason: msg!("expected signature {expected}, found {sig}"),
             })
         }
         _ => {
@@ -786,7 +785,7 @@ fn check_app_import(
         audit(Kind::App, &capability);
         return Err(Error::CapabilityDenied {
             capability,
-            needed_by: format!("import `{qualified}`"),
+            needed_by: ["import `", qualified, "`"].concat(),
         });
     }
     Ok(())
@@ -833,7 +832,7 @@ fn check_exports(info: &ModuleInfo, manifest: &Manifest, app_buffers: bool) -> R
             Some(sig) => {
                 return Err(Error::MissingExport {
                     name: name.clone(),
-                    expected: format!("entry point signature (i32, i32) -> (i64), found {sig}"),
+                    expected: msg!("entry point signature (i32, i32) -> (i64), found {sig}"),
                 })
             }
             None => {
@@ -850,11 +849,9 @@ fn check_exports(info: &ModuleInfo, manifest: &Manifest, app_buffers: bool) -> R
 /// Names the linked module a load error is about.
 fn in_linked(name: &str, e: Error) -> Error {
     match e {
-        Error::BadModule { reason } => {
-            Error::bad_module(format!("linked module `{name}`: {reason}"))
-        }
+        Error::BadModule { reason } => Error::bad_module(msg!("linked module `{name}`: {reason}")),
         Error::ModuleTooLarge { reason } => {
-            Error::too_large(format!("linked module `{name}`: {reason}"))
+            Error::too_large(msg!("linked module `{name}`: {reason}"))
         }
         e => e,
     }
@@ -863,9 +860,8 @@ fn in_linked(name: &str, e: Error) -> Error {
 fn map_compile_error(e: wasmi::Error) -> Error {
     use wasmi::errors::ErrorKind as K;
     match e.kind() {
-        K::UserLimits(l) => Error::too_large(format!("{l}")),
-        K::ImplementationLimits(l) => Error::too_large(format!("{l}")),
-        _ => Error::bad_module(format!("{e}")),
+        K::UserLimits(_) | K::ImplementationLimits(_) => Error::too_large(wasmi_message(&e)),
+        _ => Error::bad_module(wasmi_message(&e)),
     }
 }
 
@@ -1033,7 +1029,7 @@ impl Live {
         begin(&mut store, budget, hook)?;
         store.data_mut().fuel_reserve = 0;
         store.set_fuel(budget).map_err(|e| Error::Host {
-            reason: format!("setting fuel: {e}"),
+            reason: msg!("setting fuel: {}", wasmi_message(&e)),
         })?;
         #[cfg(feature = "extism")]
         let linked;
@@ -1070,7 +1066,7 @@ impl Live {
             }
             // The linked modules, in order, each under its name for those after it.
             for dep in &p.linked {
-                let during = format!("the start of linked module `{}`", dep.name);
+                let during = msg!("the start of linked module `{}`", dep.name);
                 let inst = l
                     .instantiate_and_start(&mut store, &dep.module)
                     .map_err(|e| map_run_error(&e, &during, &store, budget))?;
@@ -1086,7 +1082,7 @@ impl Live {
                 }
                 l.instance(&mut store, &dep.name, inst)
                     .map_err(|e| Error::Host {
-                        reason: format!("linking module `{}`: {e}", dep.name),
+                        reason: msg!("linking module `{}`: {}", dep.name, wasmi_message(&e)),
                     })?;
             }
             linked = l;
@@ -1108,7 +1104,7 @@ impl Live {
         };
         store.data_mut().fuel_reserve = left - slice;
         store.set_fuel(slice).map_err(|e| Error::Host {
-            reason: format!("setting fuel: {e}"),
+            reason: msg!("setting fuel: {}", wasmi_message(&e)),
         })?;
         let memory = instance
             .get_memory(&store, "memory")
@@ -1198,7 +1194,7 @@ fn begin(store: &mut Store<HostState>, budget: u64, hook: &dyn SliceHook) -> Res
     state.host_calls = 0;
     state.error_message = None;
     store.set_fuel(give).map_err(|e| Error::Host {
-        reason: format!("setting fuel: {e}"),
+        reason: msg!("setting fuel: {}", wasmi_message(&e)),
     })
 }
 
@@ -1325,7 +1321,7 @@ fn finish_alloc(
             reason: "a suspended caplet_alloc is missing".into(),
         })?;
     let data = core::mem::take(&mut store.data_mut().pending);
-    let during = format!("caplet_alloc (called by the host for `{import}`)");
+    let during = msg!("caplet_alloc (called by the host for `{import}`)");
     refill(store, budget, hook)?;
     let call = pending.resume(&mut *store);
     let ptr = drive(store, call, budget, hook, &during);
@@ -1357,7 +1353,7 @@ fn refill(
     store
         .set_fuel(now.saturating_add(give))
         .map_err(|e| Error::Host {
-            reason: format!("setting fuel: {e}"),
+            reason: msg!("setting fuel: {}", wasmi_message(&e)),
         })
 }
 
@@ -1372,7 +1368,7 @@ fn map_run_error(e: &wasmi::Error, during: &str, store: &Store<HostState>, budge
     match e.downcast_ref::<GuestRequest>() {
         Some(GuestRequest::Exit(code)) => return Error::Exit { code: *code },
         Some(request) => {
-            return Error::contract(format!(
+            return Error::contract(msg!(
                 "{request} during `{during}`, where the host cannot run guest code"
             ))
         }
@@ -1383,30 +1379,31 @@ fn map_run_error(e: &wasmi::Error, during: &str, store: &Store<HostState>, budge
             used: fuel_used(store, budget).max(budget),
         },
         K::TrapCode(wasmi::TrapCode::GrowthOperationLimited) => Error::MemoryLimit {
-            reason: format!("growth refused in `{during}`"),
+            reason: msg!("growth refused in `{during}`"),
         },
         K::TrapCode(code) => Error::Trap {
             during: during.into(),
-            message: format!("{code}"),
+            message: code.trap_message().into(),
         },
-        K::Memory(m) => Error::MemoryLimit {
-            reason: format!(
-                "{m} (budget {} bytes)",
+        K::Memory(_) => Error::MemoryLimit {
+            reason: msg!(
+                "{} (budget {} bytes)",
+                wasmi_message(e),
                 store.data().services.limits.memory_bytes
             ),
         },
-        K::Table(t) => Error::MemoryLimit {
-            reason: format!("{t}"),
+        K::Table(_) => Error::MemoryLimit {
+            reason: wasmi_message(e),
         },
-        K::Instantiation(i) => Error::MemoryLimit {
-            reason: format!("{i}"),
+        K::Instantiation(_) => Error::MemoryLimit {
+            reason: wasmi_message(e),
         },
-        K::Fuel(f) => Error::Host {
-            reason: format!("fuel: {f}"),
+        K::Fuel(_) => Error::Host {
+            reason: msg!("fuel: {}", wasmi_message(e)),
         },
         _ => Error::Trap {
             during: during.into(),
-            message: format!("{e}"),
+            message: wasmi_message(e),
         },
     }
 }
@@ -1539,7 +1536,7 @@ impl Instance {
             limits.fuel_per_call,
         );
         if input.len() > max_input as usize {
-            return Err(Error::usage(format!(
+            return Err(Error::usage(msg!(
                 "input is {} bytes, more than the {max_input}-byte cap",
                 input.len(),
             )));
@@ -1581,7 +1578,7 @@ impl Instance {
         let sig = match self.plugin.info().export_signature(name) {
             Some(sig) if sig.is_numeric() => sig.clone(),
             Some(sig) => {
-                return Err(Error::usage(format!(
+                return Err(Error::usage(msg!(
                     "`{name}` has signature {sig}: only numbers can be passed"
                 )))
             }
@@ -1598,7 +1595,7 @@ impl Instance {
                 params: given,
                 results: sig.results.clone(),
             };
-            return Err(Error::usage(format!(
+            return Err(Error::usage(msg!(
                 "`{name}` takes {sig}, but the arguments were {given}"
             )));
         }
@@ -1743,13 +1740,13 @@ fn call_entry(
         let len = input.len() as i32;
         let ptr = run(&mut live.store, alloc, len, budget, hook, "caplet_alloc")?;
         if ptr == 0 {
-            return Err(Error::contract(format!(
+            return Err(Error::contract(msg!(
                 "caplet_alloc({len}) returned 0: the guest could not allocate the input"
             )));
         }
         let mem = live.memory.data_mut(&mut live.store);
         let dst = profiles::guest_range(mem.len(), ptr, len).ok_or_else(|| {
-            Error::contract(format!(
+            Error::contract(msg!(
                 "caplet_alloc({len}) returned {} (memory is {} bytes)",
                 ptr as u32,
                 mem.len()
@@ -1774,14 +1771,14 @@ fn call_entry(
     }
     let (out_ptr, out_len) = caplet::unpack(packed);
     if out_len > max_output {
-        return Err(Error::contract(format!(
+        return Err(Error::contract(msg!(
             "`{name}` returned {out_len} bytes, more than the {max_output}-byte output cap"
         )));
     }
     let mem = live.memory.data(&live.store);
     let src =
         profiles::guest_range(mem.len(), out_ptr as i32, out_len as i32).ok_or_else(|| {
-            Error::contract(format!(
+            Error::contract(msg!(
                 "`{name}` returned output at {out_ptr}..{} outside its {}-byte memory",
                 u64::from(out_ptr) + u64::from(out_len),
                 mem.len()
@@ -1797,7 +1794,7 @@ fn with_plugin_message(e: Error, plugin_message: Option<String>) -> Error {
     match (e, plugin_message) {
         (Error::Trap { during, message }, Some(said)) => Error::Trap {
             during,
-            message: format!("{message}; the plugin's error message: {said}"),
+            message: msg!("{message}; the plugin's error message: {said}"),
         },
         (e, _) => e,
     }
@@ -1828,13 +1825,13 @@ fn call_extism(
         .begin_call(&mut live.store, input)
         .map_err(|code| match code {
             Code::Limit => Error::MemoryLimit {
-                reason: format!(
+                reason: msg!(
                     "the {}-byte input does not fit in Extism memory within the budget",
                     input.len()
                 ),
             },
             code => Error::Host {
-                reason: format!("placing the input in Extism memory: {}", code.name()),
+                reason: msg!("placing the input in Extism memory: {}", code.name()),
             },
         })?;
     let rc = run(&mut live.store, entry, (), budget, hook, name)

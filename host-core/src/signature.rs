@@ -91,13 +91,13 @@ impl Signature {
     /// Decodes the 97-byte encoding.
     pub fn decode(bytes: &[u8]) -> Result<Signature, Error> {
         if bytes.len() != SIGNATURE_LEN {
-            return Err(untrusted(alloc::format!(
+            return Err(untrusted(msg!(
                 "a signature is {SIGNATURE_LEN} bytes, this one {}",
                 bytes.len()
             )));
         }
         if bytes[0] != VERSION {
-            return Err(untrusted(alloc::format!(
+            return Err(untrusted(msg!(
                 "signature version {} is not supported (only {VERSION})",
                 bytes[0]
             )));
@@ -167,7 +167,7 @@ pub enum Verified {
 /// Fails when the module's sections cannot be walked (a truncated or malformed
 /// module), or when a signature section is not the last section.
 pub fn split(wasm: &[u8]) -> Result<(&[u8], Option<&[u8]>), Error> {
-    let bad = |what: &str| untrusted(alloc::format!("cannot read the module's sections: {what}"));
+    let bad = |what: &str| untrusted(msg!("cannot read the module's sections: {what}"));
     if wasm.len() < 8 || &wasm[..4] != b"\0asm" {
         return Err(bad("no wasm header"));
     }
@@ -181,7 +181,7 @@ pub fn split(wasm: &[u8]) -> Result<(&[u8], Option<&[u8]>), Error> {
     });
     match signature {
         None => Ok((wasm, None)),
-        Some(i) if i + 1 != sections.len() => Err(untrusted(alloc::format!(
+        Some(i) if i + 1 != sections.len() => Err(untrusted(msg!(
             "the `{SIGNATURE_SECTION}` section must be the module's last section"
         ))),
         Some(i) => {
@@ -230,7 +230,7 @@ pub fn check(
         (Some(raw), _) => (wasm, raw),
         (None, Some(raw)) => (signed, raw),
         (None, None) => {
-            return Err(untrusted(alloc::format!(
+            return Err(untrusted(msg!(
                 "module sha256:{} is neither pinned nor signed",
                 digest.to_hex()
             )))
@@ -238,7 +238,7 @@ pub fn check(
     };
     let sig = Signature::decode(raw)?;
     if !keys.contains(&sig.key) {
-        return Err(untrusted(alloc::format!(
+        return Err(untrusted(msg!(
             "signed by {}, which is not a trusted key",
             sig.key.to_hex()
         )));
@@ -246,7 +246,7 @@ pub fn check(
     #[cfg(not(feature = "signatures"))]
     {
         let _ = signed;
-        return Err(untrusted(alloc::format!(
+        return Err(untrusted(msg!(
             "signed by {}, but this build cannot verify signatures (caplet-core's \
              `signatures` feature); pin the module's digest instead",
             sig.key.to_hex()
@@ -255,7 +255,7 @@ pub fn check(
     #[cfg(feature = "signatures")]
     {
         if !sig.verifies(signed) {
-            return Err(untrusted(alloc::format!(
+            return Err(untrusted(msg!(
                 "the signature by {} does not match the module (altered after signing?)",
                 sig.key.to_hex()
             )));

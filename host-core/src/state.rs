@@ -18,8 +18,16 @@ use crate::services::Services;
 
 /// A fatal host-side condition that must stop the guest (carried through wasmi as a
 /// host error and turned back into an [`Error`]).
-#[derive(Debug)]
 pub(crate) struct Fatal(pub(crate) Error);
+
+// `Debug` as `Display`, written out: a wasmi host error's vtable holds both, so a
+// derived `Debug` would link every error type's derived `Debug` (field names, string
+// escaping) into firmware that never prints one (about 3 KiB on a Cortex-M4).
+impl fmt::Debug for Fatal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
 
 impl fmt::Display for Fatal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -38,7 +46,6 @@ pub(crate) fn fatal(e: Error) -> wasmi::Error {
 /// itself without escaping the fuel slices and the slice hook): the function
 /// returns this as a host error, the driver does the work under the call's budget
 /// and hook, then resumes the suspended call with the result.
-#[derive(Debug)]
 pub(crate) enum GuestRequest {
     /// Finish the `caplet_alloc` call that a buffer-returning import of contract v1
     /// started inline and that ran out of its fuel slice
@@ -61,6 +68,13 @@ impl fmt::Display for GuestRequest {
             }
             GuestRequest::Exit(code) => write!(f, "proc_exit({code})"),
         }
+    }
+}
+
+// `Debug` as `Display`, as for [`Fatal`].
+impl fmt::Debug for GuestRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 

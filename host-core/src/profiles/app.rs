@@ -4,7 +4,6 @@
 //! numbers functions take and return plain values. The checks are the
 //! service's ([`Services::app_bytes`](crate::services::Services)).
 
-use alloc::format;
 use alloc::sync::Arc;
 
 use wasmi::{Caller, FuncType, Linker, Val, ValType as WasmType};
@@ -31,10 +30,10 @@ fn failed(module: &str, function: &AppFunction, code: Code) -> wasmi::Error {
     fatal(match code {
         Code::PermissionDenied => Error::CapabilityDenied {
             capability: function.capability(),
-            needed_by: format!("call of `{module}.{}`", function.name),
+            needed_by: msg!("call of `{module}.{}`", function.name),
         },
         code => Error::Host {
-            reason: format!(
+            reason: msg!(
                 "application function `{module}.{}` failed with {}",
                 function.name,
                 code.name()

@@ -6,7 +6,6 @@
 //! slice hook) on the import's behalf.
 
 use alloc::collections::BTreeMap;
-use alloc::format;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -157,7 +156,7 @@ fn give(caller: &mut C<'_>, data: Vec<u8>, import: &'static str) -> R<i64> {
         }));
     };
     if state.in_alloc {
-        return Err(fatal(Error::contract(format!(
+        return Err(fatal(Error::contract(msg!(
             "caplet_alloc called `{import}`, which needs caplet_alloc again (re-entrancy is refused)"
         ))));
     }
@@ -203,8 +202,9 @@ fn give(caller: &mut C<'_>, data: Vec<u8>, import: &'static str) -> R<i64> {
                     (None, Some(GuestRequest::Exit(code))) => {
                         wasmi::Error::host(GuestRequest::Exit(*code))
                     }
-                    _ => fatal(Error::contract(format!(
-                        "caplet_alloc (called by the host for `{import}`) failed: {e}"
+                    _ => fatal(Error::contract(msg!(
+                        "caplet_alloc (called by the host for `{import}`) failed: {}",
+                        crate::error::wasmi_message(&e)
                     ))),
                 },
             )
@@ -225,20 +225,20 @@ fn nested_failure(caller: &C<'_>, e: wasmi::Error, import: &str) -> wasmi::Error
     if let Some(GuestRequest::Exit(code)) = e.downcast_ref::<GuestRequest>() {
         return wasmi::Error::host(GuestRequest::Exit(*code));
     }
-    let during = format!("caplet_alloc (called by the host for `{import}`)");
+    let during = msg!("caplet_alloc (called by the host for `{import}`)");
     fatal(match e.as_trap_code() {
         Some(wasmi::TrapCode::OutOfFuel) => Error::OutOfFuel {
             used: caller.data().budget,
         },
         Some(code) => Error::Trap {
             during,
-            message: format!("{code}"),
+            message: code.trap_message().into(),
         },
         None => match e.downcast_ref::<crate::state::Fatal>() {
             Some(f) => f.0.clone(),
             None => Error::Trap {
                 during,
-                message: format!("{e}"),
+                message: crate::error::wasmi_message(&e),
             },
         },
     })
@@ -253,7 +253,7 @@ pub(crate) fn place(mem: &mut [u8], ptr: i32, data: &[u8], import: &str) -> Resu
     }
     let len = data.len() as i32;
     let Some(range) = guest_range(mem.len(), ptr, len) else {
-        return Err(Error::contract(format!(
+        return Err(Error::contract(msg!(
             "caplet_alloc({len}) returned {} for `{import}`, outside the {}-byte memory",
             ptr as u32,
             mem.len()
@@ -303,9 +303,10 @@ fn with_status(
 
 /// A contract violation naming the import and the bad buffer.
 fn outside(import: &str, ptr: i32, len: i32, mem_len: usize) -> wasmi::Error {
-    fatal(Error::contract(format!(
+    fatal(Error::contract(msg!(
         "{import}: ({}, {}) is outside the {mem_len}-byte memory",
-        ptr as u32, len as u32
+        ptr as u32,
+        len as u32
     )))
 }
 
@@ -483,7 +484,7 @@ pub(crate) fn define(l: &mut Linker<HostState>) -> Result<(), wasmi::errors::Lin
         |mut c: C<'_>, level: i32, ptr: i32, len: i32| -> R<()> {
             let _ = c.data_mut().enter();
             let level = Level::from_i32(level)
-                .ok_or_else(|| fatal(Error::contract(format!("log: level {level} is not 0-4"))))?;
+                .ok_or_else(|| fatal(Error::contract(msg!("log: level {level} is not 0-4"))))?;
             let memory = c.data().memory()?;
             let (mem, state) = memory.data_and_store_mut(&mut c);
             let range = guest_range(mem.len(), ptr, len)

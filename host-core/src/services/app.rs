@@ -189,7 +189,7 @@ fn check_name(what: &str, name: &str) -> Result<(), Error> {
     if ok {
         Ok(())
     } else {
-        Err(Error::usage(alloc::format!(
+        Err(Error::usage(msg!(
             "application {what} `{}` must be 1-{MAX_APP_NAME} characters of A-Z a-z 0-9 _ - . : /",
             crate::capability::truncate(name, 80)
         )))
@@ -203,7 +203,7 @@ impl AppFunctions {
     pub fn new(module: &str) -> Result<Self, Error> {
         check_name("module", module)?;
         if reserved(module) {
-            return Err(Error::usage(alloc::format!(
+            return Err(Error::usage(msg!(
                 "application module `{module}` is reserved (caplet, wasi*, extism*, env)"
             )));
         }
@@ -231,13 +231,13 @@ impl AppFunctions {
     fn add(mut self, name: &str, capability: &str, body: Body) -> Result<Self, Error> {
         check_name("function", name)?;
         if self.get(name).is_some() {
-            return Err(Error::usage(alloc::format!(
+            return Err(Error::usage(msg!(
                 "application function `{}.{name}` is registered twice",
                 self.module
             )));
         }
         if self.functions.len() >= MAX_APP_FUNCTIONS {
-            return Err(Error::usage(alloc::format!(
+            return Err(Error::usage(msg!(
                 "application module `{}` holds at most {MAX_APP_FUNCTIONS} functions",
                 self.module
             )));
@@ -245,7 +245,7 @@ impl AppFunctions {
         let cap = Capability::parse(capability)?;
         let declared = cap.scope();
         if cap.kind() != Kind::App || declared.contains(['*', '?']) {
-            return Err(Error::usage(alloc::format!(
+            return Err(Error::usage(msg!(
                 "`{}.{name}` must declare one capability `app:<name>` without wildcards, \
                  not `{}`",
                 self.module,
@@ -290,7 +290,7 @@ impl AppFunctions {
             || results.len() > MAX_NUMBERS
             || params.iter().chain(results).any(|t| *t == ValType::Other)
         {
-            return Err(Error::usage(alloc::format!(
+            return Err(Error::usage(msg!(
                 "application function `{}.{name}`: a numbers signature has at most \
                  {MAX_NUMBERS} parameters and results, each i32, i64, f32 or f64",
                 self.module
