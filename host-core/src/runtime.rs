@@ -351,7 +351,7 @@ impl Runtime {
                 #[cfg(not(feature = "validate"))]
                 let module = crate::unchecked::compile(&self.engine, code, Verified::Pinned);
                 module.map_err(|e| Error::Host {
-                    reason: msg!("compiling the Extism kernel: {}", wasmi_message(&e)),
+                    reason: ["compiling the Extism kernel: ", &wasmi_message(&e)].concat(),
                 })
             })
             .clone()
@@ -567,9 +567,14 @@ impl Runtime {
                     };
                     return Err(Error::UnknownImport {
                         import: qualified,
-                        reason: msg!(
-                            "this build of Caplet has no {what} (caplet-core's `{feature}` feature)"
-                        ),
+                        reason: [
+                            "this build of Caplet has no ",
+                            &what,
+                            " (caplet-core's `",
+                            feature,
+                            "` feature)",
+                        ]
+                        .concat(),
                     });
                 }
                 match &import.kind {
@@ -685,10 +690,14 @@ impl Runtime {
                 .ok_or(Code::Unsupported)
                 .and_then(|fs| fs.scratch(dir))
                 .map_err(|code| Error::CapabilityUnsupported {
-                    capability: msg!(
-                        "fs:temp:{dir} (the host cannot make a scratch directory: {})",
-                        code.name()
-                    ),
+                    capability: [
+                        "fs:temp:",
+                        dir,
+                        " (the host cannot make a scratch directory: ",
+                        code.name(),
+                        ")",
+                    ]
+                    .concat(),
                 })?;
             scratch.push((dir.to_string(), fs));
             if !wasi.preopens.iter().any(|p| p.guest == dir) {
@@ -1029,7 +1038,7 @@ impl Live {
         begin(&mut store, budget, hook)?;
         store.data_mut().fuel_reserve = 0;
         store.set_fuel(budget).map_err(|e| Error::Host {
-            reason: msg!("setting fuel: {}", wasmi_message(&e)),
+            reason: ["setting fuel: ", &wasmi_message(&e)].concat(),
         })?;
         #[cfg(feature = "extism")]
         let linked;
@@ -1066,7 +1075,7 @@ impl Live {
             }
             // The linked modules, in order, each under its name for those after it.
             for dep in &p.linked {
-                let during = msg!("the start of linked module `{}`", dep.name);
+                let during = ["the start of linked module `", &dep.name, "`"].concat();
                 let inst = l
                     .instantiate_and_start(&mut store, &dep.module)
                     .map_err(|e| map_run_error(&e, &during, &store, budget))?;
@@ -1082,7 +1091,7 @@ impl Live {
                 }
                 l.instance(&mut store, &dep.name, inst)
                     .map_err(|e| Error::Host {
-                        reason: msg!("linking module `{}`: {}", dep.name, wasmi_message(&e)),
+                        reason: ["linking module `", &dep.name, "`: ", &wasmi_message(&e)].concat(),
                     })?;
             }
             linked = l;
@@ -1104,7 +1113,7 @@ impl Live {
         };
         store.data_mut().fuel_reserve = left - slice;
         store.set_fuel(slice).map_err(|e| Error::Host {
-            reason: msg!("setting fuel: {}", wasmi_message(&e)),
+            reason: ["setting fuel: ", &wasmi_message(&e)].concat(),
         })?;
         let memory = instance
             .get_memory(&store, "memory")
@@ -1194,7 +1203,7 @@ fn begin(store: &mut Store<HostState>, budget: u64, hook: &dyn SliceHook) -> Res
     state.host_calls = 0;
     state.error_message = None;
     store.set_fuel(give).map_err(|e| Error::Host {
-        reason: msg!("setting fuel: {}", wasmi_message(&e)),
+        reason: ["setting fuel: ", &wasmi_message(&e)].concat(),
     })
 }
 
@@ -1321,7 +1330,7 @@ fn finish_alloc(
             reason: "a suspended caplet_alloc is missing".into(),
         })?;
     let data = core::mem::take(&mut store.data_mut().pending);
-    let during = msg!("caplet_alloc (called by the host for `{import}`)");
+    let during = ["caplet_alloc (called by the host for `", import, "`)"].concat();
     refill(store, budget, hook)?;
     let call = pending.resume(&mut *store);
     let ptr = drive(store, call, budget, hook, &during);
@@ -1353,7 +1362,7 @@ fn refill(
     store
         .set_fuel(now.saturating_add(give))
         .map_err(|e| Error::Host {
-            reason: msg!("setting fuel: {}", wasmi_message(&e)),
+            reason: ["setting fuel: ", &wasmi_message(&e)].concat(),
         })
 }
 
@@ -1386,11 +1395,11 @@ fn map_run_error(e: &wasmi::Error, during: &str, store: &Store<HostState>, budge
             message: code.trap_message().into(),
         },
         K::Memory(_) => Error::MemoryLimit {
-            reason: msg!(
-                "{} (budget {} bytes)",
-                wasmi_message(e),
-                store.data().services.limits.memory_bytes
-            ),
+            reason: wasmi_message(e)
+                + &msg!(
+                    " (budget {} bytes)",
+                    store.data().services.limits.memory_bytes
+                ),
         },
         K::Table(_) => Error::MemoryLimit {
             reason: wasmi_message(e),
@@ -1399,7 +1408,7 @@ fn map_run_error(e: &wasmi::Error, during: &str, store: &Store<HostState>, budge
             reason: wasmi_message(e),
         },
         K::Fuel(_) => Error::Host {
-            reason: msg!("fuel: {}", wasmi_message(e)),
+            reason: ["fuel: ", &wasmi_message(e)].concat(),
         },
         _ => Error::Trap {
             during: during.into(),
@@ -1794,7 +1803,7 @@ fn with_plugin_message(e: Error, plugin_message: Option<String>) -> Error {
     match (e, plugin_message) {
         (Error::Trap { during, message }, Some(said)) => Error::Trap {
             during,
-            message: msg!("{message}; the plugin's error message: {said}"),
+            message: [message.as_str(), "; the plugin's error message: ", &said].concat(),
         },
         (e, _) => e,
     }

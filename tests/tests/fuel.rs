@@ -173,3 +173,52 @@ fn fuel_charged_per_block_is_what_wasmi_charged_before_the_patch() {
     let expected: Vec<_> = cases.to_vec();
     assert_eq!(charged, expected);
 }
+
+/// A loop's fuel is charged by the `ConsumeFuel` op at its header; when the fuel
+/// left does not suffice, the call stops there, and a sliced call refills and
+/// resumes there. Budgets around a loop's cost, and slices of every size, must end
+/// the same way: the same fuel, the same result, out of fuel one unit below.
+/// `scripts/test.sh` runs this file in a release build too, on wasmi's tail-call
+/// dispatcher (x86_64 and aarch64), which test builds do not use.
+#[test]
+fn a_loop_runs_out_of_fuel_at_the_same_point_with_any_budget_or_slice() {
+    let load = |fuel: u64, slice: u64| {
+        let limits = Limits::default().with_fuel(fuel).with_fuel_slice(slice);
+        load_with(
+            &wat("fuel_shapes"),
+            &[],
+            limits,
+            caplet_core::Platform::new(),
+        )
+        .unwrap()
+        .instantiate()
+        .unwrap()
+    };
+    // `loops` with n = 37 costs 983 fuel (pinned above), most of it in its loop.
+    let expected = load(1_000_000, 1_000_000)
+        .call_typed("loops", &[Value::I32(37)])
+        .unwrap();
+    for slice in [1, 2, 7, 16, 31, 64, 500, 982, 983, 10_000] {
+        let mut hook = |_used: u64| Ok(());
+        let mut i = load(983, slice);
+        let out = i.call_typed_with("loops", &[Value::I32(37)], &mut hook);
+        assert_eq!(out.as_ref(), Ok(&expected), "slice {slice}");
+        assert_eq!(i.last_usage().fuel_used, 983, "slice {slice}");
+        let mut i = load(982, slice);
+        let e = i
+            .call_typed_with("loops", &[Value::I32(37)], &mut hook)
+            .unwrap_err();
+        assert_eq!(e, Error::OutOfFuel { used: 982 }, "slice {slice}");
+    }
+    // Without slices (no hook) the same, and after a call that ran out the
+    // replaced instance charges what a fresh one does.
+    let mut i = load(983, 1_000_000);
+    let out = i.call_typed("loops", &[Value::I32(37)]);
+    assert_eq!(out.as_ref(), Ok(&expected));
+    assert_eq!(i.last_usage().fuel_used, 983);
+    let mut i = load(982, 1_000_000);
+    let e = i.call_typed("loops", &[Value::I32(37)]).unwrap_err();
+    assert_eq!(e, Error::OutOfFuel { used: 982 });
+    i.call_typed("loops", &[Value::I32(1)]).unwrap();
+    assert_eq!(i.last_usage().fuel_used, 47);
+}

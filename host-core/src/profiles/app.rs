@@ -30,7 +30,7 @@ fn failed(module: &str, function: &AppFunction, code: Code) -> wasmi::Error {
     fatal(match code {
         Code::PermissionDenied => Error::CapabilityDenied {
             capability: function.capability(),
-            needed_by: msg!("call of `{module}.{}`", function.name),
+            needed_by: ["call of `", module, ".", &function.name, "`"].concat(),
         },
         code => Error::Host {
             reason: msg!(

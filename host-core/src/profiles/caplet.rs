@@ -202,10 +202,15 @@ fn give(caller: &mut C<'_>, data: Vec<u8>, import: &'static str) -> R<i64> {
                     (None, Some(GuestRequest::Exit(code))) => {
                         wasmi::Error::host(GuestRequest::Exit(*code))
                     }
-                    _ => fatal(Error::contract(msg!(
-                        "caplet_alloc (called by the host for `{import}`) failed: {}",
-                        crate::error::wasmi_message(&e)
-                    ))),
+                    _ => fatal(Error::contract(
+                        [
+                            "caplet_alloc (called by the host for `",
+                            import,
+                            "`) failed: ",
+                            &crate::error::wasmi_message(&e),
+                        ]
+                        .concat(),
+                    )),
                 },
             )
         }
@@ -225,7 +230,7 @@ fn nested_failure(caller: &C<'_>, e: wasmi::Error, import: &str) -> wasmi::Error
     if let Some(GuestRequest::Exit(code)) = e.downcast_ref::<GuestRequest>() {
         return wasmi::Error::host(GuestRequest::Exit(*code));
     }
-    let during = msg!("caplet_alloc (called by the host for `{import}`)");
+    let during = ["caplet_alloc (called by the host for `", import, "`)"].concat();
     fatal(match e.as_trap_code() {
         Some(wasmi::TrapCode::OutOfFuel) => Error::OutOfFuel {
             used: caller.data().budget,
