@@ -79,7 +79,9 @@ enum Command {
         manifest: PathBuf,
     },
     /// Push a plugin (sidecar manifest and its module) to a registry or an OCI
-    /// image layout, as a wasm artifact.
+    /// image layout, as a wasm artifact. A sidecar signature of the module
+    /// (MODULE.sig beside it, or --signature) travels as the artifact's
+    /// `dev.caplet.signature` annotation; an embedded one inside the module.
     Push {
         /// The sidecar manifest (its `module` names the wasm file).
         manifest: PathBuf,
@@ -88,6 +90,9 @@ enum Command {
         /// Write into this OCI image layout directory instead of a registry.
         #[arg(long, value_name = "DIR")]
         layout: Option<PathBuf>,
+        /// A sidecar signature of the module (default: MODULE.sig if it exists).
+        #[arg(long, value_name = "FILE")]
+        signature: Option<PathBuf>,
         #[command(flatten)]
         registry: RegistryArgs,
     },
@@ -604,8 +609,15 @@ pub fn main_with(args: impl IntoIterator<Item = String>) -> i32 {
             manifest,
             reference,
             layout,
+            signature,
             registry,
-        } => push(&manifest, &reference, layout.as_deref(), &registry),
+        } => push(
+            &manifest,
+            &reference,
+            layout.as_deref(),
+            signature.as_deref(),
+            &registry,
+        ),
         Command::Pull { reference, source } => pull(&reference, &source),
         Command::List { plugin_dir } => list(&plugin_dir),
         Command::Serve(args) => serve(args),
@@ -634,6 +646,7 @@ fn push(
     manifest: &Path,
     reference: &str,
     layout: Option<&Path>,
+    signature: Option<&Path>,
     registry: &RegistryArgs,
 ) -> Result<(), Failure> {
     let limits = Limits::default();
@@ -655,7 +668,21 @@ fn push(
             manifest.display()
         )));
     }
-    let artifact = Artifact::build(&text, loaded.wasm)?;
+    // The module's sidecar signature: --signature, else MODULE.sig beside it.
+    let beside = loaded
+        .manifest
+        .as_ref()
+        .and_then(|m| m.module.as_deref())
+        .map(|module| {
+            let dir = manifest.parent().unwrap_or(Path::new("."));
+            crate::signing::sidecar_path(&dir.join(module))
+        })
+        .filter(|p| p.is_file());
+    let sig = match signature.map(Path::to_path_buf).or(beside) {
+        Some(p) => Some(read_signature(&p)?),
+        None => None,
+    };
+    let artifact = Artifact::build_signed(&text, loaded.wasm, sig.as_deref())?;
     let layout_target = match (layout, parse_layout_ref(reference)) {
         (Some(dir), _) => Some((dir.to_path_buf(), reference.to_string())),
         (None, Some(l)) => Some(l),
@@ -888,9 +915,15 @@ fn run(mut args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
         &args.source.sources_for(&args.target),
         limits.max_module_bytes as u64,
     )?;
-    // With --trusted-key, nothing reads the module before its origin is checked:
-    // not the scan below, not the manifest lookup (the core checks again at load).
-    let (trust, sidecar) = trust_args(&args)?;
+    let policy = match &args.policy {
+        Some(p) => Some(Policy::load(p).map_err(Failure::usage)?),
+        None => None,
+    };
+    // With trusted keys (--trusted-key, the policy's `trusted-keys`), nothing reads
+    // the module before its origin is checked: not the scan below, not the manifest
+    // lookup (the core checks again at load).
+    let policy_keys = policy.as_ref().map_or(&[][..], |p| p.trusted_keys());
+    let (trust, sidecar) = trust_args(&args, policy_keys, loaded.signature.take())?;
     caplet_core::signature::check(
         &loaded.wasm,
         &Digest::of(&loaded.wasm),
@@ -905,8 +938,8 @@ fn run(mut args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
     } else {
         Default::default()
     };
-    let mut settings = match &args.policy {
-        Some(p) => Policy::load(p).map_err(Failure::usage)?.for_plugin(&name),
+    let mut settings = match &policy {
+        Some(p) => p.for_plugin(&name),
         None => Settings::default(),
     };
     let mut linked = Vec::new();
@@ -1343,10 +1376,16 @@ fn verify(path: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The trust `caplet run` demands (`--trusted-key`) and the sidecar signature it
-/// found (`--signature`, else MODULE.sig beside a module file).
-fn trust_args(args: &RunArgs) -> Result<(caplet_core::Trust, Option<Vec<u8>>), Failure> {
-    if args.trusted_keys.is_empty() {
+/// The trust `caplet run` demands (`--trusted-key` and the policy's
+/// `trusted-keys`) and the sidecar signature it found: `--signature`, else
+/// MODULE.sig beside a module file, else the one the target carried (an OCI
+/// artifact's annotation).
+fn trust_args(
+    args: &RunArgs,
+    policy_keys: &[caplet_core::signature::PublicKey],
+    carried: Option<Vec<u8>>,
+) -> Result<(caplet_core::Trust, Option<Vec<u8>>), Failure> {
+    if args.trusted_keys.is_empty() && policy_keys.is_empty() {
         if args.signature.is_some() {
             return Err(Failure::usage(
                 "--signature needs --trusted-key: without trusted keys nothing is checked",
@@ -1354,11 +1393,12 @@ fn trust_args(args: &RunArgs) -> Result<(caplet_core::Trust, Option<Vec<u8>>), F
         }
         return Ok((caplet_core::Trust::Any, None));
     }
-    let keys = args
+    let mut keys = args
         .trusted_keys
         .iter()
         .map(|k| crate::signing::read_public(k).map_err(Failure::usage))
         .collect::<Result<Vec<_>, _>>()?;
+    keys.extend_from_slice(policy_keys);
     let path = match &args.signature {
         Some(p) => Some(p.clone()),
         None => {
@@ -1366,13 +1406,9 @@ fn trust_args(args: &RunArgs) -> Result<(caplet_core::Trust, Option<Vec<u8>>), F
             beside.is_file().then_some(beside)
         }
     };
-    // A signature is 97 bytes; anything much larger is not one.
     let sidecar = match path {
-        Some(p) => Some(crate::files::read_capped(&p, 4096).map_err(|e| Failure {
-            code: exit::MODULE,
-            message: format!("signature: {}: {e}", p.display()),
-        })?),
-        None => None,
+        Some(p) => Some(read_signature(&p)?),
+        None => carried,
     };
     Ok((
         caplet_core::Trust::Required {
@@ -1381,6 +1417,15 @@ fn trust_args(args: &RunArgs) -> Result<(caplet_core::Trust, Option<Vec<u8>>), F
         },
         sidecar,
     ))
+}
+
+/// Reads a sidecar signature file. A signature is 97 bytes; anything much larger is
+/// not one.
+fn read_signature(p: &Path) -> Result<Vec<u8>, Failure> {
+    crate::files::read_capped(p, 4096).map_err(|e| Failure {
+        code: exit::MODULE,
+        message: format!("signature: {}: {e}", p.display()),
+    })
 }
 
 /// `caplet keygen PREFIX`.

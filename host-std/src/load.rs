@@ -81,6 +81,10 @@ pub struct Loaded {
     pub name: String,
     /// What an Extism manifest said besides the module.
     pub extism: Option<Extras>,
+    /// A sidecar signature the target carried: an OCI artifact's
+    /// `dev.caplet.signature` annotation. (A `.sig` file beside a module is found by
+    /// the caller, which may also be given one.)
+    pub signature: Option<Vec<u8>>,
 }
 
 impl Loaded {
@@ -104,13 +108,15 @@ impl Loaded {
             .unwrap_or_else(|| self.name.clone())
     }
 
-    fn from_artifact(a: Artifact) -> Loaded {
-        Loaded {
+    fn from_artifact(a: Artifact) -> Result<Loaded, LoadError> {
+        let signature = a.signature()?;
+        Ok(Loaded {
             name: a.caplet.name.clone(),
             wasm: a.module,
             manifest: Some(a.caplet),
             extism: None,
-        }
+            signature,
+        })
     }
 }
 
@@ -197,9 +203,7 @@ pub fn load(target: &str, sources: &Sources, max_module: u64) -> Result<Loaded, 
             max_blob_bytes: max_module,
             ..OciLimits::default()
         };
-        return Ok(Loaded::from_artifact(
-            Layout::new(&dir).read(&tag, &limits)?,
-        ));
+        return Loaded::from_artifact(Layout::new(&dir).read(&tag, &limits)?);
     }
     if Reference::looks_like(target) {
         let r = Reference::parse(target)?;
@@ -208,7 +212,7 @@ pub fn load(target: &str, sources: &Sources, max_module: u64) -> Result<Loaded, 
         sources.insecure.retain(|reg| *reg == r.registry);
         let client = sources.client()?;
         let store = sources.open_store()?;
-        return Ok(Loaded::from_artifact(client.pull(&r, &store)?));
+        return Loaded::from_artifact(client.pull(&r, &store)?);
     }
     if let Some(dir) = &sources.plugin_dir {
         if parse_spec(target).is_ok() {
@@ -252,6 +256,7 @@ pub fn load_from_registry(
         name: entry.name.clone(),
         manifest: Some(entry.manifest.clone()),
         extism: None,
+        signature: None,
     })
 }
 
@@ -268,6 +273,7 @@ pub fn load_file(path: &Path, max_module: u64) -> Result<Loaded, LoadError> {
             manifest: None,
             name: caplet_core::manifest::sanitize_name(stem),
             extism: None,
+            signature: None,
         });
     }
     // An Extism manifest may carry its module inline (base64): up to the module cap
@@ -297,6 +303,7 @@ pub fn load_file(path: &Path, max_module: u64) -> Result<Loaded, LoadError> {
         name: manifest.name.clone(),
         manifest: Some(manifest),
         extism: None,
+        signature: None,
     })
 }
 
@@ -317,6 +324,7 @@ fn load_extism_manifest(path: &Path, text: &[u8], max_module: u64) -> Result<Loa
         name: applied.name,
         manifest: None,
         extism: Some(applied.extras),
+        signature: None,
     })
 }
 

@@ -2,6 +2,10 @@
 //! command-line flags (`caplet run --policy FILE`).
 //!
 //! ```toml
+//! # Every module must be signed by one of these keys (as `caplet run --trusted-key`;
+//! # the flag adds to them). A key or a `.pub` file from `caplet keygen`.
+//! trusted-keys = ["keys/release.pub"]
+//!
 //! # Applies to every plugin; a plugin's own section is merged over it.
 //! [defaults]
 //! log-level = "warn"
@@ -125,6 +129,8 @@ struct RawSection {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawPolicy {
+    #[serde(default, rename = "trusted-keys")]
+    trusted_keys: Vec<String>,
     #[serde(default)]
     defaults: RawSection,
     #[serde(default)]
@@ -289,6 +295,7 @@ impl Settings {
 pub struct Policy {
     defaults: Settings,
     plugins: BTreeMap<String, Settings>,
+    trusted_keys: Vec<caplet_core::signature::PublicKey>,
 }
 
 /// Parses a log level name.
@@ -440,7 +447,27 @@ impl Policy {
             let s = section(sec, base).map_err(|e| format!("[plugins.{name}] {e}"))?;
             plugins.insert(name, s);
         }
-        Ok(Policy { defaults, plugins })
+        // A key, or a `.pub` file relative to the policy file's directory.
+        let trusted_keys = raw
+            .trusted_keys
+            .iter()
+            .map(|k| match caplet_core::signature::PublicKey::from_hex(k) {
+                Ok(key) => Ok(key),
+                Err(_) => crate::signing::read_public(&base.join(k).to_string_lossy()),
+            })
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(|e| format!("trusted-keys: {e}"))?;
+        Ok(Policy {
+            defaults,
+            plugins,
+            trusted_keys,
+        })
+    }
+
+    /// The keys of `trusted-keys`: when there are any, every module loaded under
+    /// this policy must carry a valid signature by one of them.
+    pub fn trusted_keys(&self) -> &[caplet_core::signature::PublicKey] {
+        &self.trusted_keys
     }
 
     /// The settings for plugin `name`: the defaults with its own section merged over.

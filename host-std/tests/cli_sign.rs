@@ -195,3 +195,56 @@ fn only_valid_modules_are_signed_and_inspect_shows_the_signer() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["signed_by"], public.trim());
 }
+
+/// The policy file's `trusted-keys` demands a signature as `--trusted-key` does: a
+/// key file relative to the policy's directory, or a key inline.
+#[test]
+fn the_policy_files_trusted_keys_require_a_signature() {
+    let (dir, module) = setup();
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(&policy, "trusted-keys = [\"me.pub\"]\n").unwrap();
+    let o = run_echo(&module, &["--policy", s(&policy)]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("neither pinned nor signed"),
+        "{}",
+        stderr(&o)
+    );
+    let o = caplet(&[
+        "sign",
+        s(&module),
+        "--key",
+        s(&dir.path().join("me.key")),
+        "--sidecar",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run_echo(&module, &["--policy", s(&policy)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.stdout, b"hi");
+    // Another key, inline: the signer is not trusted.
+    caplet(&["keygen", s(&dir.path().join("other"))]);
+    let other = std::fs::read_to_string(dir.path().join("other.pub")).unwrap();
+    std::fs::write(&policy, format!("trusted-keys = [\"{}\"]\n", other.trim())).unwrap();
+    let o = run_echo(&module, &["--policy", s(&policy)]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    // --trusted-key adds to the policy's keys.
+    let o = run_echo(
+        &module,
+        &[
+            "--policy",
+            s(&policy),
+            "--trusted-key",
+            s(&dir.path().join("me.pub")),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // A key that is neither a key nor a readable file is a usage error naming it.
+    std::fs::write(&policy, "trusted-keys = [\"missing.pub\"]\n").unwrap();
+    let o = run_echo(&module, &["--policy", s(&policy)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("trusted-keys") && stderr(&o).contains("missing.pub"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -530,3 +530,117 @@ fn skopeo_reads_what_caplet_writes_and_caplet_runs_what_skopeo_writes() {
     let o = upper(&r2, Some(&store), "round trip");
     assert_eq!(text(&o).0, "ROUND TRIP", "{}", text(&o).1);
 }
+
+/// A sidecar signature (`caplet sign --sidecar`) travels as the artifact's
+/// `dev.caplet.signature` annotation: `caplet push` takes MODULE.sig beside the
+/// module, and `caplet run --trusted-key` verifies it after the pull. A signature
+/// that does not sign the module is refused at push.
+#[test]
+fn sidecar_signatures_travel_as_an_annotation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let manifest = echo_sidecar(dir, "2.1.0").display().to_string();
+    let layout = dir.join("layout").display().to_string();
+    let path = |p: &str| dir.join(p).display().to_string();
+    for who in ["me", "other"] {
+        let o = caplet(&["keygen", &path(who)], &[]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o).1);
+    }
+    let o = caplet(
+        &[
+            "sign",
+            &path("echo.wasm"),
+            "--key",
+            &path("me.key"),
+            "--sidecar",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o).1);
+    let o = caplet(&["push", &manifest, "signed", "--layout", &layout], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o).1);
+    let a = Layout::new(Path::new(&layout))
+        .read("signed", &OciLimits::default())
+        .unwrap();
+    let carried = a.signature().unwrap().expect("the annotation");
+    assert_eq!(carried, std::fs::read(path("echo.wasm.sig")).unwrap());
+    let target = format!("oci-layout:{layout}:signed");
+    let run = |key: &str| {
+        caplet(
+            &[
+                "run",
+                &target,
+                "--call",
+                "upper",
+                "--input",
+                "signed",
+                "--trusted-key",
+                &path(key),
+            ],
+            &[],
+        )
+    };
+    let o = run("me.pub");
+    assert_eq!(text(&o).0, "SIGNED", "{}", text(&o).1);
+    // Another trusted key: refused before the module is read, naming the signer.
+    let o = run("other.pub");
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o).1);
+    assert!(text(&o).1.contains("signed by"), "{}", text(&o).1);
+    // Without the sidecar the artifact carries no signature: refused when trust is
+    // required, and runs when it is not.
+    std::fs::remove_file(path("echo.wasm.sig")).unwrap();
+    let o = caplet(&["push", &manifest, "unsigned", "--layout", &layout], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o).1);
+    let unsigned = format!("oci-layout:{layout}:unsigned");
+    let o = caplet(
+        &[
+            "run",
+            &unsigned,
+            "--call",
+            "upper",
+            "--trusted-key",
+            &path("me.pub"),
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o).1);
+    assert!(
+        text(&o).1.contains("neither pinned nor signed"),
+        "{}",
+        text(&o).1
+    );
+    let o = caplet(&["run", &unsigned, "--call", "upper", "--input", "x"], &[]);
+    assert_eq!(text(&o).0, "X", "{}", text(&o).1);
+    // A signature of another module is refused at push.
+    let compute = dir.join("compute.wasm");
+    std::fs::write(&compute, caplet_tests::plugin("compute")).unwrap();
+    let o = caplet(
+        &[
+            "sign",
+            &path("compute.wasm"),
+            "--key",
+            &path("me.key"),
+            "--sidecar",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o).1);
+    let o = caplet(
+        &[
+            "push",
+            &manifest,
+            "wrong",
+            "--layout",
+            &layout,
+            "--signature",
+            &path("compute.wasm.sig"),
+        ],
+        &[],
+    );
+    assert_ne!(o.status.code(), Some(0));
+    assert!(
+        text(&o).1.contains("does not sign this module"),
+        "{}",
+        text(&o).1
+    );
+}

@@ -1374,3 +1374,61 @@ fn unsafe_start_up_settings_are_refused_with_a_reason() {
         "{err}"
     );
 }
+
+/// The service's policy file may list `trusted-keys`: every plugin it loads must
+/// then carry a valid signature by one of them (a sidecar beside a module of the
+/// plugin directory, or an artifact's annotation). An unsigned plugin is refused
+/// with an error that says so; a signed one runs.
+#[test]
+fn a_policy_with_trusted_keys_runs_signed_plugins_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let cli = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_caplet"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let plugins = root.join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    let compute = plugins.join("compute.wasm");
+    std::fs::write(&compute, caplet_tests::plugin("compute")).unwrap();
+    let me = root.join("me");
+    cli(&["keygen", me.to_str().unwrap()]);
+    let key = root.join("me.key");
+    cli(&[
+        "sign",
+        compute.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+        "--sidecar",
+    ]);
+    let policy = root.join("policy.toml");
+    std::fs::write(&policy, "trusted-keys = [\"me.pub\"]\n").unwrap();
+    let s = start_in(
+        root,
+        &root.join("data"),
+        &["--policy", policy.to_str().unwrap()],
+    );
+    let signed = s.run(
+        None,
+        json!({"plugin": "compute", "call": "count_primes", "args": [{"i32": 100}]}),
+    );
+    assert_eq!(signed.status, 200, "{}", signed.text);
+    assert_eq!(signed.body["status"], "finished", "{}", signed.text);
+    assert_eq!(signed.body["result"][0]["i32"], 25, "{}", signed.text);
+    let unsigned = s.run(
+        None,
+        json!({"plugin": "echo", "call": "echo", "input": "x"}),
+    );
+    assert_ne!(unsigned.status, 200, "{}", unsigned.text);
+    let message = unsigned.body["error"]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        message.contains("neither pinned nor signed"),
+        "{}",
+        unsigned.text
+    );
+}

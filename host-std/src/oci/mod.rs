@@ -58,6 +58,7 @@ pub use store::Store;
 
 use std::collections::BTreeMap;
 
+use base64::Engine as _;
 use caplet_core::{Digest, Manifest};
 use serde::{Deserialize, Serialize};
 
@@ -71,6 +72,9 @@ pub const WASM_CONFIG: &str = "application/vnd.wasm.config.v0+json";
 pub const WASM_LAYER: &str = "application/wasm";
 /// The annotation carrying the Caplet manifest.
 pub const CAPLET_MANIFEST_ANNOTATION: &str = "dev.caplet.manifest";
+/// The annotation carrying a sidecar signature of the module (`caplet sign
+/// --sidecar`): the 97 bytes, base64. An embedded signature travels in the module.
+pub const CAPLET_SIGNATURE_ANNOTATION: &str = "dev.caplet.signature";
 /// The annotation naming a manifest in an image layout's `index.json`.
 pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
@@ -228,6 +232,18 @@ fn pin_module(caplet: &mut Manifest, module: Digest) -> Result<(), Digest> {
 impl Artifact {
     /// Builds the artifact for a module and the text of its Caplet manifest.
     pub fn build(caplet_manifest: &[u8], module: Vec<u8>) -> Result<Artifact, OciError> {
+        Artifact::build_signed(caplet_manifest, module, None)
+    }
+
+    /// [`Artifact::build`] with a sidecar signature of the module, carried in the
+    /// annotation [`CAPLET_SIGNATURE_ANNOTATION`]. The signature must be a valid
+    /// signature of this module by the key it names; which keys a host trusts is
+    /// decided where it runs the plugin (`caplet run --trusted-key`).
+    pub fn build_signed(
+        caplet_manifest: &[u8],
+        module: Vec<u8>,
+        signature: Option<&[u8]>,
+    ) -> Result<Artifact, OciError> {
         let mut caplet = Manifest::parse(caplet_manifest)
             .map_err(|e| OciError(format!("the Caplet manifest is invalid: {e}")))?;
         let module_digest = Digest::of(&module);
@@ -257,6 +273,21 @@ impl Artifact {
         if let Some(d) = &caplet.description {
             annotations.insert("org.opencontainers.image.description".into(), d.clone());
         }
+        if let Some(sig) = signature {
+            let signer = caplet_core::signature::Signature::decode(sig)
+                .map_err(|e| OciError(format!("the signature: {e}")))?
+                .key;
+            let trust = caplet_core::Trust::Required {
+                keys: vec![signer],
+                digests: Vec::new(),
+            };
+            caplet_core::signature::check(&module, &module_digest, Some(sig), &trust)
+                .map_err(|e| OciError(format!("the signature does not sign this module: {e}")))?;
+            annotations.insert(
+                CAPLET_SIGNATURE_ANNOTATION.to_string(),
+                base64::engine::general_purpose::STANDARD.encode(sig),
+            );
+        }
         let manifest = ImageManifest {
             schema_version: 2,
             media_type: Some(OCI_MANIFEST.into()),
@@ -283,6 +314,36 @@ impl Artifact {
             module,
             caplet,
         })
+    }
+
+    /// The sidecar signature the artifact carries in the annotation
+    /// [`CAPLET_SIGNATURE_ANNOTATION`], if any (not verified here: a load that
+    /// requires trust does that). A malformed annotation is an error, not `None`.
+    pub fn signature(&self) -> Result<Option<Vec<u8>>, OciError> {
+        let m: ImageManifest = serde_json::from_slice(&self.manifest)
+            .map_err(|e| OciError(format!("the OCI manifest is not valid JSON: {e}")))?;
+        let Some(text) = m
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(CAPLET_SIGNATURE_ANNOTATION))
+        else {
+            return Ok(None);
+        };
+        // A signature is 97 bytes; its base64 is 132 characters.
+        if text.len() > 256 {
+            return err(format!(
+                "the annotation {CAPLET_SIGNATURE_ANNOTATION} is {} bytes long, not a signature",
+                text.len()
+            ));
+        }
+        base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .map(Some)
+            .map_err(|e| {
+                OciError(format!(
+                    "the annotation {CAPLET_SIGNATURE_ANNOTATION} is not base64: {e}"
+                ))
+            })
     }
 
     /// The config and layer descriptors, checked like a fetched manifest (the fields

@@ -340,6 +340,18 @@ impl Catalog {
         &self.policy
     }
 
+    /// The trust every load demands: a signature by one of the policy's
+    /// `trusted-keys`, when it lists any.
+    fn trust(&self) -> caplet_core::Trust {
+        match self.policy.trusted_keys() {
+            [] => caplet_core::Trust::Any,
+            keys => caplet_core::Trust::Required {
+                keys: keys.to_vec(),
+                digests: Vec::new(),
+            },
+        }
+    }
+
     /// Rescans the plugin directories into a new generation; runs already going
     /// finish on theirs. Returns the new generation's id.
     pub fn reload(&self) -> Result<u64, String> {
@@ -598,13 +610,23 @@ impl Catalog {
         }
         let loaded = match fetched {
             Fetched::Pulled(l) => l,
-            Fetched::Dir(e) => Loaded {
-                wasm: crate::load::read_capped(&e.module, self.limits.max_module_bytes as u64)
-                    .map_err(PluginError::Source)?,
-                manifest: Some(e.manifest.clone()),
-                name: e.name.clone(),
-                extism: None,
-            },
+            Fetched::Dir(e) => {
+                // A sidecar signature beside the module (`caplet sign --sidecar`).
+                let sig = crate::signing::sidecar_path(&e.module);
+                let signature = if sig.is_file() {
+                    Some(crate::load::read_capped(&sig, 4096).map_err(PluginError::Source)?)
+                } else {
+                    None
+                };
+                Loaded {
+                    wasm: crate::load::read_capped(&e.module, self.limits.max_module_bytes as u64)
+                        .map_err(PluginError::Source)?,
+                    manifest: Some(e.manifest.clone()),
+                    name: e.name.clone(),
+                    extism: None,
+                    signature,
+                }
+            }
         };
         let pooled = self.load(&g, &loaded, tenant, fuel)?;
         let pooled = Arc::new(pooled);
@@ -663,6 +685,8 @@ impl Catalog {
                     platform,
                     cache: Some(g.cache.clone()),
                     linked,
+                    trust: self.trust(),
+                    signature: loaded.signature.clone(),
                     ..Default::default()
                 },
             )

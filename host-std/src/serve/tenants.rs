@@ -221,6 +221,13 @@ impl Tenants {
                 .map_err(|e| at(format!("rate: {e}")))?
                 .flatten();
             let policy = Policy::from_raw(t.policy, base).map_err(|e| at(format!("policy {e}")))?;
+            if !policy.trusted_keys().is_empty() {
+                return Err(at(
+                    "policy: trusted-keys is set in the service's --policy file, for every \
+                     plugin the service loads, not per tenant"
+                        .into(),
+                ));
+            }
             if let Some((section, _)) = policy.sections().find(|(_, s)| s.kv_store.is_some()) {
                 return Err(at(format!(
                     "policy [{section}]: kv-store is not set per tenant; the service keeps each \
@@ -329,6 +336,15 @@ mod tests {
                     hash("t")
                 ),
                 "kv-store is not set per tenant",
+            ),
+            (
+                &format!(
+                    "[tenants.a]\ntoken-sha256 = \"{}\"\n[tenants.a.policy]\n\
+                     trusted-keys = [\"ed25519:{}\"]\n",
+                    hash("t"),
+                    "11".repeat(32)
+                ),
+                "trusted-keys is set in the service's --policy file",
             ),
             (
                 &format!(
