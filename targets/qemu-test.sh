@@ -72,7 +72,7 @@ figures=target/firmware-figures.md
   echo "(riscv32imac-unknown-none-elf); opt-level z, fat LTO, panic = abort, module validation"
   echo "on (except the \`pinned\` images: pinned modules only, compiled unchecked), wasmi"
   echo "portable-dispatch; \`minimal\` with contract v1 only (no Extism or WASI profile, no fs, http,"
-  echo "env, secrets or exec service), \`conformance\` with both profiles;"
+  echo "env, secrets or exec service), \`conformance\` with both profiles and signature verification;"
   echo "the \`fast-load\` images with the \`release-fast-load\` profile (wasmi at opt-level 2);"
   echo "the panic handler prints the panic's location in \`conformance\` only (\`panic-location\`);"
   echo "RISC-V code built with \`+relax\` (linker relaxation) and sha2's rolled SHA-256 rounds;"

@@ -53,6 +53,16 @@ fn every_case_passes_with_the_board_profile() {
     let events = Arc::new(RecordingEvents::default());
     let platform = board_like_platform(log.clone(), events.clone());
     let runtime = caplet_conformance::runtime();
+    // This host verifies signatures (caplet-core's `signatures`): the signed-module
+    // cases are in the table.
+    for name in [
+        "signed",
+        "signed_altered",
+        "signed_by_another_key",
+        "signature_missing",
+    ] {
+        assert!(CASES.iter().any(|c| c.name == name), "{name} missing");
+    }
     let mut failures = Vec::new();
     for case in CASES {
         if let Err(f) = run_case(case, &runtime, &platform, &files, u64::MAX, &mut NoProbe) {

@@ -146,6 +146,45 @@ fn is_exit_2(e: &Error) -> bool {
     matches!(e, Error::Exit { code: 2 })
 }
 
+#[cfg(feature = "signatures")]
+fn is_untrusted(e: &Error) -> bool {
+    matches!(e, Error::Untrusted { .. })
+}
+
+/// A 55-byte module with `memory` and `add(i32, i32) -> i32`, signed (sidecar)
+/// by [`SIGNER`]; made with `caplet keygen` and `caplet sign --sidecar`, whose
+/// secret key is not kept. [`ADD_ALTERED`] is the same module with `i32.sub` in
+/// place of `i32.add`.
+#[cfg(feature = "signatures")]
+const ADD: &[u8] = &[
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x07, 0x01, 0x60, 0x02, 0x7f, 0x7f, 0x01,
+    0x7f, 0x03, 0x02, 0x01, 0x00, 0x05, 0x03, 0x01, 0x00, 0x01, 0x07, 0x10, 0x02, 0x06, 0x6d, 0x65,
+    0x6d, 0x6f, 0x72, 0x79, 0x02, 0x00, 0x03, 0x61, 0x64, 0x64, 0x00, 0x00, 0x0a, 0x09, 0x01, 0x07,
+    0x00, 0x20, 0x00, 0x20, 0x01, 0x6a, 0x0b,
+];
+#[cfg(feature = "signatures")]
+const ADD_ALTERED: &[u8] = &[
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x07, 0x01, 0x60, 0x02, 0x7f, 0x7f, 0x01,
+    0x7f, 0x03, 0x02, 0x01, 0x00, 0x05, 0x03, 0x01, 0x00, 0x01, 0x07, 0x10, 0x02, 0x06, 0x6d, 0x65,
+    0x6d, 0x6f, 0x72, 0x79, 0x02, 0x00, 0x03, 0x61, 0x64, 0x64, 0x00, 0x00, 0x0a, 0x09, 0x01, 0x07,
+    0x00, 0x20, 0x00, 0x20, 0x01, 0x6b, 0x0b,
+];
+#[cfg(feature = "signatures")]
+const SIGNER: &str = "ed25519:efe8125890b624940e6356c8538268007920cb440d259b653ea1ccd5ff169315";
+#[cfg(feature = "signatures")]
+const NOT_THE_SIGNER: &str =
+    "ed25519:3fbb6cdae55804e4e9f911fc44b50c15cab32d6dcb80c9a3e88bbc963d60d00b";
+#[cfg(feature = "signatures")]
+const ADD_SIGNATURE: &[u8] = &[
+    0x01, 0xef, 0xe8, 0x12, 0x58, 0x90, 0xb6, 0x24, 0x94, 0x0e, 0x63, 0x56, 0xc8, 0x53, 0x82, 0x68,
+    0x00, 0x79, 0x20, 0xcb, 0x44, 0x0d, 0x25, 0x9b, 0x65, 0x3e, 0xa1, 0xcc, 0xd5, 0xff, 0x16, 0x93,
+    0x15, 0x81, 0xbf, 0xba, 0x37, 0xc9, 0x63, 0xea, 0xe2, 0xc8, 0xf3, 0xac, 0x39, 0xd9, 0xbc, 0x55,
+    0xdf, 0x37, 0x68, 0x9b, 0x8a, 0x6b, 0x10, 0x94, 0x2c, 0xa6, 0xae, 0xa6, 0x69, 0xe2, 0x70, 0x1c,
+    0xe9, 0xf4, 0x9a, 0x09, 0x1a, 0x1a, 0xef, 0x3d, 0x0c, 0x5d, 0xd1, 0xf9, 0x66, 0x8d, 0x0c, 0x0e,
+    0xc0, 0xbb, 0xa9, 0xad, 0x07, 0x42, 0xe5, 0x70, 0x4a, 0x94, 0xe1, 0x3a, 0x07, 0x47, 0x43, 0x55,
+    0x05,
+];
+
 /// The conformance cases, in the order hosts run them.
 pub static CASES: &[Case] = &[
     // ---- a WASI preview 1 command without a filesystem: args, environ, clocks,
@@ -504,6 +543,52 @@ pub static CASES: &[Case] = &[
         source: Source::Module("echo"),
         pin: Pin::Wrong,
         load_error: Some(Expect::Fails(is_digest_mismatch, "a digest mismatch")),
+        ..Case::BASE
+    },
+    // ---- signed modules (a host with signature verification): a module loads
+    // when its signature by a trusted key verifies, and is refused before it is
+    // compiled when it was altered after signing, signed by another key, or not
+    // signed ----
+    #[cfg(feature = "signatures")]
+    Case {
+        name: "signed",
+        source: Source::Bytes(ADD),
+        trusted_keys: &[SIGNER],
+        signature: Some(ADD_SIGNATURE),
+        steps: &[typed(
+            "add",
+            &[Value::I32(2), Value::I32(3)],
+            values(&[Value::I32(5)]),
+        )],
+        ..Case::BASE
+    },
+    #[cfg(feature = "signatures")]
+    Case {
+        name: "signed_altered",
+        source: Source::Bytes(ADD_ALTERED),
+        trusted_keys: &[SIGNER],
+        signature: Some(ADD_SIGNATURE),
+        load_error: Some(Expect::Fails(
+            is_untrusted,
+            "refused: altered after signing",
+        )),
+        ..Case::BASE
+    },
+    #[cfg(feature = "signatures")]
+    Case {
+        name: "signed_by_another_key",
+        source: Source::Bytes(ADD),
+        trusted_keys: &[NOT_THE_SIGNER],
+        signature: Some(ADD_SIGNATURE),
+        load_error: Some(Expect::Fails(is_untrusted, "refused: signer not trusted")),
+        ..Case::BASE
+    },
+    #[cfg(feature = "signatures")]
+    Case {
+        name: "signature_missing",
+        source: Source::Bytes(ADD),
+        trusted_keys: &[SIGNER],
+        load_error: Some(Expect::Fails(is_untrusted, "refused: not signed")),
         ..Case::BASE
     },
     Case {

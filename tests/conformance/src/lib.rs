@@ -27,7 +27,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use caplet_core::profiles::wasi::WasiConfig;
 use caplet_core::{
     AppFunctions, Code, Digest, EngineLimits, Error, Grants, Limits, Platform, Plugin,
-    PluginConfig, Runtime, ValType, Value,
+    PluginConfig, Runtime, Trust, ValType, Value,
 };
 
 mod cases;
@@ -211,6 +211,11 @@ pub struct Case {
     /// on a board, in bytes; a board's run fails the case above it. Hosts
     /// without a measured heap ignore it.
     pub max_arena: Option<u64>,
+    /// Public keys (`ed25519:` and 64 hex digits) the load trusts: with any, the
+    /// module must carry a valid signature by one of them.
+    pub trusted_keys: &'static [&'static str],
+    /// A sidecar signature (97 bytes) handed to the load with the module.
+    pub signature: Option<&'static [u8]>,
 }
 
 impl Case {
@@ -226,6 +231,8 @@ impl Case {
         steps: &[],
         wasi_args: &[],
         max_arena: None,
+        trusted_keys: &[],
+        signature: None,
     };
 }
 
@@ -364,9 +371,25 @@ pub fn run_case(
         .iter()
         .map(|(k, v)| (String::from(*k), String::from(*v)))
         .collect();
+    let trust = if case.trusted_keys.is_empty() {
+        Trust::Any
+    } else {
+        let keys = case
+            .trusted_keys
+            .iter()
+            .map(|k| caplet_core::signature::PublicKey::from_hex(k))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| fail(None, "valid keys in the case table", Some(e), None))?;
+        Trust::Required {
+            keys,
+            digests: Vec::new(),
+        }
+    };
     let loaded = runtime.load(
         bytes,
         PluginConfig {
+            trust,
+            signature: case.signature.map(<[u8]>::to_vec),
             expected_digest,
             grants,
             limits,
