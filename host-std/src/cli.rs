@@ -316,10 +316,13 @@ struct RunArgs {
     /// Accept only modules signed by this key (repeatable): `ed25519:<hex>` or a
     /// .pub file from `caplet keygen`. The signature is the module's embedded
     /// `caplet.signature` section, or MODULE.sig beside a module file, or
-    /// --signature. Checked before anything else reads the module.
+    /// --signature, or an OCI artifact's `dev.caplet.signature` annotation. The
+    /// policy file's `trusted-keys` add to these. Checked before anything else
+    /// reads the module.
     #[arg(long = "trusted-key", value_name = "KEY")]
     trusted_keys: Vec<String>,
-    /// A sidecar signature file for the module (default: MODULE.sig if it exists).
+    /// A sidecar signature file for the module (default: MODULE.sig if it exists,
+    /// else the signature an OCI artifact carries).
     #[arg(long, value_name = "FILE")]
     signature: Option<PathBuf>,
     /// Grant a capability (repeatable): log, clock, random, kv, emit:<topic-glob>,
