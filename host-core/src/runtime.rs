@@ -468,6 +468,19 @@ impl Runtime {
         }
         let mut linked_infos: Vec<(&str, ModuleInfo)> = Vec::new();
         for dep in &cfg.linked {
+            // A load that requires trust requires it of every module that runs in
+            // the plugin's store: a linked module must be pinned, or carry an
+            // embedded signature by a trusted key (the sidecar is the main
+            // module's).
+            match signature::check(&dep.wasm, &Digest::of(&dep.wasm), None, &cfg.trust) {
+                Ok(_) => {}
+                Err(Error::Untrusted { reason }) => {
+                    return Err(Error::Untrusted {
+                        reason: ["linked module `", &dep.name, "`: ", &reason].concat(),
+                    })
+                }
+                Err(e) => return Err(e),
+            }
             let taken = linked_infos.iter().any(|(n, _)| *n == dep.name)
                 || profiles::profile_of(&dep.name).is_some()
                 || dep.name == crate::services::app::USER_MODULE

@@ -314,10 +314,10 @@ struct RunArgs {
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
     /// Accept only modules signed by this key (repeatable): `ed25519:<hex>` or a
-    /// .pub file from `caplet keygen`. The signature is the module's embedded
-    /// `caplet.signature` section, or MODULE.sig beside a module file, or
-    /// --signature, or an OCI artifact's `dev.caplet.signature` annotation. The
-    /// policy file's `trusted-keys` add to these. Checked before anything else
+    /// .pub file from `caplet keygen`. The signature is --signature, else MODULE.sig
+    /// beside the module's file, else an OCI artifact's `dev.caplet.signature`
+    /// annotation, else the module's embedded `caplet.signature` section. The
+    /// policy file's `trusted-keys` add to these keys. Checked before anything else
     /// reads the module.
     #[arg(long = "trusted-key", value_name = "KEY")]
     trusted_keys: Vec<String>,
@@ -673,19 +673,21 @@ fn push(
     }
     // The module's sidecar signature: --signature, else MODULE.sig beside it.
     let beside = loaded
-        .manifest
-        .as_ref()
-        .and_then(|m| m.module.as_deref())
-        .map(|module| {
-            let dir = manifest.parent().unwrap_or(Path::new("."));
-            crate::signing::sidecar_path(&dir.join(module))
-        })
+        .module_path
+        .as_deref()
+        .map(crate::signing::sidecar_path)
         .filter(|p| p.is_file());
     let sig = match signature.map(Path::to_path_buf).or(beside) {
-        Some(p) => Some(read_signature(&p)?),
+        Some(p) => Some((read_signature(&p)?, p)),
         None => None,
     };
-    let artifact = Artifact::build_signed(&text, loaded.wasm, sig.as_deref())?;
+    let artifact = Artifact::build_signed(&text, loaded.wasm, sig.as_ref().map(|(s, _)| &s[..]))
+        .map_err(|mut e| {
+            if let Some((_, p)) = &sig {
+                e.message = format!("{}: {}", p.display(), e.message);
+            }
+            e
+        })?;
     let layout_target = match (layout, parse_layout_ref(reference)) {
         (Some(dir), _) => Some((dir.to_path_buf(), reference.to_string())),
         (None, Some(l)) => Some(l),
@@ -926,7 +928,12 @@ fn run(mut args: RunArgs, m: &ArgMatches) -> Result<(), Failure> {
     // the module before its origin is checked: not the scan below, not the manifest
     // lookup (the core checks again at load).
     let policy_keys = policy.as_ref().map_or(&[][..], |p| p.trusted_keys());
-    let (trust, sidecar) = trust_args(&args, policy_keys, loaded.signature.take())?;
+    let (trust, sidecar) = trust_args(
+        &args,
+        policy_keys,
+        loaded.module_path.as_deref(),
+        loaded.signature.take(),
+    )?;
     caplet_core::signature::check(
         &loaded.wasm,
         &Digest::of(&loaded.wasm),
@@ -1381,17 +1388,19 @@ fn verify(path: &Path) -> Result<(), Failure> {
 
 /// The trust `caplet run` demands (`--trusted-key` and the policy's
 /// `trusted-keys`) and the sidecar signature it found: `--signature`, else
-/// MODULE.sig beside a module file, else the one the target carried (an OCI
-/// artifact's annotation).
+/// MODULE.sig beside the module's file (`module`), else the one the target carried
+/// (an OCI artifact's annotation).
 fn trust_args(
     args: &RunArgs,
     policy_keys: &[caplet_core::signature::PublicKey],
+    module: Option<&Path>,
     carried: Option<Vec<u8>>,
 ) -> Result<(caplet_core::Trust, Option<Vec<u8>>), Failure> {
     if args.trusted_keys.is_empty() && policy_keys.is_empty() {
         if args.signature.is_some() {
             return Err(Failure::usage(
-                "--signature needs --trusted-key: without trusted keys nothing is checked",
+                "--signature needs trusted keys (--trusted-key, or the policy file's \
+                 trusted-keys): without them nothing is checked",
             ));
         }
         return Ok((caplet_core::Trust::Any, None));
@@ -1404,10 +1413,9 @@ fn trust_args(
     keys.extend_from_slice(policy_keys);
     let path = match &args.signature {
         Some(p) => Some(p.clone()),
-        None => {
-            let beside = crate::signing::sidecar_path(Path::new(&args.target));
-            beside.is_file().then_some(beside)
-        }
+        None => module
+            .map(crate::signing::sidecar_path)
+            .filter(|beside| beside.is_file()),
     };
     let sidecar = match path {
         Some(p) => Some(read_signature(&p)?),

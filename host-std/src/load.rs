@@ -82,9 +82,12 @@ pub struct Loaded {
     /// What an Extism manifest said besides the module.
     pub extism: Option<Extras>,
     /// A sidecar signature the target carried: an OCI artifact's
-    /// `dev.caplet.signature` annotation. (A `.sig` file beside a module is found by
-    /// the caller, which may also be given one.)
+    /// `dev.caplet.signature` annotation.
     pub signature: Option<Vec<u8>>,
+    /// The module's file, when the target named one on disk (a module file, a
+    /// sidecar manifest's module, a plugin directory's entry): a sidecar signature
+    /// (`caplet sign --sidecar`) is MODULE.sig beside it.
+    pub module_path: Option<PathBuf>,
 }
 
 impl Loaded {
@@ -116,6 +119,7 @@ impl Loaded {
             manifest: Some(a.caplet),
             extism: None,
             signature,
+            module_path: None,
         })
     }
 }
@@ -257,6 +261,7 @@ pub fn load_from_registry(
         manifest: Some(entry.manifest.clone()),
         extism: None,
         signature: None,
+        module_path: Some(entry.module.clone()),
     })
 }
 
@@ -274,6 +279,7 @@ pub fn load_file(path: &Path, max_module: u64) -> Result<Loaded, LoadError> {
             name: caplet_core::manifest::sanitize_name(stem),
             extism: None,
             signature: None,
+            module_path: Some(path.to_path_buf()),
         });
     }
     // An Extism manifest may carry its module inline (base64): up to the module cap
@@ -304,6 +310,7 @@ pub fn load_file(path: &Path, max_module: u64) -> Result<Loaded, LoadError> {
         manifest: Some(manifest),
         extism: None,
         signature: None,
+        module_path: Some(module_path),
     })
 }
 
@@ -325,6 +332,7 @@ fn load_extism_manifest(path: &Path, text: &[u8], max_module: u64) -> Result<Loa
         manifest: None,
         extism: Some(applied.extras),
         signature: None,
+        module_path: None,
     })
 }
 

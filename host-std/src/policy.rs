@@ -453,6 +453,7 @@ impl Policy {
             .iter()
             .map(|k| match caplet_core::signature::PublicKey::from_hex(k) {
                 Ok(key) => Ok(key),
+                Err(_) if k.starts_with("ed25519:") => crate::signing::read_public(k),
                 Err(_) => crate::signing::read_public(&base.join(k).to_string_lossy()),
             })
             .collect::<Result<Vec<_>, String>>()
@@ -462,6 +463,11 @@ impl Policy {
             plugins,
             trusted_keys,
         })
+    }
+
+    /// Whether the TOML lists `trusted-keys` (before the keys are read).
+    pub(crate) fn lists_trusted_keys(raw: &RawPolicy) -> bool {
+        !raw.trusted_keys.is_empty()
     }
 
     /// The keys of `trusted-keys`: when there are any, every module loaded under

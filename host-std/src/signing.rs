@@ -79,7 +79,14 @@ pub fn read_public(arg: &str) -> Result<PublicKey, String> {
     if let Ok(key) = PublicKey::from_hex(arg) {
         return Ok(key);
     }
-    let text = std::fs::read_to_string(arg)
+    if arg.starts_with("ed25519:") {
+        return Err(format!(
+            "trusted key `{arg}`: not a key (`ed25519:` and 64 hex digits)"
+        ));
+    }
+    // A `.pub` file is one line; a regular file only, read up to 1 KiB.
+    let text = crate::files::open_regular(Path::new(arg))
+        .and_then(|f| crate::files::read_text_capped_from(f, 1024))
         .map_err(|e| format!("trusted key `{arg}`: neither a key nor a readable file ({e})"))?;
     PublicKey::from_hex(text.trim())
         .map_err(|_| format!("{arg}: not a public key file (`ed25519:` and 64 hex digits)"))

@@ -150,7 +150,11 @@ fn bad_key_arguments_are_usage_errors() {
     let (dir, module) = setup();
     let o = run_echo(&module, &["--signature", s(&dir.path().join("x.sig"))]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("needs --trusted-key"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("needs trusted keys (--trusted-key"),
+        "{}",
+        stderr(&o)
+    );
     let o = run_echo(&module, &["--trusted-key", "nonsense"]);
     assert_eq!(o.status.code(), Some(2));
     let o = caplet(&["keygen", s(&dir.path().join("me"))]);
@@ -227,6 +231,7 @@ fn the_policy_files_trusted_keys_require_a_signature() {
     std::fs::write(&policy, format!("trusted-keys = [\"{}\"]\n", other.trim())).unwrap();
     let o = run_echo(&module, &["--policy", s(&policy)]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not a trusted key"), "{}", stderr(&o));
     // --trusted-key adds to the policy's keys.
     let o = run_echo(
         &module,
@@ -247,4 +252,45 @@ fn the_policy_files_trusted_keys_require_a_signature() {
         "{}",
         stderr(&o)
     );
+}
+
+/// A sidecar manifest's module is found beside the manifest, and its sidecar
+/// signature beside the module (where `caplet sign --sidecar` writes it), as
+/// `caplet push` and `caplet serve` look for it.
+#[test]
+fn a_sidecar_manifests_module_signature_is_found_beside_the_module() {
+    let (dir, module) = setup();
+    let wasm = std::fs::read(&module).unwrap();
+    let manifest = dir.path().join("echo.json");
+    std::fs::write(
+        &manifest,
+        format!(
+            r#"{{"name":"echo","version":"1.0.0","module":"echo.wasm","sha256":"{}","entrypoints":["echo"]}}"#,
+            caplet_core::Digest::of(&wasm).to_hex()
+        ),
+    )
+    .unwrap();
+    let public = dir.path().join("me.pub");
+    let o = run_echo(&manifest, &["--trusted-key", s(&public)]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("neither pinned nor signed"),
+        "{}",
+        stderr(&o)
+    );
+    let o = caplet(&[
+        "sign",
+        s(&module),
+        "--key",
+        s(&dir.path().join("me.key")),
+        "--sidecar",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run_echo(&manifest, &["--trusted-key", s(&public)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.stdout, b"hi");
+    // A key file that is not a regular file is refused, naming it.
+    let o = run_echo(&module, &["--trusted-key", "/dev/zero"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("/dev/zero"), "{}", stderr(&o));
 }

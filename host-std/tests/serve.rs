@@ -1422,7 +1422,7 @@ fn a_policy_with_trusted_keys_runs_signed_plugins_only() {
         None,
         json!({"plugin": "echo", "call": "echo", "input": "x"}),
     );
-    assert_ne!(unsigned.status, 200, "{}", unsigned.text);
+    assert_eq!(unsigned.status, 422, "{}", unsigned.text);
     let message = unsigned.body["error"]["message"]
         .as_str()
         .unwrap_or_default();

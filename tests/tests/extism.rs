@@ -841,3 +841,40 @@ fn host_function_inputs_and_the_host_call_cap_are_checked() {
         lines[0].2
     );
 }
+
+/// A load that requires trust requires it of the linked modules too: each must be
+/// pinned, or carry an embedded signature by a trusted key. An unpinned, unsigned
+/// linked module is refused, naming it, before anything runs.
+#[test]
+fn linked_modules_need_the_trust_the_plugin_needs() {
+    let main = main_importing("");
+    let lib = wat_str(MATHLIB);
+    let load = |digests: Vec<caplet_core::Digest>| {
+        runtime().load(
+            &main,
+            PluginConfig {
+                limits: limits(),
+                linked: vec![caplet_core::LinkedModule {
+                    name: "mathlib".into(),
+                    wasm: lib.clone(),
+                }],
+                trust: caplet_core::Trust::Required {
+                    keys: Vec::new(),
+                    digests,
+                },
+                ..Default::default()
+            },
+        )
+    };
+    let main_digest = caplet_core::Digest::of(&main);
+    match load(vec![main_digest]) {
+        Err(Error::Untrusted { reason }) => assert!(
+            reason.contains("linked module `mathlib`")
+                && reason.contains("neither pinned nor signed"),
+            "{reason}"
+        ),
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+    let p = load(vec![main_digest, caplet_core::Digest::of(&lib)]).unwrap();
+    p.instantiate().unwrap().call("go", b"").unwrap();
+}

@@ -610,23 +610,15 @@ impl Catalog {
         }
         let loaded = match fetched {
             Fetched::Pulled(l) => l,
-            Fetched::Dir(e) => {
-                // A sidecar signature beside the module (`caplet sign --sidecar`).
-                let sig = crate::signing::sidecar_path(&e.module);
-                let signature = if sig.is_file() {
-                    Some(crate::load::read_capped(&sig, 4096).map_err(PluginError::Source)?)
-                } else {
-                    None
-                };
-                Loaded {
-                    wasm: crate::load::read_capped(&e.module, self.limits.max_module_bytes as u64)
-                        .map_err(PluginError::Source)?,
-                    manifest: Some(e.manifest.clone()),
-                    name: e.name.clone(),
-                    extism: None,
-                    signature,
-                }
-            }
+            Fetched::Dir(e) => Loaded {
+                wasm: crate::load::read_capped(&e.module, self.limits.max_module_bytes as u64)
+                    .map_err(PluginError::Source)?,
+                manifest: Some(e.manifest.clone()),
+                name: e.name.clone(),
+                extism: None,
+                signature: None,
+                module_path: Some(e.module.clone()),
+            },
         };
         let pooled = self.load(&g, &loaded, tenant, fuel)?;
         let pooled = Arc::new(pooled);
@@ -668,6 +660,17 @@ impl Catalog {
         platform.audit = Some(Arc::new(super::events::CountingAudit {
             tenant: tenant.name.clone(),
         }));
+        // With trusted keys: the sidecar signature beside a plugin directory's
+        // module (`caplet sign --sidecar`), else the one an artifact carried.
+        let trust = self.trust();
+        let mut signature = loaded.signature.clone();
+        if let (caplet_core::Trust::Required { .. }, Some(module)) = (&trust, &loaded.module_path) {
+            let sig = crate::signing::sidecar_path(module);
+            if sig.is_file() {
+                signature =
+                    Some(crate::load::read_capped(&sig, 4096).map_err(PluginError::Source)?);
+            }
+        }
         let plugin = g
             .runtime
             .load(
@@ -685,8 +688,8 @@ impl Catalog {
                     platform,
                     cache: Some(g.cache.clone()),
                     linked,
-                    trust: self.trust(),
-                    signature: loaded.signature.clone(),
+                    trust,
+                    signature,
                     ..Default::default()
                 },
             )

@@ -220,14 +220,14 @@ impl Tenants {
                 .transpose()
                 .map_err(|e| at(format!("rate: {e}")))?
                 .flatten();
-            let policy = Policy::from_raw(t.policy, base).map_err(|e| at(format!("policy {e}")))?;
-            if !policy.trusted_keys().is_empty() {
+            if Policy::lists_trusted_keys(&t.policy) {
                 return Err(at(
                     "policy: trusted-keys is set in the service's --policy file, for every \
                      plugin the service loads, not per tenant"
                         .into(),
                 ));
             }
+            let policy = Policy::from_raw(t.policy, base).map_err(|e| at(format!("policy {e}")))?;
             if let Some((section, _)) = policy.sections().find(|(_, s)| s.kv_store.is_some()) {
                 return Err(at(format!(
                     "policy [{section}]: kv-store is not set per tenant; the service keeps each \

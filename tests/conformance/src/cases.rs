@@ -147,8 +147,18 @@ fn is_exit_2(e: &Error) -> bool {
 }
 
 #[cfg(feature = "signatures")]
-fn is_untrusted(e: &Error) -> bool {
-    matches!(e, Error::Untrusted { .. })
+fn is_altered(e: &Error) -> bool {
+    matches!(e, Error::Untrusted { reason } if reason.contains("does not match the module"))
+}
+
+#[cfg(feature = "signatures")]
+fn is_signer_untrusted(e: &Error) -> bool {
+    matches!(e, Error::Untrusted { reason } if reason.contains("not a trusted key"))
+}
+
+#[cfg(feature = "signatures")]
+fn is_unsigned(e: &Error) -> bool {
+    matches!(e, Error::Untrusted { reason } if reason.contains("neither pinned nor signed"))
 }
 
 /// A 55-byte module with `memory` and `add(i32, i32) -> i32`, signed (sidecar)
@@ -568,10 +578,7 @@ pub static CASES: &[Case] = &[
         source: Source::Bytes(ADD_ALTERED),
         trusted_keys: &[SIGNER],
         signature: Some(ADD_SIGNATURE),
-        load_error: Some(Expect::Fails(
-            is_untrusted,
-            "refused: altered after signing",
-        )),
+        load_error: Some(Expect::Fails(is_altered, "refused: altered after signing")),
         ..Case::BASE
     },
     #[cfg(feature = "signatures")]
@@ -580,7 +587,10 @@ pub static CASES: &[Case] = &[
         source: Source::Bytes(ADD),
         trusted_keys: &[NOT_THE_SIGNER],
         signature: Some(ADD_SIGNATURE),
-        load_error: Some(Expect::Fails(is_untrusted, "refused: signer not trusted")),
+        load_error: Some(Expect::Fails(
+            is_signer_untrusted,
+            "refused: signer not trusted",
+        )),
         ..Case::BASE
     },
     #[cfg(feature = "signatures")]
@@ -588,7 +598,7 @@ pub static CASES: &[Case] = &[
         name: "signature_missing",
         source: Source::Bytes(ADD),
         trusted_keys: &[SIGNER],
-        load_error: Some(Expect::Fails(is_untrusted, "refused: not signed")),
+        load_error: Some(Expect::Fails(is_unsigned, "refused: not signed")),
         ..Case::BASE
     },
     Case {
