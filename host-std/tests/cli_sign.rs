@@ -39,6 +39,24 @@ fn run_echo(module: &Path, extra: &[&str]) -> Output {
     caplet(&args)
 }
 
+/// Running `target` with `trust` is refused as unsigned; once `module` is signed
+/// with `dir`'s key `me` (a sidecar), the same run succeeds.
+fn refused_until_signed(dir: &Path, module: &Path, target: &Path, trust: &[&str]) {
+    let o = run_echo(target, trust);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("neither pinned nor signed"),
+        "{}",
+        stderr(&o)
+    );
+    let key = dir.join("me.key");
+    let o = caplet(&["sign", s(module), "--key", s(&key), "--sidecar"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run_echo(target, trust);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.stdout, b"hi");
+}
+
 #[test]
 fn a_signed_module_runs_only_with_its_key_trusted() {
     let (dir, module) = setup();
@@ -207,24 +225,7 @@ fn the_policy_files_trusted_keys_require_a_signature() {
     let (dir, module) = setup();
     let policy = dir.path().join("policy.toml");
     std::fs::write(&policy, "trusted-keys = [\"me.pub\"]\n").unwrap();
-    let o = run_echo(&module, &["--policy", s(&policy)]);
-    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("neither pinned nor signed"),
-        "{}",
-        stderr(&o)
-    );
-    let o = caplet(&[
-        "sign",
-        s(&module),
-        "--key",
-        s(&dir.path().join("me.key")),
-        "--sidecar",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let o = run_echo(&module, &["--policy", s(&policy)]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(o.stdout, b"hi");
+    refused_until_signed(dir.path(), &module, &module, &["--policy", s(&policy)]);
     // Another key, inline: the signer is not trusted.
     caplet(&["keygen", s(&dir.path().join("other"))]);
     let other = std::fs::read_to_string(dir.path().join("other.pub")).unwrap();
@@ -271,24 +272,12 @@ fn a_sidecar_manifests_module_signature_is_found_beside_the_module() {
     )
     .unwrap();
     let public = dir.path().join("me.pub");
-    let o = run_echo(&manifest, &["--trusted-key", s(&public)]);
-    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("neither pinned nor signed"),
-        "{}",
-        stderr(&o)
+    refused_until_signed(
+        dir.path(),
+        &module,
+        &manifest,
+        &["--trusted-key", s(&public)],
     );
-    let o = caplet(&[
-        "sign",
-        s(&module),
-        "--key",
-        s(&dir.path().join("me.key")),
-        "--sidecar",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let o = run_echo(&manifest, &["--trusted-key", s(&public)]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(o.stdout, b"hi");
     // A key file that is not a regular file is refused, naming it.
     let o = run_echo(&module, &["--trusted-key", "/dev/zero"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
