@@ -149,6 +149,21 @@ pub enum Trust {
     },
 }
 
+impl Trust {
+    /// Trust in signatures by `keys`: [`Trust::Any`] when there are none, else
+    /// [`Trust::Required`] with these signers and no pinned digests.
+    pub fn keys(keys: Vec<PublicKey>) -> Trust {
+        if keys.is_empty() {
+            Trust::Any
+        } else {
+            Trust::Required {
+                keys,
+                digests: Vec::new(),
+            }
+        }
+    }
+}
+
 /// How a module passed [`check`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verified {

@@ -675,8 +675,7 @@ fn push(
     let beside = loaded
         .module_path
         .as_deref()
-        .map(crate::signing::sidecar_path)
-        .filter(|p| p.is_file());
+        .and_then(crate::signing::find_sidecar);
     let sig = match signature.map(Path::to_path_buf).or(beside) {
         Some(p) => Some((read_signature(&p)?, p)),
         None => None,
@@ -1413,27 +1412,18 @@ fn trust_args(
     keys.extend_from_slice(policy_keys);
     let path = match &args.signature {
         Some(p) => Some(p.clone()),
-        None => module
-            .map(crate::signing::sidecar_path)
-            .filter(|beside| beside.is_file()),
+        None => module.and_then(crate::signing::find_sidecar),
     };
     let sidecar = match path {
         Some(p) => Some(read_signature(&p)?),
         None => carried,
     };
-    Ok((
-        caplet_core::Trust::Required {
-            keys,
-            digests: Vec::new(),
-        },
-        sidecar,
-    ))
+    Ok((caplet_core::Trust::keys(keys), sidecar))
 }
 
-/// Reads a sidecar signature file. A signature is 97 bytes; anything much larger is
-/// not one.
+/// Reads a sidecar signature file.
 fn read_signature(p: &Path) -> Result<Vec<u8>, Failure> {
-    crate::files::read_capped(p, 4096).map_err(|e| Failure {
+    crate::signing::read_sidecar(p).map_err(|e| Failure {
         code: exit::MODULE,
         message: format!("signature: {}: {e}", p.display()),
     })

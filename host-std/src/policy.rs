@@ -137,6 +137,13 @@ pub(crate) struct RawPolicy {
     plugins: BTreeMap<String, RawSection>,
 }
 
+impl RawPolicy {
+    /// Whether it lists `trusted-keys` (before the keys are read).
+    pub(crate) fn lists_trusted_keys(&self) -> bool {
+        !self.trusted_keys.is_empty()
+    }
+}
+
 /// HTTP settings of a section; unset fields keep the earlier value.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HttpSettings {
@@ -451,11 +458,7 @@ impl Policy {
         let trusted_keys = raw
             .trusted_keys
             .iter()
-            .map(|k| match caplet_core::signature::PublicKey::from_hex(k) {
-                Ok(key) => Ok(key),
-                Err(_) if k.starts_with("ed25519:") => crate::signing::read_public(k),
-                Err(_) => crate::signing::read_public(&base.join(k).to_string_lossy()),
-            })
+            .map(|k| crate::signing::read_public_in(k, base))
             .collect::<Result<Vec<_>, String>>()
             .map_err(|e| format!("trusted-keys: {e}"))?;
         Ok(Policy {
@@ -463,11 +466,6 @@ impl Policy {
             plugins,
             trusted_keys,
         })
-    }
-
-    /// Whether the TOML lists `trusted-keys` (before the keys are read).
-    pub(crate) fn lists_trusted_keys(raw: &RawPolicy) -> bool {
-        !raw.trusted_keys.is_empty()
     }
 
     /// The keys of `trusted-keys`: when there are any, every module loaded under

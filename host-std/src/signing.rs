@@ -76,6 +76,12 @@ pub fn read_secret(path: &Path) -> Result<SigningKey, String> {
 /// A trusted key given on the command line: `ed25519:<hex>`, bare hex, or the
 /// path of a `.pub` file.
 pub fn read_public(arg: &str) -> Result<PublicKey, String> {
+    read_public_in(arg, Path::new(""))
+}
+
+/// [`read_public`] with a relative `.pub` path taken from `base` (a policy file's
+/// directory).
+pub fn read_public_in(arg: &str, base: &Path) -> Result<PublicKey, String> {
     if let Ok(key) = PublicKey::from_hex(arg) {
         return Ok(key);
     }
@@ -85,7 +91,7 @@ pub fn read_public(arg: &str) -> Result<PublicKey, String> {
         ));
     }
     // A `.pub` file is one line; a regular file only, read up to 1 KiB.
-    let text = crate::files::open_regular(Path::new(arg))
+    let text = crate::files::open_regular(&base.join(arg))
         .and_then(|f| crate::files::read_text_capped_from(f, 1024))
         .map_err(|e| format!("trusted key `{arg}`: neither a key nor a readable file ({e})"))?;
     PublicKey::from_hex(text.trim())
@@ -118,6 +124,20 @@ pub fn sidecar_path(module: &Path) -> PathBuf {
     let mut p = module.as_os_str().to_owned();
     p.push(".sig");
     PathBuf::from(p)
+}
+
+/// The largest sidecar signature file read: a signature is 97 bytes, anything much
+/// larger is not one.
+pub const MAX_SIDECAR_BYTES: u64 = 4096;
+
+/// MODULE.sig beside `module`, if it exists.
+pub fn find_sidecar(module: &Path) -> Option<PathBuf> {
+    Some(sidecar_path(module)).filter(|p| p.is_file())
+}
+
+/// Reads a sidecar signature file, at most [`MAX_SIDECAR_BYTES`].
+pub fn read_sidecar(path: &Path) -> std::io::Result<Vec<u8>> {
+    crate::files::read_capped(path, MAX_SIDECAR_BYTES)
 }
 
 #[cfg(test)]

@@ -278,8 +278,12 @@ fn a_sidecar_manifests_module_signature_is_found_beside_the_module() {
         &manifest,
         &["--trusted-key", s(&public)],
     );
-    // A key file that is not a regular file is refused, naming it.
-    let o = run_echo(&module, &["--trusted-key", "/dev/zero"]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("/dev/zero"), "{}", stderr(&o));
+    // A key file that is not a regular file, or over 1 KiB, is refused, naming it.
+    let big = dir.path().join("big.pub");
+    std::fs::write(&big, "x".repeat(2048)).unwrap();
+    for bad in ["/dev/zero", s(&big)] {
+        let o = run_echo(&module, &["--trusted-key", bad]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains(bad), "{}", stderr(&o));
+    }
 }

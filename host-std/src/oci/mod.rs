@@ -277,10 +277,7 @@ impl Artifact {
             let signer = caplet_core::signature::Signature::decode(sig)
                 .map_err(|e| OciError(format!("the signature: {e}")))?
                 .key;
-            let trust = caplet_core::Trust::Required {
-                keys: vec![signer],
-                digests: Vec::new(),
-            };
+            let trust = caplet_core::Trust::keys(vec![signer]);
             caplet_core::signature::check(&module, &module_digest, Some(sig), &trust)
                 .map_err(|e| OciError(format!("the signature does not sign this module: {e}")))?;
             annotations.insert(
@@ -505,6 +502,37 @@ fn verify_blob(what: &str, bytes: &[u8], expected: &Descriptor) -> Result<(), Oc
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The signature annotation: absent is `None`; present, it is decoded; too
+    /// long or not base64, it is an error naming the annotation; a signature that
+    /// is not 97 bytes is refused at build.
+    #[test]
+    fn the_signature_annotation_is_read_and_checked() {
+        let caplet = br#"{"name":"echo","version":"1.2.3"}"#;
+        let a = Artifact::build(caplet, b"\0asm\x01\0\0\0".to_vec()).unwrap();
+        assert_eq!(a.signature().unwrap(), None);
+        let with = |value: &str| {
+            let mut m: serde_json::Value = serde_json::from_slice(&a.manifest).unwrap();
+            m["annotations"][CAPLET_SIGNATURE_ANNOTATION] = value.into();
+            Artifact {
+                manifest: m.to_string().into_bytes(),
+                ..a.clone()
+            }
+        };
+        assert_eq!(with("AQID").signature().unwrap(), Some(vec![1, 2, 3]));
+        for (value, want) in [
+            ("not base64!", "not base64"),
+            (&"A".repeat(300)[..], "300 bytes"),
+        ] {
+            let e = with(value).signature().unwrap_err();
+            assert!(
+                e.message.contains(CAPLET_SIGNATURE_ANNOTATION) && e.message.contains(want),
+                "{e}"
+            );
+        }
+        let e = Artifact::build_signed(caplet, a.module.clone(), Some(&[1, 2, 3])).unwrap_err();
+        assert!(e.message.contains("the signature"), "{e}");
+    }
 
     #[test]
     fn artifacts_check_media_types_and_layers() {

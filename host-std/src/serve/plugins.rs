@@ -340,18 +340,6 @@ impl Catalog {
         &self.policy
     }
 
-    /// The trust every load demands: a signature by one of the policy's
-    /// `trusted-keys`, when it lists any.
-    fn trust(&self) -> caplet_core::Trust {
-        match self.policy.trusted_keys() {
-            [] => caplet_core::Trust::Any,
-            keys => caplet_core::Trust::Required {
-                keys: keys.to_vec(),
-                digests: Vec::new(),
-            },
-        }
-    }
-
     /// Rescans the plugin directories into a new generation; runs already going
     /// finish on theirs. Returns the new generation's id.
     pub fn reload(&self) -> Result<u64, String> {
@@ -662,14 +650,20 @@ impl Catalog {
         }));
         // With trusted keys: the sidecar signature beside a plugin directory's
         // module (`caplet sign --sidecar`), else the one an artifact carried.
-        let trust = self.trust();
+        let trust = caplet_core::Trust::keys(self.policy.trusted_keys().to_vec());
         let mut signature = loaded.signature.clone();
-        if let (caplet_core::Trust::Required { .. }, Some(module)) = (&trust, &loaded.module_path) {
-            let sig = crate::signing::sidecar_path(module);
-            if sig.is_file() {
-                signature =
-                    Some(crate::load::read_capped(&sig, 4096).map_err(PluginError::Source)?);
-            }
+        let beside = match trust {
+            caplet_core::Trust::Required { .. } => loaded
+                .module_path
+                .as_deref()
+                .and_then(crate::signing::find_sidecar),
+            caplet_core::Trust::Any => None,
+        };
+        if let Some(sig) = beside {
+            signature = Some(
+                crate::load::read_capped(&sig, crate::signing::MAX_SIDECAR_BYTES)
+                    .map_err(PluginError::Source)?,
+            );
         }
         let plugin = g
             .runtime

@@ -220,7 +220,7 @@ impl Tenants {
                 .transpose()
                 .map_err(|e| at(format!("rate: {e}")))?
                 .flatten();
-            if Policy::lists_trusted_keys(&t.policy) {
+            if t.policy.lists_trusted_keys() {
                 return Err(at(
                     "policy: trusted-keys is set in the service's --policy file, for every \
                      plugin the service loads, not per tenant"

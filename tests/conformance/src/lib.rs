@@ -371,24 +371,16 @@ pub fn run_case(
         .iter()
         .map(|(k, v)| (String::from(*k), String::from(*v)))
         .collect();
-    let trust = if case.trusted_keys.is_empty() {
-        Trust::Any
-    } else {
-        let keys = case
-            .trusted_keys
-            .iter()
-            .map(|k| caplet_core::signature::PublicKey::from_hex(k))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| fail(None, "valid keys in the case table", Some(e), None))?;
-        Trust::Required {
-            keys,
-            digests: Vec::new(),
-        }
-    };
+    let keys = case
+        .trusted_keys
+        .iter()
+        .map(|k| caplet_core::signature::PublicKey::from_hex(k))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| fail(None, "valid keys in the case table", Some(e), None))?;
     let loaded = runtime.load(
         bytes,
         PluginConfig {
-            trust,
+            trust: Trust::keys(keys),
             signature: case.signature.map(<[u8]>::to_vec),
             expected_digest,
             grants,
