@@ -433,6 +433,79 @@ fn bad_requests_get_json_errors_that_name_the_fault() {
     assert_eq!(k.status, 400, "{}", k.text);
 }
 
+/// A waited run without an idempotency key is written once, when it ends; while it
+/// runs, `GET /v1/runs/{id}` shows it from the service's memory, to its tenant only.
+#[test]
+fn a_waited_run_is_shown_from_memory_until_its_one_write() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sink = tmp.path().join("events.jsonl");
+    let tenants = tenants_file(
+        tmp.path(),
+        &format!(
+            r#"
+[tenants.acme]
+token-sha256 = "{}"
+plugins = ["hostile"]
+[tenants.globex]
+token-sha256 = "{}"
+plugins = ["echo"]
+"#,
+            hash("acme-token"),
+            hash("globex-token")
+        ),
+    );
+    let s = start_in(
+        tmp.path(),
+        &tmp.path().join("data"),
+        &["--tenants", &tenants, "--events", sink.to_str().unwrap()],
+    );
+    std::thread::scope(|scope| {
+        let slow = scope.spawn(|| {
+            s.run(
+                Some("acme-token"),
+                json!({"plugin": "hostile", "call": "spin", "timeout_ms": 1500}),
+            )
+        });
+        // Its id, from the `run.started` event (its caller learns it at the end).
+        let started = Instant::now();
+        let id = loop {
+            let text = std::fs::read_to_string(&sink).unwrap_or_default();
+            if let Some(e) = text
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .find(|e| e["event"] == "run.started")
+            {
+                break e["run"]["run_id"].as_str().unwrap().to_string();
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "no run.started"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let during = s.get(&format!("/v1/runs/{id}"), Some("acme-token"));
+        assert_eq!(during.status, 200, "{}", during.text);
+        assert_eq!(during.body["status"], "running", "{}", during.text);
+        assert!(during.body["started_ms"].as_u64().is_some());
+        // Another tenant does not see it.
+        let other = s.get(&format!("/v1/runs/{id}"), Some("globex-token"));
+        assert_eq!(other.status, 404, "{}", other.text);
+        let done = slow.join().unwrap();
+        assert_eq!(done.status, 200, "{}", done.text);
+        assert_eq!(done.body["run_id"], id.as_str());
+        assert_eq!(done.body["status"], "failed");
+        assert_eq!(done.body["error"]["kind"], "budget", "{}", done.text);
+        // Stored: the same record, read back from the store.
+        let after = s.get(&format!("/v1/runs/{id}"), Some("acme-token"));
+        assert_eq!(after.body, done.body);
+        assert_eq!(
+            s.get(&format!("/v1/runs/{id}"), Some("globex-token"))
+                .status,
+            404
+        );
+    });
+}
+
 #[test]
 fn tenants_see_only_their_plugins_runs_and_keys() {
     let tmp = tempfile::tempdir().unwrap();

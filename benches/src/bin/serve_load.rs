@@ -10,6 +10,7 @@
 //!   spread over both.
 //!
 //! Each server is its own process; the load generator runs here, on one thread.
+//! The floors and the generator use mimalloc, the allocator of the `caplet` binary.
 //! For every target and concurrency: runs/s, p50 and p99 latency, the server's
 //! RSS and its CPU time per run (user + system, from /proc).
 //!
@@ -37,6 +38,9 @@ use serde_json::json;
 
 const INPUT: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 const CONCURRENCY: [usize; 3] = [1, 16, 64];
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

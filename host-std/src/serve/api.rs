@@ -335,6 +335,7 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
         (None, None)
     };
     let queued = json!({"run_id": rec.run_id, "status": "queued"});
+    let rec_id = rec.run_id.clone();
     let job = Job {
         rec: rec.clone(),
         tenant: tenant.name.clone(),
@@ -346,34 +347,58 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
         reply,
         permit,
     };
-    // The writer hands the job to the workers as soon as the admission is
-    // committed, without a round trip through this task.
-    let app2 = app.clone();
-    let dispatch: Box<dyn FnOnce() + Send> = Box::new(move || {
-        if app2.workers.submit(job).is_err() {
-            // Shutting down: the job (and its reply channel) is dropped; the
-            // record stays `queued` and is marked interrupted at the next start.
-            tracing::warn!("a run admitted during shutdown was not started");
+    if answer.is_some() && key.is_none() && app.writer.healthy() {
+        // A waited run without an idempotency key is written once, when it ends:
+        // until then only its caller knows its id (and the service, which shows
+        // it from memory). Should the service die meanwhile, the caller's
+        // connection goes with it and no record is left behind. While the store
+        // fails, runs take the admission write below, so that a run whose
+        // record cannot be written does not start.
+        app.running.hold(&tenant.name, &rec);
+        if let Err(job) = app.workers.submit(job) {
+            app.running.end(&job.rec.run_id);
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the service is shutting down; the run was not started",
+            );
         }
-    });
-    let admitted = app
-        .writer
-        .admit(
-            &tenant.name,
-            &rec,
-            key.as_deref().map(|k| (k, body_sha.as_str())),
-            Some(dispatch),
-        )
-        .await;
-    match admitted {
-        Ok(Admitted::New) => {}
-        Ok(found) => return admitted_before(&app, found),
-        Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    } else {
+        // The writer hands the job to the workers as soon as the admission is
+        // committed, without a round trip through this task.
+        let app2 = app.clone();
+        let dispatch: Box<dyn FnOnce() + Send> = Box::new(move || {
+            if app2.workers.submit(job).is_err() {
+                // Shutting down: the job (and its reply channel) is dropped; the
+                // record stays `queued` and is marked interrupted at the next start.
+                tracing::warn!("a run admitted during shutdown was not started");
+            }
+        });
+        let admitted = app
+            .writer
+            .admit(
+                &tenant.name,
+                &rec,
+                key.as_deref().map(|k| (k, body_sha.as_str())),
+                Some(dispatch),
+            )
+            .await;
+        match admitted {
+            Ok(Admitted::New) => {}
+            Ok(found) => return admitted_before(&app, found),
+            Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        }
     }
     match answer {
         None => (StatusCode::ACCEPTED, Json(queued)).into_response(),
         Some(rx) => match rx.await {
-            Ok(rec) => (StatusCode::OK, Json(rec)).into_response(),
+            Ok(Ok(rec)) => (StatusCode::OK, Json(rec)).into_response(),
+            Ok(Err(e)) => error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "run `{}` ended, but its record could not be stored: {e}",
+                    rec_id
+                ),
+            ),
             Err(_) => error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the service is shutting down; the run was not started",
@@ -436,6 +461,10 @@ async fn get_run(
         Ok(t) => t.name.clone(),
         Err(r) => return r,
     };
+    // Memory first: a run leaves it only once its final record is committed.
+    if let Some(rec) = app.running.unstored(&tenant, &id) {
+        return Json(rec).into_response();
+    }
     let store = app.store.clone();
     let id2 = id.clone();
     match tokio::task::spawn_blocking(move || store.get(&tenant, &id2)).await {

@@ -16,8 +16,8 @@ use crate::deadline::{with_call_deadline, CancelHandle, Deadline};
 use super::events::RunEvents;
 use super::metrics::{metrics, HostCallLabels, RunLabels};
 use super::plugins::{Generation, Pooled};
-use super::store::batch::GroupCommit;
-use super::store::{now_ms, RunError, RunRecord, RunUsage};
+use super::store::batch::{AfterCommit, GroupCommit};
+use super::store::{now_ms, RunError, RunRecord, RunUsage, StoreError};
 
 /// One admitted run.
 pub struct Job {
@@ -35,40 +35,94 @@ pub struct Job {
     pub args: Vec<Value>,
     /// The call's timeout.
     pub timeout: Option<Duration>,
-    /// Where the final record goes when the caller waits.
-    pub reply: Option<oneshot::Sender<RunRecord>>,
+    /// Where the final record goes when the caller waits, once it is stored (or
+    /// the store's error, when it could not be).
+    pub reply: Option<oneshot::Sender<Result<RunRecord, StoreError>>>,
     /// The admission slot, freed when the run ends.
     pub permit: OwnedSemaphorePermit,
 }
 
-/// Runs a worker is calling now, by id, with when they started and in which
-/// generation: `GET /v1/runs/{id}` shows them `running`. Kept in memory, not
-/// written: a run's record is written when admitted and when it ends.
+/// Runs in flight that the store does not show as they are, by id:
+/// `GET /v1/runs/{id}` reads them here.
+///
+/// - A run a worker is calling is `running`, with its start and generation: a
+///   start is not written.
+/// - A waited run without an idempotency key is not written when admitted (its
+///   caller holds the only reference to it until it ends, and a retry could not
+///   find it by key): its `queued` record is kept here until its final record is
+///   committed, which is then its one write.
+///
+/// An entry goes when the run's final record is committed, so a reader that does
+/// not find a run here finds it in the store.
 #[derive(Default)]
-pub struct Running(Mutex<std::collections::HashMap<String, (u64, u64)>>);
+pub struct Running(Mutex<std::collections::HashMap<String, Live>>);
+
+#[derive(Default)]
+struct Live {
+    /// When a worker started it, and in which generation.
+    started: Option<(u64, u64)>,
+    /// The tenant and the `queued` record of a run not written yet.
+    unstored: Option<(String, RunRecord)>,
+}
 
 impl Running {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Live>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Fills in a stored `queued` record whose run is being called now.
     pub fn overlay(&self, rec: &mut RunRecord) {
         if rec.status != "queued" {
             return;
         }
-        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((started, generation)) = map.get(&rec.run_id) {
+        if let Some((started, generation)) = self.lock().get(&rec.run_id).and_then(|l| l.started) {
             rec.status = "running".into();
-            rec.started_ms = Some(*started);
-            rec.generation = Some(*generation);
+            rec.started_ms = Some(started);
+            rec.generation = Some(generation);
         }
     }
 
-    fn start(&self, id: &str, started: u64, generation: u64) {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        map.insert(id.to_string(), (started, generation));
+    /// Keeps the `queued` record of a run of `tenant` that is not written when
+    /// admitted.
+    pub fn hold(&self, tenant: &str, rec: &RunRecord) {
+        self.lock().insert(
+            rec.run_id.clone(),
+            Live {
+                started: None,
+                unstored: Some((tenant.to_string(), rec.clone())),
+            },
+        );
     }
 
-    fn end(&self, id: &str) {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(id);
+    /// Run `id` of `tenant`, when it is in flight and not written yet.
+    pub fn unstored(&self, tenant: &str, id: &str) -> Option<RunRecord> {
+        let map = self.lock();
+        let live = map.get(id)?;
+        let (owner, rec) = live.unstored.as_ref()?;
+        if owner != tenant {
+            return None;
+        }
+        let mut rec = rec.clone();
+        if let Some((started, generation)) = live.started {
+            rec.status = "running".into();
+            rec.started_ms = Some(started);
+            rec.generation = Some(generation);
+        }
+        Some(rec)
+    }
+
+    /// Whether run `id` is held unwritten.
+    fn is_unstored(&self, id: &str) -> bool {
+        self.lock().get(id).is_some_and(|l| l.unstored.is_some())
+    }
+
+    fn start(&self, id: &str, started: u64, generation: u64) {
+        self.lock().entry(id.to_string()).or_default().started = Some((started, generation));
+    }
+
+    /// Forgets run `id` (its final record is committed, or it never started).
+    pub fn end(&self, id: &str) {
+        self.lock().remove(id);
     }
 }
 
@@ -157,7 +211,8 @@ pub fn run_error(e: &Error) -> RunError {
     }
 }
 
-fn execute(job: Job, store: &GroupCommit, running: &Running, events: &RunEvents) {
+fn execute(job: Job, store: &GroupCommit, running: &Arc<Running>, events: &RunEvents) {
+    let running_after = running.clone();
     let Job {
         mut rec,
         tenant,
@@ -273,19 +328,22 @@ fn execute(job: Job, store: &GroupCommit, running: &Running, events: &RunEvents)
     };
     events.emit(event, &tenant, &rec);
     drop(permit);
-    // A waiting caller gets the record once it is stored.
+    // A waiting caller gets the record once it is stored; the run leaves the
+    // in-memory view only then.
     let stored = rec.clone();
     let id = rec.run_id.clone();
-    store.update(
-        rec,
-        Some(Box::new(move |_| {
-            if let Some(reply) = reply {
-                let _ = reply.send(stored);
-            }
-        })),
-    );
-    // Stored or about to be: a reader racing the commit sees `queued` at worst.
-    running.end(&id);
+    let unstored = running.is_unstored(&id);
+    let then: AfterCommit = Box::new(move |written| {
+        running_after.end(&id);
+        if let Some(reply) = reply {
+            let _ = reply.send(written.map(|()| stored));
+        }
+    });
+    if unstored {
+        store.insert_final(&tenant, rec, Some(then));
+    } else {
+        store.update(rec, Some(then));
+    }
     drop(pooled);
     drop(generation);
 }

@@ -9,6 +9,7 @@
 //!   the commit (the final record reaches a waiting caller only once it is stored).
 //! - [`GroupCommit::stop`] writes what is queued, then returns.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -26,6 +27,9 @@ enum Op {
         on_new: Option<Box<dyn FnOnce() + Send>>,
     },
     Update {
+        /// `Some` for a run whose admission was not written: the record is
+        /// inserted, for this tenant.
+        insert_for: Option<String>,
         rec: RunRecord,
         then: Option<AfterCommit>,
     },
@@ -36,6 +40,8 @@ const MAX_BATCH: usize = 256;
 
 /// The writer thread in front of a run store.
 pub struct GroupCommit {
+    /// Whether the last batch was written without an error.
+    healthy: Arc<AtomicBool>,
     tx: Mutex<Option<mpsc::Sender<Op>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -44,11 +50,14 @@ impl GroupCommit {
     /// Starts the writer thread for `store`.
     pub fn start(store: Arc<dyn Runs>) -> Result<GroupCommit, StoreError> {
         let (tx, rx) = mpsc::channel::<Op>();
+        let healthy = Arc::new(AtomicBool::new(true));
+        let flag = healthy.clone();
         let thread = std::thread::Builder::new()
             .name("caplet-store".into())
-            .spawn(move || writer(&*store, &rx))
+            .spawn(move || writer(&*store, &rx, &flag))
             .map_err(|e| StoreError(format!("cannot start the store writer thread: {e}")))?;
         Ok(GroupCommit {
+            healthy,
             tx: Mutex::new(Some(tx)),
             thread: Mutex::new(Some(thread)),
         })
@@ -60,6 +69,12 @@ impl GroupCommit {
             Some(tx) => tx.send(op).map_err(|e| e.0),
             None => Err(op),
         }
+    }
+
+    /// Whether the last batch was written without an error (true at first). A
+    /// failing store turns it off until a batch succeeds again.
+    pub fn healthy(&self) -> bool {
+        self.healthy.load(Ordering::Relaxed)
     }
 
     /// Records an admitted run (see [`Runs::admit`]); returns once committed.
@@ -91,10 +106,24 @@ impl GroupCommit {
     /// Writes a run's new state; `then` runs after the commit (or at once with the
     /// error when the store is closed).
     pub fn update(&self, rec: RunRecord, then: Option<AfterCommit>) {
+        self.end(None, rec, then)
+    }
+
+    /// Writes the final record of a run of `tenant` whose admission was not
+    /// written (a waited run without an idempotency key): its one insert,
+    /// committed like an update; `then` runs after the commit.
+    pub fn insert_final(&self, tenant: &str, rec: RunRecord, then: Option<AfterCommit>) {
+        self.end(Some(tenant.to_string()), rec, then)
+    }
+
+    fn end(&self, insert_for: Option<String>, rec: RunRecord, then: Option<AfterCommit>) {
         if let Err(Op::Update {
             then: Some(then), ..
-        }) = self.send(Op::Update { rec, then })
-        {
+        }) = self.send(Op::Update {
+            insert_for,
+            rec,
+            then,
+        }) {
             then(Err(StoreError(
                 "the run store is closed (shutting down)".into(),
             )));
@@ -110,7 +139,7 @@ impl GroupCommit {
     }
 }
 
-fn writer(store: &dyn Runs, rx: &mpsc::Receiver<Op>) {
+fn writer(store: &dyn Runs, rx: &mpsc::Receiver<Op>, healthy: &AtomicBool) {
     while let Ok(first) = rx.recv() {
         let mut ops = vec![first];
         while ops.len() < MAX_BATCH {
@@ -132,10 +161,20 @@ fn writer(store: &dyn Runs, rx: &mpsc::Receiver<Op>) {
                     rec,
                     idempotency: idempotency.as_ref().map(|(k, b)| (k.as_str(), b.as_str())),
                 },
+                Op::Update {
+                    insert_for: Some(tenant),
+                    rec,
+                    ..
+                } => Write::Admit {
+                    tenant,
+                    rec,
+                    idempotency: None,
+                },
                 Op::Update { rec, .. } => Write::Update(rec),
             })
             .collect();
         let results = store.write_batch(&writes);
+        healthy.store(results.iter().all(|r| r.is_ok()), Ordering::Relaxed);
         drop(writes);
         for (op, result) in ops.into_iter().zip(results) {
             match op {
@@ -149,7 +188,7 @@ fn writer(store: &dyn Runs, rx: &mpsc::Receiver<Op>) {
                     }
                     let _ = reply.send(result);
                 }
-                Op::Update { rec, then } => {
+                Op::Update { rec, then, .. } => {
                     let result = result.map(|_| ());
                     if let Err(e) = &result {
                         tracing::error!(run_id = %rec.run_id, error = %e, "cannot record the run");

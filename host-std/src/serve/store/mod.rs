@@ -2,9 +2,10 @@
 //! SQLite under `--data` ([`SqliteRuns`], the default) and PostgreSQL
 //! (`--database postgres://…`, [`PgRuns`]), shared by several replicas.
 //!
-//! - A record is written when a run is admitted (`queued`), when it starts
-//!   (`running`) and when it ends (`finished` or `failed`): a run answered `200`
-//!   or `202` is durable before the answer leaves.
+//! - A record is written when a run is admitted (`queued`), unless the run is
+//!   waited for and has no idempotency key, and when it ends (`finished` or
+//!   `failed`); a start is kept in memory ([`super::runner::Running`]). A run
+//!   answered `200` or `202` is durable before the answer leaves.
 //! - At start-up, runs left `queued` or `running` by a process that died are
 //!   marked `interrupted` (on PostgreSQL: only the starting replica's own runs).
 //! - An idempotency key is unique per tenant and stored with the SHA-256 of the
