@@ -11,7 +11,8 @@
 #     benches/instructions.sh [BENCH_BINARY]
 #
 # Without an argument it builds the bench binary (as benches/run.sh does). Prints
-# one JSON object: {"caplet": N, "caplet_entry": N, "raw_wasmi": N, "raw_wasmi_fuel": N,
+# one JSON object: {"caplet": N, "caplet_entry": N, "caplet_into": N, "raw_wasmi": N,
+# "raw_wasmi_fuel": N, "raw_wasmi_into": N,
 # "bytes_builtin": N, "bytes_app": N, "numbers_builtin": N, "numbers_app": N}
 # (instructions per call), and the ratios on stderr.
 set -euo pipefail
@@ -31,7 +32,7 @@ count() {
 }
 json="{"
 sep=""
-for runtime in caplet caplet_entry raw_wasmi raw_wasmi_fuel; do
+for runtime in caplet caplet_entry caplet_into raw_wasmi raw_wasmi_fuel raw_wasmi_into; do
   base=$(count --floor-calls "$runtime" 0)
   total=$(count --floor-calls "$runtime" "$calls")
   per=$(( (total - base) / calls ))
@@ -53,5 +54,6 @@ import json, sys
 d = json.loads(sys.argv[1])
 print("floor echo: caplet / raw_wasmi %.3f, caplet / raw_wasmi_fuel %.3f" % (d["caplet"] / d["raw_wasmi"], d["caplet"] / d["raw_wasmi_fuel"]), file=sys.stderr)
 print("floor echo through an Entry: caplet_entry / raw_wasmi %.3f, caplet_entry / raw_wasmi_fuel %.3f" % (d["caplet_entry"] / d["raw_wasmi"], d["caplet_entry"] / d["raw_wasmi_fuel"]), file=sys.stderr)
+print("floor echo into a kept buffer: caplet_into / raw_wasmi_into %.3f" % (d["caplet_into"] / d["raw_wasmi_into"]), file=sys.stderr)
 print("application function / built-in: bytes %.3f, numbers %.3f" % (d["bytes_app"] / d["bytes_builtin"], d["numbers_app"] / d["numbers_builtin"]), file=sys.stderr)
 ' "$json"

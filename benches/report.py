@@ -188,6 +188,7 @@ def main():
     # ---- Targets -------------------------------------------------------------------
     floor = ratio(get("echo", "caplet_floor", "64"), get("echo", "raw_wasmi_floor", "64"))
     floor_entry = ratio(get("echo", "caplet_floor_entry", "64"), get("echo", "raw_wasmi_floor", "64"))
+    floor_into = ratio(get("echo", "caplet_floor_into", "64"), get("echo", "raw_wasmi_floor_into", "64"))
     kit = ratio(get("echo", "caplet", "64"), get("echo", "caplet_floor", "64"))
     small_ext = ratio(get("echo", "extism", "64"), get("echo", "caplet", "64"))
     bulk = ratio(get("echo", "caplet", "65536"), get("echo", "extism", "65536"))
@@ -211,6 +212,9 @@ def main():
     if floor_entry is not None:
         w(f"| the same through an `Entry` looked up once (as raw wasmi's `TypedFunc`) |"
           f" {fmt_ratio(floor_entry, 3)} | {verdict(floor_entry, lambda r: r <= 1.10)} |")
+    if floor_into is not None:
+        w(f"| the same into a buffer kept across calls (`call_entry_into`; raw wasmi likewise) |"
+          f" {fmt_ratio(floor_into, 3)} | {verdict(floor_into, lambda r: r <= 1.10)} |")
     w(f"| Caplet ≤ 1.10× raw wasmi on instantiation | {fmt_ratio(inst, 3)} |"
       f" {verdict(inst, lambda r: r <= 1.10)} |")
     w(f"| Caplet ≤ 1.10× raw wasmi on host calls (10,000 `kv_get`) | {fmt_ratio(host, 3)} |"
@@ -255,6 +259,8 @@ def main():
     for fid, label in (("raw_wasmi_floor", "floor on raw wasmi"),
                        ("caplet_floor", "floor on Caplet"),
                        ("caplet_floor_entry", "floor on Caplet, through an `Entry`"),
+                       ("raw_wasmi_floor_into", "floor on raw wasmi, into a kept buffer"),
+                       ("caplet_floor_into", "floor on Caplet, `call_entry_into` a kept buffer"),
                        ("caplet", "kit, `Output` form"),
                        ("caplet_vec", "kit, `Vec` form"),
                        ("caplet_small", "kit, small-plugin mode")):

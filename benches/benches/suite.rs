@@ -6,7 +6,8 @@
 //!   an input of that many bytes, output copied out to a `Vec<u8>`;
 //!   `echo/{caplet_floor,caplet_floor_entry,raw_wasmi_floor}/64` — the same on the
 //!   floor plugin (`FLOOR_ECHO_WAT`, almost no guest work), Caplet by name and through
-//!   an `Entry` looked up once;
+//!   an `Entry` looked up once; `echo/{caplet_floor_into,raw_wasmi_floor_into}/64` —
+//!   the floor with the output written into a buffer kept across calls;
 //! * `cold_start/*` — read the module file, SHA-256 it, compile, instantiate, first
 //!   call, for the ~40 KB `compute` plugin and its Extism twin;
 //! * `instantiate/*` — a new instance from an already compiled module;
@@ -97,6 +98,32 @@ fn echo(c: &mut Criterion) {
                 BenchmarkId::new("raw_wasmi_floor", size),
                 &input,
                 |b, input| b.iter(|| floor_raw.call(black_box(input))),
+            );
+            // Both with the output written into a buffer kept across calls
+            // (`call_entry_into`): no allocation per call on either side.
+            let mut out = Vec::new();
+            floor_caplet
+                .call_entry_into(&entry, &input, &mut out)
+                .unwrap();
+            assert_eq!(out, input);
+            group.bench_with_input(
+                BenchmarkId::new("caplet_floor_into", size),
+                &input,
+                |b, input| {
+                    b.iter(|| {
+                        floor_caplet
+                            .call_entry_into(&entry, black_box(input), &mut out)
+                            .unwrap()
+                    })
+                },
+            );
+            let mut raw_out = Vec::new();
+            floor_raw.call_into(&input, &mut raw_out);
+            assert_eq!(raw_out, input);
+            group.bench_with_input(
+                BenchmarkId::new("raw_wasmi_floor_into", size),
+                &input,
+                |b, input| b.iter(|| floor_raw.call_into(black_box(input), &mut raw_out)),
             );
             // The kit's two forms and its small-plugin mode on the same call: the
             // easy form (`echo_vec`: a Vec per call) and `small_echo` (no_std,
@@ -683,7 +710,8 @@ fn fuel_counts() -> String {
     )
 }
 
-/// `--floor-calls <caplet|caplet_entry|raw_wasmi|raw_wasmi_fuel> N`: N calls of the floor echo
+/// `--floor-calls <caplet|caplet_entry|caplet_into|raw_wasmi|raw_wasmi_fuel|raw_wasmi_into> N`:
+/// N calls of the floor echo
 /// (64 B) and nothing else, for `benches/instructions.sh`, which runs this under
 /// callgrind with N = 0 and N = 100,000 and reports the difference per call: an
 /// instruction count, unmoved by the machine's load.
@@ -708,11 +736,34 @@ fn floor_calls(runtime: &str, n: u64) {
                 black_box(i.call_entry(&entry, black_box(&input)).unwrap());
             }
         }
+        "caplet_into" => {
+            let plugin = load(&wasm, config(&[], Limits::default(), full(), None));
+            let mut i = plugin.instantiate().unwrap();
+            let entry = i.entry("echo").unwrap();
+            let mut out = Vec::new();
+            i.call_entry_into(&entry, &input, &mut out).unwrap();
+            assert_eq!(out, input);
+            for _ in 0..n {
+                i.call_entry_into(&entry, black_box(&input), &mut out)
+                    .unwrap();
+                black_box(&out);
+            }
+        }
         "raw_wasmi" | "raw_wasmi_fuel" => {
             let mut raw = RawEcho::with_fuel(&wasm, "echo", runtime == "raw_wasmi_fuel");
             assert_eq!(raw.call(&input), input);
             for _ in 0..n {
                 black_box(raw.call(black_box(&input)));
+            }
+        }
+        "raw_wasmi_into" => {
+            let mut raw = RawEcho::new(&wasm, "echo");
+            let mut out = Vec::new();
+            raw.call_into(&input, &mut out);
+            assert_eq!(out, input);
+            for _ in 0..n {
+                raw.call_into(black_box(&input), &mut out);
+                black_box(&out);
             }
         }
         other => panic!("--floor-calls: unknown runtime {other}"),

@@ -117,6 +117,19 @@ impl RawEcho {
         let packed = entry_call(&mut self.store, self.memory, self.alloc, self.entry, input);
         output(&self.store, self.memory, packed)
     }
+
+    /// One call writing the output into `out` (its contents replaced), as
+    /// Caplet's `Instance::call_entry_into` does: no allocation per call once
+    /// `out` is large enough.
+    pub fn call_into(&mut self, input: &[u8], out: &mut Vec<u8>) {
+        if self.fuel {
+            self.store.set_fuel(RAW_FUEL).expect("fuel is on");
+        }
+        let packed = entry_call(&mut self.store, self.memory, self.alloc, self.entry, input);
+        let (ptr, len) = ((packed as u64 >> 32) as usize, packed as u32 as usize);
+        out.clear();
+        out.extend_from_slice(&self.memory.data(&self.store)[ptr..ptr + len]);
+    }
 }
 
 /// The contract's call sequence on raw wasmi, the same memory traffic as a Caplet

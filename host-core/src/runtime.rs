@@ -1545,6 +1545,32 @@ impl Instance {
         self.call_bytes(&entry.name, entry.resolved.as_ref(), input, hook)
     }
 
+    /// [`Instance::call_entry`] writing the output into `out`, whose contents it
+    /// replaces: a caller that keeps one buffer across calls allocates nothing per
+    /// call once the buffer is large enough. On failure `out` is left as it was.
+    pub fn call_entry_into(
+        &mut self,
+        entry: &Entry,
+        input: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        self.call_entry_into_with(entry, input, out, &mut NoHook)
+    }
+
+    /// [`Instance::call_entry_into`] with a slice hook.
+    pub fn call_entry_into_with(
+        &mut self,
+        entry: &Entry,
+        input: &[u8],
+        out: &mut Vec<u8>,
+        hook: &mut dyn SliceHook,
+    ) -> Result<(), Error> {
+        self.call_output(&entry.name, entry.resolved.as_ref(), input, hook, |bytes| {
+            out.clear();
+            out.extend_from_slice(bytes);
+        })
+    }
+
     #[inline(always)]
     fn call_bytes(
         &mut self,
@@ -1553,6 +1579,20 @@ impl Instance {
         input: &[u8],
         hook: &mut dyn SliceHook,
     ) -> Result<Vec<u8>, Error> {
+        self.call_output(name, resolved, input, hook, <[u8]>::to_vec)
+    }
+
+    /// An entry-point call; `take` receives the output, in the guest's memory,
+    /// after every check passed.
+    #[inline(always)]
+    fn call_output<R>(
+        &mut self,
+        name: &str,
+        resolved: Option<&(EntryFunc, Arc<()>)>,
+        input: &[u8],
+        hook: &mut dyn SliceHook,
+        take: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R, Error> {
         let limits = &self.plugin.inner.services.limits;
         let (max_input, max_output, budget) = (
             limits.max_input_bytes,
@@ -1570,7 +1610,11 @@ impl Instance {
         let live = self.live(hook)?;
         #[cfg(feature = "extism")]
         if extism {
-            let result = call_extism(live, name, input, budget, (max_output, max_error), hook);
+            let result = match call_extism(live, name, input, budget, (max_output, max_error), hook)
+            {
+                Ok(bytes) => Ok(take(&bytes)),
+                Err(e) => Err(e),
+            };
             return self.finish(budget, result);
         }
         let func = match resolved {
@@ -1581,7 +1625,10 @@ impl Instance {
         };
         // A `match`, not `and_then`: the closure was not inlined on the call path.
         let result = match func {
-            Ok(func) => call_entry(live, name, func, input, budget, max_output, hook),
+            Ok(func) => match call_entry(live, name, func, input, budget, max_output, hook) {
+                Ok(range) => Ok(take(&live.memory.data(&live.store)[range])),
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         };
         self.finish(budget, result)
@@ -1743,7 +1790,8 @@ impl Live {
     }
 }
 
-/// Calls contract v1 entry `entry` (export `name`) with `input`; returns its output.
+/// Calls contract v1 entry `entry` (export `name`) with `input`; returns where its
+/// output is in the guest's memory, checked against the cap and the memory's size.
 fn call_entry(
     live: &mut Live,
     name: &str,
@@ -1752,7 +1800,7 @@ fn call_entry(
     budget: u64,
     max_output: u32,
     hook: &mut dyn SliceHook,
-) -> Result<Vec<u8>, Error> {
+) -> Result<core::ops::Range<usize>, Error> {
     begin(&mut live.store, budget, hook)?;
     let (ptr, len) = if input.is_empty() {
         (0i32, 0i32)
@@ -1808,7 +1856,7 @@ fn call_entry(
                 mem.len()
             ))
         })?;
-    Ok(mem[src].to_vec())
+    Ok(src)
 }
 
 /// A trap keeps the message the plugin set just before it (contract v1's

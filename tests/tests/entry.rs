@@ -313,6 +313,42 @@ fn an_entry_handle_calls_like_its_name_and_survives_a_rebuilt_instance() {
     assert_eq!(later.call_entry(&fresh, b"").unwrap(), [1]);
 }
 
+/// `call_entry_into` gives the bytes `call_entry` does, replaces the buffer's
+/// contents, reuses its allocation, and leaves it as it was when the call fails.
+#[test]
+fn an_entry_call_into_a_kept_buffer_replaces_its_contents_and_reuses_it() {
+    let mut i = load(&caplet_tests::wat_str(HANDLE_WAT), &[])
+        .unwrap()
+        .instantiate()
+        .unwrap();
+    let echo = i.entry("echo").unwrap();
+    let mut out = b"stale bytes, longer than the output".to_vec();
+    i.call_entry_into(&echo, b"first", &mut out).unwrap();
+    assert_eq!(out, b"first");
+    let (ptr, cap) = (out.as_ptr(), out.capacity());
+    i.call_entry_into(&echo, b"second", &mut out).unwrap();
+    assert_eq!(out, b"second");
+    assert_eq!(
+        (out.as_ptr(), out.capacity()),
+        (ptr, cap),
+        "no new allocation for an output that fits"
+    );
+    assert_eq!(
+        i.call_entry(&echo, b"second").unwrap(),
+        out,
+        "the same bytes as call_entry"
+    );
+    // A trap: an error, and the buffer untouched.
+    let trap = i.entry("trap").unwrap();
+    let e = i.call_entry_into(&trap, b"x", &mut out).unwrap_err();
+    assert!(matches!(e, Error::Trap { .. }), "{e}");
+    assert_eq!(out, b"second");
+    // The rebuilt instance serves the handle into the buffer too.
+    i.call_entry_into(&echo, b"after the trap", &mut out)
+        .unwrap();
+    assert_eq!(out, b"after the trap");
+}
+
 #[test]
 fn an_entry_handle_for_a_missing_or_mistyped_export_is_refused_by_name() {
     let mut i = load(&caplet_tests::wat_str(HANDLE_WAT), &[])

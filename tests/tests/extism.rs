@@ -87,6 +87,20 @@ fn text(r: Result<Vec<u8>, Error>) -> String {
     String::from_utf8(r.expect("call succeeds")).unwrap()
 }
 
+/// An Extism export through an entry handle, into a kept buffer.
+#[test]
+fn an_extism_export_is_called_into_a_kept_buffer() {
+    let (p, _) = kit(&[], &[]);
+    let mut i = p.instantiate().unwrap();
+    let count = i.entry("count_vowels").unwrap();
+    let mut out = Vec::new();
+    i.call_entry_into(&count, b"Hello, World!", &mut out)
+        .unwrap();
+    assert_eq!(out, br#"{"count":3}"#);
+    i.call_entry_into(&count, b"aeiou", &mut out).unwrap();
+    assert_eq!(out, br#"{"count":5}"#);
+}
+
 #[test]
 fn count_vowels_runs_unmodified() {
     for name in PDKS {
