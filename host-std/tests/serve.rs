@@ -232,6 +232,24 @@ impl Server {
     }
 }
 
+/// A service in `root` whose run events go to `root/events.jsonl`, outside `--data`
+/// (the sink is opened before the service confines itself); returns the sink too.
+fn start_with_sink(root: &Path, args: &[&str]) -> (Server, PathBuf) {
+    let sink = root.join("events.jsonl");
+    let mut all = args.to_vec();
+    all.extend(["--events", sink.to_str().unwrap()]);
+    (start_in(root, &root.join("data"), &all), sink)
+}
+
+/// The events written to `sink` so far (a line being written is left out).
+fn sink_events(sink: &Path) -> Vec<Value> {
+    std::fs::read_to_string(sink)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
 fn tenants_file(dir: &Path, text: &str) -> String {
     let p = dir.join("tenants.toml");
     std::fs::write(&p, text).unwrap();
@@ -438,7 +456,6 @@ fn bad_requests_get_json_errors_that_name_the_fault() {
 #[test]
 fn a_waited_run_is_shown_from_memory_until_its_one_write() {
     let tmp = tempfile::tempdir().unwrap();
-    let sink = tmp.path().join("events.jsonl");
     let tenants = tenants_file(
         tmp.path(),
         &format!(
@@ -454,11 +471,7 @@ plugins = ["echo"]
             hash("globex-token")
         ),
     );
-    let s = start_in(
-        tmp.path(),
-        &tmp.path().join("data"),
-        &["--tenants", &tenants, "--events", sink.to_str().unwrap()],
-    );
+    let (s, sink) = start_with_sink(tmp.path(), &["--tenants", &tenants]);
     std::thread::scope(|scope| {
         let slow = scope.spawn(|| {
             s.run(
@@ -469,10 +482,8 @@ plugins = ["echo"]
         // Its id, from the `run.started` event (its caller learns it at the end).
         let started = Instant::now();
         let id = loop {
-            let text = std::fs::read_to_string(&sink).unwrap_or_default();
-            if let Some(e) = text
-                .lines()
-                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            if let Some(e) = sink_events(&sink)
+                .into_iter()
                 .find(|e| e["event"] == "run.started")
             {
                 break e["run"]["run_id"].as_str().unwrap().to_string();
@@ -1365,13 +1376,7 @@ fn a_registry_reference_runs_for_the_tenants_that_list_it() {
 #[test]
 fn run_events_go_to_the_event_sink_as_json_lines() {
     let tmp = tempfile::tempdir().unwrap();
-    // Outside --data: opened before the service confines itself.
-    let sink = tmp.path().join("events.jsonl");
-    let s = start_in(
-        tmp.path(),
-        &tmp.path().join("data"),
-        &["--events", sink.to_str().unwrap()],
-    );
+    let (s, sink) = start_with_sink(tmp.path(), &[]);
     let ok = s.run(
         None,
         json!({"plugin": "echo", "call": "upper", "input": "e"}),
