@@ -1610,11 +1610,8 @@ impl Instance {
         let live = self.live(hook)?;
         #[cfg(feature = "extism")]
         if extism {
-            let result = match call_extism(live, name, input, budget, (max_output, max_error), hook)
-            {
-                Ok(bytes) => Ok(take(&bytes)),
-                Err(e) => Err(e),
-            };
+            let limits = (max_output, max_error);
+            let result = call_extism(live, name, input, budget, limits, hook, take);
             return self.finish(budget, result);
         }
         let func = match resolved {
@@ -1872,16 +1869,18 @@ fn with_plugin_message(e: Error, plugin_message: Option<String>) -> Error {
     }
 }
 
-/// Calls Extism export `name` (`() -> i32`): see [`profiles::extism`].
+/// Calls Extism export `name` (`() -> i32`): see [`profiles::extism`]. `take`
+/// receives the output, in Extism memory, once every check passed.
 #[cfg(feature = "extism")]
-fn call_extism(
+fn call_extism<R>(
     live: &mut Live,
     name: &str,
     input: &[u8],
     budget: u64,
     (max_output, max_error): (u32, u32),
     hook: &mut dyn SliceHook,
-) -> Result<Vec<u8>, Error> {
+    take: impl FnOnce(&[u8]) -> R,
+) -> Result<R, Error> {
     let entry = live.resolve_extism(name)?;
     let kernel = live
         .store
@@ -1917,7 +1916,5 @@ fn call_extism(
             message,
         });
     }
-    kernel
-        .output(&live.store, name, max_output)
-        .map(|bytes| bytes.to_vec())
+    kernel.output(&live.store, name, max_output).map(take)
 }

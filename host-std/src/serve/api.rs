@@ -335,7 +335,6 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
         (None, None)
     };
     let queued = json!({"run_id": rec.run_id, "status": "queued"});
-    let rec_id = rec.run_id.clone();
     let job = Job {
         rec: rec.clone(),
         tenant: tenant.name.clone(),
@@ -391,14 +390,24 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
     match answer {
         None => (StatusCode::ACCEPTED, Json(queued)).into_response(),
         Some(rx) => match rx.await {
-            Ok(Ok(rec)) => (StatusCode::OK, Json(rec)).into_response(),
-            Ok(Err(e)) => error(
+            Ok((rec, Ok(()))) => (StatusCode::OK, Json(rec)).into_response(),
+            // The run happened: its record goes to the caller, under `run`, with
+            // the store's error. It is not stored (`GET` will not find it, or
+            // finds it `queued` when its admission was written).
+            Ok((rec, Err(e))) => (
                 StatusCode::SERVICE_UNAVAILABLE,
-                format!(
-                    "run `{}` ended, but its record could not be stored: {e}",
-                    rec_id
-                ),
-            ),
+                Json(json!({
+                    "error": {
+                        "status": 503,
+                        "message": format!(
+                            "run `{}` ended, but its record could not be stored: {e}",
+                            rec.run_id
+                        ),
+                    },
+                    "run": rec,
+                })),
+            )
+                .into_response(),
             Err(_) => error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the service is shutting down; the run was not started",

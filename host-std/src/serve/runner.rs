@@ -35,9 +35,9 @@ pub struct Job {
     pub args: Vec<Value>,
     /// The call's timeout.
     pub timeout: Option<Duration>,
-    /// Where the final record goes when the caller waits, once it is stored (or
-    /// the store's error, when it could not be).
-    pub reply: Option<oneshot::Sender<Result<RunRecord, StoreError>>>,
+    /// Where the final record goes when the caller waits, once its write was
+    /// committed, with the write's outcome.
+    pub reply: Option<oneshot::Sender<(RunRecord, Result<(), StoreError>)>>,
     /// The admission slot, freed when the run ends.
     pub permit: OwnedSemaphorePermit,
 }
@@ -53,7 +53,8 @@ pub struct Job {
 ///   committed, which is then its one write.
 ///
 /// An entry goes when the run's final record is committed, so a reader that does
-/// not find a run here finds it in the store.
+/// not find a run here finds it in the store (unless that write failed: its
+/// caller then got the record with the error).
 #[derive(Default)]
 pub struct Running(Mutex<std::collections::HashMap<String, Live>>);
 
@@ -327,16 +328,17 @@ fn execute(job: Job, store: &GroupCommit, running: &Arc<Running>, events: &RunEv
         "run.failed"
     };
     events.emit(event, &tenant, &rec);
-    drop(permit);
     // A waiting caller gets the record once it is stored; the run leaves the
-    // in-memory view only then.
+    // in-memory view, and frees its admission slot, only then (so `--workers` +
+    // `--queue` also bounds the records waiting for the store).
     let stored = rec.clone();
     let id = rec.run_id.clone();
     let unstored = running.is_unstored(&id);
     let then: AfterCommit = Box::new(move |written| {
         running_after.end(&id);
+        drop(permit);
         if let Some(reply) = reply {
-            let _ = reply.send(written.map(|()| stored));
+            let _ = reply.send((stored, written));
         }
     });
     if unstored {
