@@ -257,6 +257,36 @@ fn pg_runs_idempotency_keys_return_the_first_run_or_conflict() {
     assert_eq!(status, "finished");
 }
 
+/// A final record whose output holds the NUL character, which `jsonb` refuses, is
+/// stored with U+FFFD in its place, and does not fail the batch it shares.
+#[test]
+fn pg_runs_store_a_record_with_nul_without_failing_its_batch() {
+    let pg = Pg::start();
+    let s = PgRuns::connect(&pg.url(), "replica-a").unwrap();
+    let mut nul = record("n1");
+    nul.status = "finished".into();
+    nul.output = Some("a\0b".into());
+    nul.labels
+        .insert("l".into(), serde_json::Value::String("x\0".into()));
+    let results = s.write_batch(&[
+        Write::Admit {
+            tenant: "t",
+            rec: &nul,
+            idempotency: None,
+        },
+        Write::Admit {
+            tenant: "t",
+            rec: &record("n2"),
+            idempotency: None,
+        },
+    ]);
+    assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
+    let stored = s.get("t", "n1").unwrap().unwrap();
+    assert_eq!(stored.output.as_deref(), Some("a\u{fffd}b"));
+    assert_eq!(stored.labels["l"], "x\u{fffd}");
+    assert!(s.get("t", "n2").unwrap().is_some());
+}
+
 /// `record(id)` with `r`'s creation time.
 fn record_like(r: &RunRecord, id: &str) -> RunRecord {
     RunRecord {

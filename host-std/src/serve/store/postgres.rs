@@ -484,8 +484,32 @@ fn parse(text: &str) -> Result<RunRecord, PgError> {
     serde_json::from_str(text).map_err(|e| PgError::Bad(format!("bad run record: {e}")))
 }
 
+/// The record as JSON for a `jsonb` column. PostgreSQL's `jsonb` cannot hold the
+/// NUL character (it refuses `\u0000`, and the whole transaction with it), which a
+/// plugin's output or message, or a request's label, may contain: NUL is stored as
+/// U+FFFD. The caller waiting for the run gets the record as it was.
 fn json(rec: &RunRecord) -> Result<String, PgError> {
-    serde_json::to_string(rec).map_err(|e| PgError::Bad(format!("bad run record: {e}")))
+    let mut out = Vec::with_capacity(512);
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, NoNul);
+    serde::Serialize::serialize(rec, &mut ser)
+        .map_err(|e| PgError::Bad(format!("bad run record: {e}")))?;
+    String::from_utf8(out).map_err(|e| PgError::Bad(format!("bad run record: {e}")))
+}
+
+/// serde_json's compact formatter, writing the NUL character as `\ufffd`.
+struct NoNul;
+
+impl serde_json::ser::Formatter for NoNul {
+    fn write_char_escape<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        escape: serde_json::ser::CharEscape,
+    ) -> std::io::Result<()> {
+        match escape {
+            serde_json::ser::CharEscape::AsciiControl(0) => writer.write_all(b"\\ufffd"),
+            other => serde_json::ser::CompactFormatter.write_char_escape(writer, other),
+        }
+    }
 }
 
 /// Milliseconds as PostgreSQL's `bigint`.
