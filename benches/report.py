@@ -234,6 +234,11 @@ def main():
     w(f"| cold start ≤ 1/20 of Extism's (Caplet/Extism ≤ 0.05) | {cold_txt} |"
       f" {verdict(cold, lambda r: r <= 0.05)} |")
     w("")
+    w("The three floor-echo rows time a call of about 120 ns: their ratios move by up to")
+    w("±10% between runs of one binary (alignment of each copy of the interpreter). The")
+    w("stable figures for them are the instruction counts of `benches/instructions.sh`,")
+    w("in *Where the time goes* (\"Output into a kept buffer\").")
+    w("")
     w("Where a target is missed, see *Where the time goes* below.")
     w("")
 
