@@ -9,15 +9,9 @@ fn spinner() -> caplet_core::Instance {
     let limits = Limits::default()
         .with_fuel(u64::MAX / 2)
         .with_fuel_slice(100_000);
-    caplet_tests::load_with(
-        &caplet_tests::wat("spin"),
-        &[],
-        limits,
-        caplet_core::Platform::new(),
-    )
-    .unwrap()
-    .instantiate()
-    .unwrap()
+    caplet_tests::load_limited(&caplet_tests::wat("spin"), limits)
+        .instantiate()
+        .unwrap()
 }
 
 #[test]

@@ -97,6 +97,12 @@ pub fn load_with(
     )
 }
 
+/// Loads `wasm` with no capabilities, `limits` and an empty platform; panics,
+/// naming the error, when it does not load.
+pub fn load_limited(wasm: &[u8], limits: Limits) -> Plugin {
+    load_with(wasm, &[], limits, Platform::new()).unwrap_or_else(|e| panic!("loads: {e}"))
+}
+
 /// Loads `wasm` with the given capabilities, default limits and the full test platform.
 pub fn load(wasm: &[u8], caps: &[&str]) -> Result<Plugin, Error> {
     load_with(

@@ -1,11 +1,11 @@
 //! Fuel: budgets per call, slices with a hook between them, interruption.
 
 use caplet_core::{Error, Interrupt, Limits, Value};
-use caplet_tests::{load_with, plugin, wat};
+use caplet_tests::{load_limited, plugin, wat};
 
 fn spin_plugin(fuel: u64, slice: u64) -> caplet_core::Plugin {
     let limits = Limits::default().with_fuel(fuel).with_fuel_slice(slice);
-    load_with(&wat("spin"), &[], limits, caplet_core::Platform::new()).unwrap()
+    load_limited(&wat("spin"), limits)
 }
 
 #[test]
@@ -61,13 +61,7 @@ fn the_hook_can_interrupt_a_call() {
 #[test]
 fn a_normal_call_reports_fuel_below_budget_and_is_deterministic() {
     let limits = Limits::default().with_fuel(50_000_000);
-    let p = load_with(
-        &plugin("compute"),
-        &[],
-        limits,
-        caplet_core::Platform::new(),
-    )
-    .unwrap();
+    let p = load_limited(&plugin("compute"), limits);
     let mut i = p.instantiate().unwrap();
     i.call_typed("count_primes", &[Value::I32(5000)]).unwrap();
     let warm = i.last_usage().fuel_used;
@@ -84,26 +78,14 @@ fn a_normal_call_reports_fuel_below_budget_and_is_deterministic() {
 
 #[test]
 fn a_budget_too_small_for_the_work_fails_then_a_larger_one_succeeds() {
-    let small = load_with(
-        &plugin("compute"),
-        &[],
-        Limits::default().with_fuel(10_000),
-        caplet_core::Platform::new(),
-    )
-    .unwrap();
+    let small = load_limited(&plugin("compute"), Limits::default().with_fuel(10_000));
     let e = small
         .instantiate()
         .unwrap()
         .call("primes", b"100000")
         .unwrap_err();
     assert!(matches!(e, Error::OutOfFuel { used: 10_000 }), "{e}");
-    let big = load_with(
-        &plugin("compute"),
-        &[],
-        Limits::default().with_fuel(500_000_000),
-        caplet_core::Platform::new(),
-    )
-    .unwrap();
+    let big = load_limited(&plugin("compute"), Limits::default().with_fuel(500_000_000));
     assert_eq!(
         big.instantiate()
             .unwrap()
@@ -184,15 +166,9 @@ fn fuel_charged_per_block_is_what_wasmi_charged_before_the_patch() {
 fn a_loop_runs_out_of_fuel_at_the_same_point_with_any_budget_or_slice() {
     let load = |fuel: u64, slice: u64| {
         let limits = Limits::default().with_fuel(fuel).with_fuel_slice(slice);
-        load_with(
-            &wat("fuel_shapes"),
-            &[],
-            limits,
-            caplet_core::Platform::new(),
-        )
-        .unwrap()
-        .instantiate()
-        .unwrap()
+        load_limited(&wat("fuel_shapes"), limits)
+            .instantiate()
+            .unwrap()
     };
     // `loops` with n = 37 costs 983 fuel (pinned above), most of it in its loop.
     let expected = load(1_000_000, 1_000_000)

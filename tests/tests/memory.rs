@@ -1,7 +1,7 @@
 //! The memory budget: refused at load, -1 on growth, per instance, peak reported.
 
 use caplet_core::{Error, Limits, Value};
-use caplet_tests::{load_with, plugin, wat};
+use caplet_tests::{load_limited, load_with, plugin, wat};
 
 fn with_memory(wasm: &[u8], bytes: u64) -> Result<caplet_core::Plugin, Error> {
     load_with(
@@ -73,15 +73,12 @@ fn a_growth_resumed_after_its_fuel_slice_ran_out_is_counted_once() {
         r#"(module (memory (export "memory") 1)
             (func (export "grow") (result i32) (memory.grow (i32.const 1))))"#,
     );
-    let p = load_with(
+    let p = load_limited(
         &module,
-        &[],
         Limits::default()
             .with_memory(128 * 1024)
             .with_fuel_slice(100),
-        caplet_core::Platform::new(),
-    )
-    .unwrap();
+    );
     let mut i = p.instantiate().unwrap();
     let mut every_slice = |_: u64| Ok(());
     assert_eq!(
