@@ -1052,9 +1052,7 @@ impl Live {
         // resumable: it gets the whole budget of the call at once.
         begin(&mut store, budget, hook)?;
         store.data_mut().fuel_reserve = 0;
-        store.set_fuel(budget).map_err(|e| Error::Host {
-            reason: ["setting fuel: ", &wasmi_message(&e)].concat(),
-        })?;
+        store.set_fuel(budget).map_err(|e| fuel_error(&e))?;
         #[cfg(feature = "extism")]
         let linked;
         #[cfg(not(feature = "extism"))]
@@ -1127,9 +1125,7 @@ impl Live {
             left
         };
         store.data_mut().fuel_reserve = left - slice;
-        store.set_fuel(slice).map_err(|e| Error::Host {
-            reason: ["setting fuel: ", &wasmi_message(&e)].concat(),
-        })?;
+        store.set_fuel(slice).map_err(|e| fuel_error(&e))?;
         let memory = instance
             .get_memory(&store, "memory")
             .ok_or_else(|| Error::MissingExport {
@@ -1217,9 +1213,7 @@ fn begin(store: &mut Store<HostState>, budget: u64, hook: &dyn SliceHook) -> Res
     state.sliced = sliced;
     state.host_calls = 0;
     state.error_message = None;
-    store.set_fuel(give).map_err(|e| Error::Host {
-        reason: ["setting fuel: ", &wasmi_message(&e)].concat(),
-    })
+    store.set_fuel(give).map_err(|e| fuel_error(&e))
 }
 
 /// Runs `func` to its end under the call's budget: a resumable call driven slice
@@ -1243,6 +1237,15 @@ where
     } else {
         func.call(&mut *store, args)
             .map_err(|e| map_run_error(&e, during, store, budget))
+    }
+}
+
+/// A failure of `Store::set_fuel` (fuel metering is always on, so it does not
+/// happen; named rather than unwrapped).
+#[cold]
+fn fuel_error(e: &wasmi::Error) -> Error {
+    Error::Host {
+        reason: ["setting fuel: ", &wasmi_message(e)].concat(),
     }
 }
 
@@ -1376,9 +1379,7 @@ fn refill(
     let now = store.get_fuel().unwrap_or(0);
     store
         .set_fuel(now.saturating_add(give))
-        .map_err(|e| Error::Host {
-            reason: ["setting fuel: ", &wasmi_message(&e)].concat(),
-        })
+        .map_err(|e| fuel_error(&e))
 }
 
 /// Maps a wasmi error from running guest code to a Caplet error.

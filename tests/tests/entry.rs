@@ -347,6 +347,25 @@ fn an_entry_call_into_a_kept_buffer_replaces_its_contents_and_reuses_it() {
     i.call_entry_into(&echo, b"after the trap", &mut out)
         .unwrap();
     assert_eq!(out, b"after the trap");
+    // With a slice hook and slices of 5 units: the call runs sliced, the hook runs
+    // between slices, and the output is the same.
+    let mut sliced = caplet_tests::load_limited(
+        &caplet_tests::wat_str(HANDLE_WAT),
+        caplet_core::Limits::default().with_fuel_slice(5),
+    )
+    .instantiate()
+    .unwrap();
+    let echo = sliced.entry("echo").unwrap();
+    let mut slices = 0;
+    let mut hook = |_: u64| {
+        slices += 1;
+        Ok(())
+    };
+    sliced
+        .call_entry_into_with(&echo, b"in slices", &mut out, &mut hook)
+        .unwrap();
+    assert_eq!(out, b"in slices");
+    assert!(slices > 0, "the hook never ran");
 }
 
 #[test]
