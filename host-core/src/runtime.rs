@@ -1624,7 +1624,7 @@ impl Instance {
         // A `match`, not `and_then`: the closure was not inlined on the call path.
         let result = match func {
             Ok(func) => match call_entry(live, name, func, input, budget, max_output, hook) {
-                Ok(range) => Ok(take(&live.memory.data(&live.store)[range])),
+                Ok(output) => Ok(take(output)),
                 Err(e) => Err(e),
             },
             Err(e) => Err(e),
@@ -1709,13 +1709,20 @@ impl Instance {
 
     #[inline(always)]
     fn finish<T>(&mut self, budget: u64, result: Result<T, Error>) -> Result<T, Error> {
-        match &result {
+        // Each arm builds its own result, so a success writes its value, not the
+        // whole `Result` (64 bytes, an `Error`'s size) copied through.
+        match result {
             // The store keeps what the call used until the next call: read it when
             // asked (`last_usage`), not on every call.
-            Ok(_) => self.last_usage = LastUsage::Live { budget },
-            Err(e) => self.failed(budget, e),
+            Ok(v) => {
+                self.last_usage = LastUsage::Live { budget };
+                Ok(v)
+            }
+            Err(e) => {
+                self.failed(budget, &e);
+                Err(e)
+            }
         }
-        result
     }
 
     /// Records the usage of a failed call, and drops a poisoned instance.
@@ -1788,17 +1795,18 @@ impl Live {
     }
 }
 
-/// Calls contract v1 entry `entry` (export `name`) with `input`; returns where its
-/// output is in the guest's memory, checked against the cap and the memory's size.
-fn call_entry(
-    live: &mut Live,
+/// Calls contract v1 entry `entry` (export `name`) with `input`; returns its
+/// output, in the guest's memory, checked against the cap and the memory's size
+/// (the memory is looked up once for the check and the output).
+fn call_entry<'a>(
+    live: &'a mut Live,
     name: &str,
     entry: EntryFunc,
     input: &[u8],
     budget: u64,
     max_output: u32,
     hook: &mut dyn SliceHook,
-) -> Result<core::ops::Range<usize>, Error> {
+) -> Result<&'a [u8], Error> {
     begin(&mut live.store, budget, hook)?;
     let (ptr, len) = if input.is_empty() {
         (0i32, 0i32)
@@ -1854,7 +1862,7 @@ fn call_entry(
                 mem.len()
             ))
         })?;
-    Ok(src)
+    Ok(&mem[src])
 }
 
 /// A trap keeps the message the plugin set just before it (contract v1's
