@@ -1197,13 +1197,14 @@ impl Live {
 }
 
 /// Sets the fuel of a new call: one slice in the store, the rest in reserve.
+/// Returns whether the call is sliced, for [`run`].
 ///
 /// When the hook does not need slices, or the budget fits in one slice, the whole
 /// budget goes into the store and the call runs unsliced ([`run`] then makes plain
 /// wasmi calls): running out of fuel ends the call either way, and nothing would
 /// run between slices.
 #[inline(always)]
-fn begin(store: &mut Store<HostState>, budget: u64, hook: &dyn SliceHook) -> Result<(), Error> {
+fn begin(store: &mut Store<HostState>, budget: u64, hook: &dyn SliceHook) -> Result<bool, Error> {
     let slice = store.data().services.limits.fuel_slice.max(1).min(budget);
     let sliced = slice < budget && hook.needs_slices();
     let give = if sliced { slice } else { budget };
@@ -1212,18 +1213,23 @@ fn begin(store: &mut Store<HostState>, budget: u64, hook: &dyn SliceHook) -> Res
     state.budget = budget;
     state.sliced = sliced;
     state.host_calls = 0;
-    state.error_message = None;
-    store.set_fuel(give).map_err(|e| fuel_error(&e))
+    // Usually `None` already: a check, not a drop and a store, on the call path.
+    if state.error_message.is_some() {
+        state.error_message = None;
+    }
+    store.set_fuel(give).map_err(|e| fuel_error(&e))?;
+    Ok(sliced)
 }
 
 /// Runs `func` to its end under the call's budget: a resumable call driven slice
-/// by slice ([`drive`]) when the call is sliced, else one plain wasmi call.
+/// by slice ([`drive`]) when the call is sliced (as [`begin`] said), else one
+/// plain wasmi call.
 #[inline(always)]
 fn run<P, R>(
     store: &mut Store<HostState>,
-    func: TypedFunc<P, R>,
-    args: P,
+    (func, args): (TypedFunc<P, R>, P),
     budget: u64,
+    sliced: bool,
     hook: &mut dyn SliceHook,
     during: &str,
 ) -> Result<R, Error>
@@ -1231,7 +1237,7 @@ where
     P: wasmi::WasmParams,
     R: wasmi::WasmResults,
 {
-    if store.data().sliced {
+    if sliced {
         let call = func.call_resumable(&mut *store, args);
         drive(store, call, budget, hook, during)
     } else {
@@ -1807,7 +1813,7 @@ fn call_entry<'a>(
     max_output: u32,
     hook: &mut dyn SliceHook,
 ) -> Result<&'a [u8], Error> {
-    begin(&mut live.store, budget, hook)?;
+    let sliced = begin(&mut live.store, budget, hook)?;
     let (ptr, len) = if input.is_empty() {
         (0i32, 0i32)
     } else {
@@ -1816,7 +1822,14 @@ fn call_entry<'a>(
             expected: "a function (i32) -> (i32)".into(),
         })?;
         let len = input.len() as i32;
-        let ptr = run(&mut live.store, alloc, len, budget, hook, "caplet_alloc")?;
+        let ptr = run(
+            &mut live.store,
+            (alloc, len),
+            budget,
+            sliced,
+            hook,
+            "caplet_alloc",
+        )?;
         if ptr == 0 {
             return Err(Error::contract(msg!(
                 "caplet_alloc({len}) returned 0: the guest could not allocate the input"
@@ -1833,7 +1846,15 @@ fn call_entry<'a>(
         mem[dst].copy_from_slice(input);
         (ptr, len)
     };
-    let packed = run(&mut live.store, entry, (ptr, len), budget, hook, name).map_err(|e| {
+    let packed = run(
+        &mut live.store,
+        (entry, (ptr, len)),
+        budget,
+        sliced,
+        hook,
+        name,
+    )
+    .map_err(|e| {
         let message = live.store.data_mut().error_message.take();
         with_plugin_message(e, message)
     })?;
@@ -1900,7 +1921,7 @@ fn call_extism<R>(
         .ok_or_else(|| Error::Host {
             reason: "an Extism plugin instance without its kernel".into(),
         })?;
-    begin(&mut live.store, budget, hook)?;
+    let sliced = begin(&mut live.store, budget, hook)?;
     kernel
         .begin_call(&mut live.store, input)
         .map_err(|code| match code {
@@ -1914,7 +1935,7 @@ fn call_extism<R>(
                 reason: msg!("placing the input in Extism memory: {}", code.name()),
             },
         })?;
-    let rc = run(&mut live.store, entry, (), budget, hook, name)
+    let rc = run(&mut live.store, (entry, ()), budget, sliced, hook, name)
         .map_err(|e| with_plugin_message(e, kernel.error(&live.store, max_error)))?;
     let message = kernel.error(&live.store, max_error);
     if rc != 0 || message.is_some() {
