@@ -10,7 +10,8 @@
 # CARGO_TARGET_DIR (default: target/ at the root).
 #
 # Needs a stable Rust toolchain with the wasm32-unknown-unknown target (installed
-# here when rustup is present) and python3. The bench crate is not a default
+# here when rustup is present) and python3; valgrind for the instruction counts
+# (benches/instructions.sh) that decide the Caplet-against-raw-wasmi targets. The bench crate is not a default
 # workspace member: the test command and CI never build it (it pulls in Extism and
 # wasmtime). Its first build takes long; see BENCHMARKS.md for the time.
 set -euo pipefail
@@ -56,6 +57,17 @@ mkdir -p "$criterion_dir"
 "$exe" --measure > "$criterion_dir/measure.json"
 cat "$criterion_dir/measure.json" >&2
 
+# Instruction counts (callgrind) of the Caplet-against-raw-wasmi targets: exact,
+# where the timings move with the machine. Needs valgrind; the report says so
+# when it is missing.
+if command -v valgrind >/dev/null; then
+  echo "== instructions per call (callgrind, about 3 minutes)" >&2
+  "$root/benches/instructions.sh" "$exe" > "$criterion_dir/instructions.json"
+else
+  echo "== valgrind not found: no instruction counts in this report" >&2
+  rm -f "$criterion_dir/instructions.json"
+fi
+
 python3 "$root/benches/report.py" \
   --criterion "$criterion_dir" \
   --memory "$criterion_dir/measure.json" \
@@ -66,6 +78,7 @@ python3 "$root/benches/report.py" \
   --build-note "$build_note" \
   --args "${criterion_args[*]}" \
   --wasm3 "$criterion_dir/wasm3.json" \
+  --instructions "$criterion_dir/instructions.json" \
   --load-before "$load_before" \
   --load-after "$load_after"
 echo "== wrote $root/BENCHMARKS.md" >&2

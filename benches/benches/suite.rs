@@ -710,7 +710,7 @@ fn fuel_counts() -> String {
     )
 }
 
-/// `--floor-calls <caplet|caplet_entry|caplet_into|raw_wasmi|raw_wasmi_fuel|raw_wasmi_into> N`:
+/// `--floor-calls <caplet|caplet_entry|caplet_into|raw_wasmi|raw_wasmi_fuel|raw_wasmi_into|raw_wasmi_fuel_into> N`:
 /// N calls of the floor echo
 /// (64 B) and nothing else, for `benches/instructions.sh`, which runs this under
 /// callgrind with N = 0 and N = 100,000 and reports the difference per call: an
@@ -756,8 +756,8 @@ fn floor_calls(runtime: &str, n: u64) {
                 black_box(raw.call(black_box(&input)));
             }
         }
-        "raw_wasmi_into" => {
-            let mut raw = RawEcho::new(&wasm, "echo");
+        "raw_wasmi_into" | "raw_wasmi_fuel_into" => {
+            let mut raw = RawEcho::with_fuel(&wasm, "echo", runtime == "raw_wasmi_fuel_into");
             let mut out = Vec::new();
             raw.call_into(&input, &mut out);
             assert_eq!(out, input);
@@ -793,6 +793,66 @@ fn instantiations(runtime: &str, n: u64) {
     }
 }
 
+/// `--compute-calls <caplet_fuel|raw_wasmi|raw_wasmi_fuel> N`: N calls of
+/// `count_primes(20000)` as the `compute` group makes them, for
+/// `benches/instructions.sh` (callgrind with N = 0 and N = 3).
+fn compute_calls(runtime: &str, n: u64) {
+    const N: i32 = 20_000;
+    let wasm = caplet_tests::plugin("compute");
+    let expected = native::count_primes_below(N as u32) as i32;
+    match runtime {
+        "caplet_fuel" => {
+            let limits = Limits::default().with_fuel(100_000_000_000);
+            let plugin = load(&wasm, config(&[], limits, full(), None));
+            let mut instance = plugin.instantiate().unwrap();
+            for _ in 0..n {
+                let out = instance
+                    .call_typed("count_primes", &[Value::I32(black_box(N))])
+                    .unwrap();
+                assert!(matches!(out[..], [Value::I32(c)] if c == expected));
+            }
+        }
+        "raw_wasmi" | "raw_wasmi_fuel" => {
+            let mut raw = RawPrimes::new(&wasm, runtime == "raw_wasmi_fuel");
+            for _ in 0..n {
+                assert_eq!(raw.call(black_box(N)), expected);
+            }
+        }
+        other => panic!("--compute-calls: unknown runtime {other}"),
+    }
+}
+
+/// `--kv-calls <caplet|raw_wasmi> N`: N calls of `get_many` making 10,000
+/// `kv_get` each, as the `host_calls` group makes them, for
+/// `benches/instructions.sh`.
+fn kv_calls(runtime: &str, n: u64) {
+    const VALUE: &[u8] = b"0123456789abcdef";
+    let wasm = bench_plugin("kv_loop");
+    let input = b"k:10000".to_vec();
+    let expected = (10_000 * VALUE.len()).to_string().into_bytes();
+    match runtime {
+        "caplet" => {
+            let limits = Limits::default().with_fuel(10_000_000_000);
+            let platform = kv_platform("kv_loop", "k", VALUE);
+            let plugin = load(&wasm, config(&["kv"], limits, platform, None));
+            let mut instance = plugin.instantiate().unwrap();
+            for _ in 0..n {
+                assert_eq!(
+                    instance.call("get_many", black_box(&input)).unwrap(),
+                    expected
+                );
+            }
+        }
+        "raw_wasmi" => {
+            let mut raw = RawKv::new(&wasm, "k", VALUE);
+            for _ in 0..n {
+                assert_eq!(raw.call(black_box(&input)), expected);
+            }
+        }
+        other => panic!("--kv-calls: unknown runtime {other}"),
+    }
+}
+
 /// `--app-calls <bytes_builtin|bytes_app|numbers_builtin|numbers_app> N`: one
 /// guest call making N host calls of that kind (see `app_calls`), for
 /// `benches/instructions.sh`.
@@ -807,6 +867,16 @@ fn main() {
     if let Some(i) = args.iter().position(|a| a == "--app-calls") {
         let n = args.get(i + 2).and_then(|n| n.parse().ok()).unwrap_or(0);
         app_host_calls(args.get(i + 1).map(String::as_str).unwrap_or(""), n);
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--compute-calls") {
+        let n = args.get(i + 2).and_then(|n| n.parse().ok()).unwrap_or(0);
+        compute_calls(args.get(i + 1).map(String::as_str).unwrap_or(""), n);
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--kv-calls") {
+        let n = args.get(i + 2).and_then(|n| n.parse().ok()).unwrap_or(0);
+        kv_calls(args.get(i + 1).map(String::as_str).unwrap_or(""), n);
         return;
     }
     if let Some(i) = args.iter().position(|a| a == "--instantiations") {
