@@ -27,13 +27,17 @@ pub fn outer_target_dir(workspace_root: &Path) -> PathBuf {
 /// `build-alone = ["name", …]` are built by a cargo invocation of their own:
 /// cargo unifies the features of the packages one invocation builds, and a
 /// plugin that uses the kit without its `std` feature (the small-plugin mode)
-/// must not get it from its neighbours.
+/// must not get it from its neighbours. Those also named under
+/// `opt-level-3 = ["name", …]` are built at opt-level 3, their dependencies
+/// included, whatever the workspace's release profile says: cargo's default, as
+/// `cargo build --release` builds a plugin outside this repository.
 pub fn build(plugins: &Path, guest: &Path, target_dir: &Path) -> PathBuf {
     println!("cargo:rerun-if-changed={}", plugins.display());
     println!("cargo:rerun-if-changed={}", guest.display());
     let manifest = std::fs::read_to_string(plugins.join("Cargo.toml"))
         .unwrap_or_else(|e| panic!("reading {}/Cargo.toml: {e}", plugins.display()));
-    let alone = build_alone(&manifest);
+    let alone = name_list(&manifest, "build-alone");
+    let opt3 = name_list(&manifest, "opt-level-3");
     let mut rest = vec!["--workspace".to_string()];
     for name in &alone {
         rest.push("--exclude".into());
@@ -41,18 +45,22 @@ pub fn build(plugins: &Path, guest: &Path, target_dir: &Path) -> PathBuf {
     }
     run_cargo(plugins, target_dir, &rest);
     for name in &alone {
-        run_cargo(plugins, target_dir, &["-p".to_string(), name.clone()]);
+        let mut args = vec!["-p".to_string(), name.clone()];
+        if opt3.contains(name) {
+            args.extend(["--config".into(), "profile.release.opt-level=3".into()]);
+        }
+        run_cargo(plugins, target_dir, &args);
     }
     target_dir.join("wasm32-unknown-unknown").join("release")
 }
 
-/// The names listed under `build-alone = [...]` in a workspace manifest (one
-/// line), or none.
-fn build_alone(manifest: &str) -> Vec<String> {
+/// The names listed under `key = [...]` in a workspace manifest (one line), or
+/// none.
+fn name_list(manifest: &str, key: &str) -> Vec<String> {
     manifest
         .lines()
         .map(str::trim)
-        .find_map(|l| l.strip_prefix("build-alone"))
+        .find_map(|l| l.strip_prefix(key))
         .and_then(|l| l.trim_start().strip_prefix('='))
         .map(|list| {
             list.trim()
@@ -107,8 +115,11 @@ mod tests {
     #[test]
     fn build_alone_lists_are_read() {
         let m = "[workspace]\nmembers = []\n[workspace.metadata.caplet]\nbuild-alone = [\"small_echo\", \"b\"]\n";
-        assert_eq!(build_alone(m), ["small_echo", "b"]);
-        assert!(build_alone("[workspace]").is_empty());
-        assert!(build_alone("build-alone = []").is_empty());
+        assert_eq!(name_list(m, "build-alone"), ["small_echo", "b"]);
+        assert!(name_list(m, "opt-level-3").is_empty());
+        assert!(name_list("[workspace]", "build-alone").is_empty());
+        assert!(name_list("build-alone = []", "build-alone").is_empty());
+        let m = "build-alone = [\"k\"]\nopt-level-3 = [\"k\"]\n";
+        assert_eq!(name_list(m, "opt-level-3"), ["k"]);
     }
 }
