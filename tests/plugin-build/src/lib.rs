@@ -38,6 +38,13 @@ pub fn build(plugins: &Path, guest: &Path, target_dir: &Path) -> PathBuf {
         .unwrap_or_else(|e| panic!("reading {}/Cargo.toml: {e}", plugins.display()));
     let alone = name_list(&manifest, "build-alone");
     let opt3 = name_list(&manifest, "opt-level-3");
+    if let Some(name) = opt3.iter().find(|n| !alone.contains(n)) {
+        panic!(
+            "{}/Cargo.toml: `{name}` is under opt-level-3 but not under build-alone \
+             (only a package built alone can have a profile of its own)",
+            plugins.display()
+        );
+    }
     let mut rest = vec!["--workspace".to_string()];
     for name in &alone {
         rest.push("--exclude".into());
