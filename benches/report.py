@@ -376,7 +376,8 @@ def main():
 
     w("### One Extism plugin on both hosts (`extism_plugin/*`)")
     w("")
-    w("The `extism_kit` fixture (built with extism-pdk 1.4 from crates.io), the same")
+    w("The `extism_kit` fixture (built with extism-pdk 1.4 from crates.io, at opt-level 3")
+    w("as `cargo build --release` builds a plugin), the same")
     w("`.wasm` on Caplet's Extism profile (wasmi, fuel on, Extism memory in Caplet's")
     w("wasm kernel) and on Extism (wasmtime, Cranelift). Goals of issue 14: small")
     w("calls at least 2× faster than Extism, 4 KiB no slower, cold start at least 40×")

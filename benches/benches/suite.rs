@@ -862,32 +862,31 @@ fn app_host_calls(export: &str, n: i32) {
     black_box(instance.call_typed(export, &[Value::I32(n)]).unwrap());
 }
 
+/// The counting modes (`--floor-calls caplet 1000`, …): the mode's runner, its
+/// variant and the count, for `benches/instructions.sh`.
+type Counting = (&'static str, fn(&str, u64));
+
+const COUNTING: [Counting; 5] = [
+    ("--app-calls", |kind, n| {
+        app_host_calls(
+            kind,
+            i32::try_from(n).expect("--app-calls: a count up to i32::MAX"),
+        )
+    }),
+    ("--compute-calls", compute_calls),
+    ("--kv-calls", kv_calls),
+    ("--instantiations", instantiations),
+    ("--floor-calls", floor_calls),
+];
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if let Some(i) = args.iter().position(|a| a == "--app-calls") {
-        let n = args.get(i + 2).and_then(|n| n.parse().ok()).unwrap_or(0);
-        app_host_calls(args.get(i + 1).map(String::as_str).unwrap_or(""), n);
-        return;
-    }
-    if let Some(i) = args.iter().position(|a| a == "--compute-calls") {
-        let n = args.get(i + 2).and_then(|n| n.parse().ok()).unwrap_or(0);
-        compute_calls(args.get(i + 1).map(String::as_str).unwrap_or(""), n);
-        return;
-    }
-    if let Some(i) = args.iter().position(|a| a == "--kv-calls") {
-        let n = args.get(i + 2).and_then(|n| n.parse().ok()).unwrap_or(0);
-        kv_calls(args.get(i + 1).map(String::as_str).unwrap_or(""), n);
-        return;
-    }
-    if let Some(i) = args.iter().position(|a| a == "--instantiations") {
-        let n = args.get(i + 2).and_then(|n| n.parse().ok()).unwrap_or(0);
-        instantiations(args.get(i + 1).map(String::as_str).unwrap_or(""), n);
-        return;
-    }
-    if let Some(i) = args.iter().position(|a| a == "--floor-calls") {
-        let n = args.get(i + 2).and_then(|n| n.parse().ok()).unwrap_or(0);
-        floor_calls(args.get(i + 1).map(String::as_str).unwrap_or(""), n);
-        return;
+    for (flag, run) in COUNTING {
+        if let Some(i) = args.iter().position(|a| a == flag) {
+            let n = args.get(i + 2).and_then(|n| n.parse().ok()).unwrap_or(0);
+            run(args.get(i + 1).map(String::as_str).unwrap_or(""), n);
+            return;
+        }
     }
     if let Some(i) = args.iter().position(|a| a == "--idle-memory-child") {
         idle_memory::child(args.get(i + 1).map(String::as_str).unwrap_or(""));
