@@ -22,6 +22,8 @@
 # "bytes_builtin": N, "bytes_app": N, "numbers_builtin": N, "numbers_app": N}
 # (instructions per call), and the ratios on stderr.
 set -euo pipefail
+# A count that fails inside `$(…)` must stop the script, not read as 0.
+shopt -s inherit_errexit
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
@@ -33,8 +35,11 @@ fi
 [ -x "$exe" ] || { echo "bench binary not found" >&2; exit 1; }
 calls=100000
 count() {
-  valgrind --tool=callgrind --callgrind-out-file=/dev/null "$exe" "$@" 2>&1 |
-    awk '/Collected :|refs:/ {gsub(",", "", $NF); print $NF}' | tail -1
+  local n
+  n=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$exe" "$@" 2>&1 |
+    awk '/Collected :|refs:/ {gsub(",", "", $NF); print $NF}' | tail -1)
+  [[ "$n" =~ ^[0-9]+$ ]] || { echo "instructions.sh: no count for $*" >&2; exit 1; }
+  echo "$n"
 }
 json="{"
 sep=""

@@ -142,8 +142,20 @@ def main():
     wasm3_ns = wasm3.get("ns_per_call")
     instr = {}
     if a.instructions and os.path.exists(a.instructions):
-        with open(a.instructions) as f:
-            instr = json.load(f)
+        try:
+            with open(a.instructions) as f:
+                instr = json.load(f)
+        except ValueError as e:
+            print(f"report.py: {a.instructions}: {e}; no instruction counts", file=sys.stderr)
+    instr_keys = ["caplet", "caplet_entry", "caplet_into", "raw_wasmi", "raw_wasmi_fuel",
+                  "raw_wasmi_into", "raw_wasmi_fuel_into", "compute_caplet_fuel",
+                  "compute_raw_wasmi", "compute_raw_wasmi_fuel", "host_calls_caplet",
+                  "host_calls_raw_wasmi", "instantiate_caplet", "instantiate_raw_wasmi"]
+    missing = [k for k in instr_keys if not isinstance(instr.get(k), int)]
+    if instr and missing:
+        print(f"report.py: instruction counts lack {', '.join(missing)}; not used",
+              file=sys.stderr)
+        instr = {}
 
     def iratio(a_key, b_key):
         return ratio(instr.get(a_key), instr.get(b_key))
@@ -243,10 +255,13 @@ def main():
     if instr:
         w("Caplet against raw wasmi is decided by instructions executed (callgrind,")
         w("`benches/instructions.sh` on the same binary, in this run): they do not move")
-        w("with the machine, while these timings move by 5 to 10% between runs of one")
-        w("binary on a shared machine (each LTO build lays wasmi's handlers out anew,")
-        w("and a busy sibling core slows an interpreter's dispatch more than native")
-        w("code). Against Extism and wasm3 the timings decide.")
+        w("with the machine, while these timings move between runs of one binary on a")
+        w("shared machine, by up to 40% on the machine of 2026-12-01's fifth session")
+        w("(each LTO build lays wasmi's handlers out anew, and a busy sibling core slows")
+        w("an interpreter's dispatch more than native code). The counts miss cache")
+        w("misses and count a `rep movsb` copy as one instruction: instantiation spends")
+        w("its time there, so read its timing too. Against Extism and wasm3 the timings")
+        w("decide.")
         w("")
     w("| target | time | instructions | |")
     w("| --- | --- | --- | --- |")

@@ -62,7 +62,10 @@ cat "$criterion_dir/measure.json" >&2
 # when it is missing.
 if command -v valgrind >/dev/null; then
   echo "== instructions per call (callgrind, about 3 minutes)" >&2
-  "$root/benches/instructions.sh" "$exe" > "$criterion_dir/instructions.json"
+  if ! "$root/benches/instructions.sh" "$exe" > "$criterion_dir/instructions.json"; then
+    echo "== instructions.sh failed: no instruction counts in this report" >&2
+    rm -f "$criterion_dir/instructions.json"
+  fi
 else
   echo "== valgrind not found: no instruction counts in this report" >&2
   rm -f "$criterion_dir/instructions.json"

@@ -794,8 +794,8 @@ fn instantiations(runtime: &str, n: u64) {
 }
 
 /// `--compute-calls <caplet_fuel|raw_wasmi|raw_wasmi_fuel> N`: N calls of
-/// `count_primes(20000)` as the `compute` group makes them, for
-/// `benches/instructions.sh` (callgrind with N = 0 and N = 3).
+/// `count_primes(20000)` as the `compute` group makes them, after one not
+/// counted, for `benches/instructions.sh` (callgrind with N = 0 and N = 3).
 fn compute_calls(runtime: &str, n: u64) {
     const N: i32 = 20_000;
     let wasm = caplet_tests::plugin("compute");
@@ -805,7 +805,9 @@ fn compute_calls(runtime: &str, n: u64) {
             let limits = Limits::default().with_fuel(100_000_000_000);
             let plugin = load(&wasm, config(&[], limits, full(), None));
             let mut instance = plugin.instantiate().unwrap();
-            for _ in 0..n {
+            // One call more than counted (also with N = 0, so it is subtracted), as
+            // criterion warms up: memory growth and first allocations are not per call.
+            for _ in 0..=n {
                 let out = instance
                     .call_typed("count_primes", &[Value::I32(black_box(N))])
                     .unwrap();
@@ -814,7 +816,7 @@ fn compute_calls(runtime: &str, n: u64) {
         }
         "raw_wasmi" | "raw_wasmi_fuel" => {
             let mut raw = RawPrimes::new(&wasm, runtime == "raw_wasmi_fuel");
-            for _ in 0..n {
+            for _ in 0..=n {
                 assert_eq!(raw.call(black_box(N)), expected);
             }
         }
@@ -823,8 +825,8 @@ fn compute_calls(runtime: &str, n: u64) {
 }
 
 /// `--kv-calls <caplet|raw_wasmi> N`: N calls of `get_many` making 10,000
-/// `kv_get` each, as the `host_calls` group makes them, for
-/// `benches/instructions.sh`.
+/// `kv_get` each, as the `host_calls` group makes them, after one not counted,
+/// for `benches/instructions.sh`.
 fn kv_calls(runtime: &str, n: u64) {
     const VALUE: &[u8] = b"0123456789abcdef";
     let wasm = bench_plugin("kv_loop");
@@ -836,7 +838,8 @@ fn kv_calls(runtime: &str, n: u64) {
             let platform = kv_platform("kv_loop", "k", VALUE);
             let plugin = load(&wasm, config(&["kv"], limits, platform, None));
             let mut instance = plugin.instantiate().unwrap();
-            for _ in 0..n {
+            // One call more than counted, as in `compute_calls`.
+            for _ in 0..=n {
                 assert_eq!(
                     instance.call("get_many", black_box(&input)).unwrap(),
                     expected
@@ -845,7 +848,7 @@ fn kv_calls(runtime: &str, n: u64) {
         }
         "raw_wasmi" => {
             let mut raw = RawKv::new(&wasm, "k", VALUE);
-            for _ in 0..n {
+            for _ in 0..=n {
                 assert_eq!(raw.call(black_box(&input)), expected);
             }
         }

@@ -67,8 +67,7 @@ fn name_list(manifest: &str, key: &str) -> Vec<String> {
     manifest
         .lines()
         .map(str::trim)
-        .find_map(|l| l.strip_prefix(key))
-        .and_then(|l| l.trim_start().strip_prefix('='))
+        .find_map(|l| l.strip_prefix(key)?.trim_start().strip_prefix('='))
         .map(|list| {
             list.trim()
                 .trim_start_matches('[')
@@ -127,6 +126,9 @@ mod tests {
         assert!(name_list("[workspace]", "build-alone").is_empty());
         assert!(name_list("build-alone = []", "build-alone").is_empty());
         let m = "build-alone = [\"k\"]\nopt-level-3 = [\"k\"]\n";
+        assert_eq!(name_list(m, "opt-level-3"), ["k"]);
+        // A longer key that starts with this one is another key.
+        let m = "opt-level-3x = [\"a\"]\nopt-level-3 = [\"k\"]\n";
         assert_eq!(name_list(m, "opt-level-3"), ["k"]);
     }
 }
