@@ -38,12 +38,8 @@ pub fn build(plugins: &Path, guest: &Path, target_dir: &Path) -> PathBuf {
         .unwrap_or_else(|e| panic!("reading {}/Cargo.toml: {e}", plugins.display()));
     let alone = name_list(&manifest, "build-alone");
     let opt3 = name_list(&manifest, "opt-level-3");
-    if let Some(name) = opt3.iter().find(|n| !alone.contains(n)) {
-        panic!(
-            "{}/Cargo.toml: `{name}` is under opt-level-3 but not under build-alone \
-             (only a package built alone can have a profile of its own)",
-            plugins.display()
-        );
+    if let Err(e) = check_opt3(&alone, &opt3) {
+        panic!("{}/Cargo.toml: {e}", plugins.display());
     }
     let mut rest = vec!["--workspace".to_string()];
     for name in &alone {
@@ -59,6 +55,19 @@ pub fn build(plugins: &Path, guest: &Path, target_dir: &Path) -> PathBuf {
         run_cargo(plugins, target_dir, &args);
     }
     target_dir.join("wasm32-unknown-unknown").join("release")
+}
+
+/// Every package under `opt-level-3` must be under `build-alone`: only a package
+/// built by an invocation of its own can have a profile of its own, and a name
+/// that is not would be built at the workspace's profile without a word.
+fn check_opt3(alone: &[String], opt3: &[String]) -> Result<(), String> {
+    match opt3.iter().find(|n| !alone.contains(n)) {
+        Some(name) => Err(format!(
+            "`{name}` is under opt-level-3 but not under build-alone \
+             (only a package built alone can have a profile of its own)"
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The names listed under `key = [...]` in a workspace manifest (one line), or
@@ -127,6 +136,14 @@ mod tests {
         assert!(name_list("build-alone = []", "build-alone").is_empty());
         let m = "build-alone = [\"k\"]\nopt-level-3 = [\"k\"]\n";
         assert_eq!(name_list(m, "opt-level-3"), ["k"]);
+        // opt-level-3 applies only to packages built alone; any other is refused.
+        let names = |l: &[&str]| l.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert!(check_opt3(&names(&["k", "s"]), &names(&["k"])).is_ok());
+        let e = check_opt3(&names(&["s"]), &names(&["k"])).unwrap_err();
+        assert!(
+            e.contains("`k` is under opt-level-3 but not under build-alone"),
+            "{e}"
+        );
         // A longer key that starts with this one is another key.
         let m = "opt-level-3x = [\"a\"]\nopt-level-3 = [\"k\"]\n";
         assert_eq!(name_list(m, "opt-level-3"), ["k"]);
