@@ -1756,7 +1756,7 @@ impl Live {
     #[inline]
     fn resolve(&mut self, name: &str) -> Result<EntryFunc, Error> {
         if let Some((n, f)) = &self.last_entry {
-            if n == name {
+            if same_name(n.as_bytes(), name.as_bytes()) {
                 return Ok(*f);
             }
         }
@@ -1947,4 +1947,58 @@ fn call_extism<R>(
         });
     }
     kernel.output(&live.store, name, max_output).map(take)
+}
+
+/// Whether two entry names are equal. Names of 4 to 16 bytes (`call`, `echo`,
+/// `handle`, the usual ones) are compared inline with two overlapping loads each
+/// (the first and the last 4 or 8 bytes); `==` on slices calls `memcmp`, which
+/// cost the floor echo by name 18 instructions per call. Other lengths use `==`.
+#[inline(always)]
+fn same_name(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if (8..=16).contains(&n) {
+        let word = |s: &[u8], at: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&s[at..at + 8]);
+            u64::from_ne_bytes(w)
+        };
+        word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8)
+    } else if (4..8).contains(&n) {
+        let word = |s: &[u8], at: usize| {
+            let mut w = [0u8; 4];
+            w.copy_from_slice(&s[at..at + 4]);
+            u32::from_ne_bytes(w)
+        };
+        word(a, 0) == word(b, 0) && word(a, n - 4) == word(b, n - 4)
+    } else {
+        a == b
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::same_name;
+    use alloc::vec::Vec;
+
+    /// Every length from 0 to 40, equal names and names that differ in any one
+    /// byte (first, last, and each inside): `same_name` agrees with `==`.
+    #[test]
+    fn same_name_agrees_with_slice_equality_at_every_length_and_position() {
+        for n in 0..=40usize {
+            let a: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(same_name(&a, &a.clone()), "equal names of {n} bytes");
+            for at in 0..n {
+                let mut b = a.clone();
+                b[at] ^= 0x20;
+                assert!(!same_name(&a, &b), "{n} bytes, differing at {at}");
+                assert!(!same_name(&b, &a), "{n} bytes, differing at {at}");
+            }
+            let mut longer = a.clone();
+            longer.push(b'z');
+            assert!(!same_name(&a, &longer), "{n} against {} bytes", n + 1);
+        }
+    }
 }
