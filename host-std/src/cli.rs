@@ -178,6 +178,12 @@ struct ServeArgs {
     /// or `power` (every write synced to disk first).
     #[arg(long, value_name = "process|power", default_value = "process")]
     durability: crate::serve::store::Durability,
+    /// How long the final records of waited runs without an idempotency key stay in
+    /// the run journal before they move into SQLite (one transaction per move); 0
+    /// turns the journal off (each record is committed before its answer). Not with
+    /// --database or --durability power.
+    #[arg(long, value_name = "MS", default_value_t = 50)]
+    journal_ms: u64,
     /// An aliases file: canary splits of a plugin name between versions.
     #[arg(long, value_name = "FILE")]
     aliases: Option<PathBuf>,
@@ -236,6 +242,7 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
         retention,
         aliases: args.aliases,
         durability: args.durability,
+        journal_every: (args.journal_ms > 0).then(|| Duration::from_millis(args.journal_ms)),
         confine: !args.dangerous_no_confine,
         events: args.events,
         timeouts: crate::serve::Timeouts {

@@ -1108,6 +1108,53 @@ fn after_kill_9_every_answered_run_is_stored_and_retries_return_it() {
     );
 }
 
+/// A waited run without an idempotency key is answered once its final record is
+/// in the run journal, before that reaches SQLite. Here the journal moves records
+/// only every ten minutes, so every answered run is still in it when the process is
+/// killed: the next start reads the journal back, and every run is found with the
+/// record its caller got. Before the kill, `GET` shows the journaled runs from
+/// memory.
+#[test]
+fn after_kill_9_journaled_runs_are_read_back_from_the_journal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let s = start_in(tmp.path(), &data, &["--journal-ms", "600000"]);
+    let mut answered = Vec::new();
+    for i in 0..20 {
+        let a = s.run(
+            None,
+            json!({"plugin": "echo", "call": "upper", "input": format!("n{i}")}),
+        );
+        assert_eq!(a.status, 200, "{}", a.text);
+        assert_eq!(a.body["output"], format!("N{i}"), "{}", a.text);
+        answered.push(a.body.clone());
+    }
+    let first = answered[0]["run_id"].as_str().unwrap();
+    let g = s.get(&format!("/v1/runs/{first}"), None);
+    assert_eq!(g.status, 200, "{}", g.text);
+    assert_eq!(g.body, answered[0], "shown from memory as answered");
+    let journaled: u64 = std::fs::read_dir(&data)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("runs.journal."))
+        .map(|e| e.metadata().unwrap().len())
+        .sum();
+    assert!(journaled > 0, "no journal segment under --data");
+    drop(s); // SIGKILL
+    let s = start_in(tmp.path(), &data, &[]);
+    for rec in &answered {
+        let id = rec["run_id"].as_str().unwrap();
+        let g = s.get(&format!("/v1/runs/{id}"), None);
+        assert_eq!(g.status, 200, "run {id} was lost: {}", g.text);
+        assert_eq!(&g.body, rec, "run {id} is not stored as it was answered");
+    }
+    let log = std::fs::read_to_string(&s.log).unwrap();
+    assert!(
+        log.contains("left in the journal by the last process stored") && log.contains("20"),
+        "the restart did not say it read the journal back: {log}"
+    );
+}
+
 #[test]
 fn reloads_free_old_engines_and_rss_stays_flat() {
     let tmp = tempfile::tempdir().unwrap();

@@ -256,12 +256,17 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
             );
         }
     }
-    let body_sha = Digest::of(&bytes).to_hex();
+    // Only a request with an idempotency key needs its body's digest.
+    let body_sha = key.as_ref().map(|_| Digest::of(&bytes).to_hex());
     // A retry with a known key gets its run back before the rate limit and the
     // queue count it: the run is admitted already.
     if let Some(key) = &key {
         let store = app.store.clone();
-        let (t, k, b) = (tenant.name.clone(), key.clone(), body_sha.clone());
+        let (t, k, b) = (
+            tenant.name.clone(),
+            key.clone(),
+            body_sha.clone().unwrap_or_default(),
+        );
         match tokio::task::spawn_blocking(move || store.find_key(&t, &k, &b)).await {
             Ok(Ok(None)) => {}
             Ok(Ok(Some(found))) => return admitted_before(&app, found),
@@ -334,7 +339,8 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
     } else {
         (None, None)
     };
-    let queued = json!({"run_id": rec.run_id, "status": "queued"});
+    // The id a `202` names (a waited run answers with its whole record).
+    let queued_id = answer.is_none().then(|| rec.run_id.clone());
     let job = Job {
         rec: rec.clone(),
         tenant: tenant.name.clone(),
@@ -346,7 +352,8 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
         reply,
         permit,
     };
-    if answer.is_some() && key.is_none() && app.writer.healthy() {
+    let healthy = app.writer.healthy() && app.journal.as_ref().is_none_or(|j| j.healthy());
+    if answer.is_some() && key.is_none() && healthy {
         // A waited run without an idempotency key is written once, when it ends:
         // until then only its caller knows its id (and the service, which shows
         // it from memory). Should the service die meanwhile, the caller's
@@ -377,7 +384,7 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
             .admit(
                 &tenant.name,
                 &rec,
-                key.as_deref().map(|k| (k, body_sha.as_str())),
+                key.as_deref().zip(body_sha.as_deref()),
                 Some(dispatch),
             )
             .await;
@@ -388,7 +395,11 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
         }
     }
     match answer {
-        None => (StatusCode::ACCEPTED, Json(queued)).into_response(),
+        None => (
+            StatusCode::ACCEPTED,
+            Json(json!({"run_id": queued_id, "status": "queued"})),
+        )
+            .into_response(),
         Some(rx) => match rx.await {
             Ok((rec, Ok(()))) => (StatusCode::OK, Json(rec)).into_response(),
             // The run happened: its record goes to the caller, under `run`, with

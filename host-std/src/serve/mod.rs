@@ -72,6 +72,10 @@ pub struct ServeConfig {
     pub sources: Sources,
     /// What an answered run survives (default: the process being killed).
     pub durability: store::Durability,
+    /// How long journaled run records wait before they move into SQLite; `None`
+    /// turns the journal off ([`store::journal`]; SQLite with
+    /// [`store::Durability::Process`] only).
+    pub journal_every: Option<Duration>,
     /// An aliases file (canaries), loaded at start-up.
     pub aliases: Option<PathBuf>,
     /// A file run events are appended to (JSON lines), besides the log.
@@ -130,6 +134,7 @@ impl Default for ServeConfig {
             confine: true,
             events: None,
             durability: store::Durability::default(),
+            journal_every: Some(store::journal::INGEST_EVERY),
         }
     }
 }
@@ -140,6 +145,9 @@ pub struct App {
     catalog: Catalog,
     store: Arc<dyn Runs>,
     writer: Arc<store::batch::GroupCommit>,
+    /// Where waited runs without an idempotency key are recorded, when the
+    /// store has a journal (SQLite, `--durability process`).
+    journal: Option<Arc<store::journal::Journal>>,
     running: Arc<runner::Running>,
     workers: Workers,
     draining: AtomicBool,
@@ -192,7 +200,30 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
     }
     std::fs::create_dir_all(cfg.data.join("kv"))
         .map_err(|e| format!("cannot create --data {}: {e}", cfg.data.display()))?;
-    let (store, interrupted, kv) = open_state(&cfg)?;
+    let (store, interrupted, kv, journaled) = open_state(&cfg)?;
+    // Runs a killed process answered and left in the journal go into the store
+    // before anything is served.
+    let running = Arc::new(runner::Running::default());
+    let journal = match journaled {
+        None => None,
+        Some((sqlite, every)) => {
+            let view = running.clone();
+            let (journal, recovered) = store::journal::Journal::open(
+                &cfg.data,
+                sqlite,
+                every,
+                Box::new(move |runs| view.end_all(runs.iter().map(|r| r.id.as_str()))),
+            )
+            .map_err(|e| e.0)?;
+            if recovered > 0 {
+                tracing::info!(
+                    runs = recovered,
+                    "run records left in the journal by the last process stored"
+                );
+            }
+            Some(Arc::new(journal))
+        }
+    };
     if interrupted > 0 {
         tracing::warn!(
             runs = interrupted,
@@ -249,8 +280,10 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
     }
     let server_limits = crate::limits::server();
     store.start_background().map_err(|e| e.0)?;
+    if let Some(j) = &journal {
+        j.start().map_err(|e| e.0)?;
+    }
     let writer = Arc::new(store::batch::GroupCommit::start(store.clone()).map_err(|e| e.0)?);
-    let running = Arc::new(runner::Running::default());
     let app = Arc::new(App {
         tenants,
         catalog,
@@ -258,10 +291,12 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
             cfg.workers,
             cfg.queue,
             writer.clone(),
+            journal.clone(),
             running.clone(),
             events,
         )?,
         writer,
+        journal,
         running,
         store: store.clone(),
         draining: AtomicBool::new(false),
@@ -307,6 +342,9 @@ pub fn serve(cfg: ServeConfig) -> Result<(), String> {
     app.workers.drain();
     // Then the records of the runs that just ended.
     app.writer.stop();
+    if let Some(j) = &app.journal {
+        j.stop();
+    }
     tracing::info!("stopped");
     result
 }
@@ -417,19 +455,30 @@ fn confinement(cfg: &ServeConfig, sections: &[&Settings]) -> Result<confine::Con
     Ok(c)
 }
 
-/// The run store, how many of its runs were marked interrupted, and the tenants'
-/// KV stores.
-type State = (Arc<dyn Runs>, usize, Arc<dyn plugins::TenantKv>);
+/// The run store, how many of its runs were marked interrupted, the tenants' KV
+/// stores, and the SQLite store again when runs may be journaled in front of it
+/// (`--durability process`; see [`store::journal`]).
+type State = (
+    Arc<dyn Runs>,
+    usize,
+    Arc<dyn plugins::TenantKv>,
+    Option<(Arc<SqliteRuns>, Duration)>,
+);
 
 /// The run store and the tenants' KV stores: SQLite under `--data`, or PostgreSQL
 /// for `--database postgres://…`.
 fn open_state(cfg: &ServeConfig) -> Result<State, String> {
     let Some(url) = &cfg.database else {
-        let store =
-            SqliteRuns::open(&cfg.data.join("runs.sqlite"), cfg.durability).map_err(|e| e.0)?;
+        let store = Arc::new(
+            SqliteRuns::open(&cfg.data.join("runs.sqlite"), cfg.durability).map_err(|e| e.0)?,
+        );
         let n = store.interrupt_unfinished().map_err(|e| e.0)?;
         let kv = plugins::SqliteTenantKv::new(cfg.data.join("kv"));
-        return Ok((Arc::new(store), n, Arc::new(kv)));
+        let journal = (cfg.durability == store::Durability::Process)
+            .then_some(cfg.journal_every)
+            .flatten()
+            .map(|every| (store.clone(), every));
+        return Ok((store, n, Arc::new(kv), journal));
     };
     if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
         // The URL is not shown: it may hold a password.
@@ -446,7 +495,7 @@ fn open_state(cfg: &ServeConfig) -> Result<State, String> {
     let n = store.interrupt_unfinished().map_err(|e| e.0)?;
     let kv = pgkv::PgTenantKv::connect(url)?;
     tracing::info!(replica = %replica, ?store, "run records, idempotency keys and KV on PostgreSQL");
-    Ok((Arc::new(store), n, Arc::new(kv)))
+    Ok((Arc::new(store), n, Arc::new(kv), None))
 }
 
 fn prune(store: &dyn Runs, retention: Duration) {

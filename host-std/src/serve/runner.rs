@@ -17,6 +17,7 @@ use super::events::RunEvents;
 use super::metrics::{metrics, HostCallLabels, RunLabels};
 use super::plugins::{Generation, Pooled};
 use super::store::batch::{AfterCommit, GroupCommit};
+use super::store::journal::Journal;
 use super::store::{now_ms, RunError, RunRecord, RunUsage, StoreError};
 
 /// One admitted run.
@@ -121,6 +122,25 @@ impl Running {
         self.lock().entry(id.to_string()).or_default().started = Some((started, generation));
     }
 
+    /// Shows run `id`, held unwritten, with its final record `rec` (journaled,
+    /// not in the store yet).
+    fn finish(&self, rec: &RunRecord) {
+        if let Some(live) = self.lock().get_mut(&rec.run_id) {
+            live.started = None;
+            if let Some((_, held)) = live.unstored.as_mut() {
+                *held = rec.clone();
+            }
+        }
+    }
+
+    /// Forgets runs `ids` (their records are in the store), under one lock.
+    pub fn end_all<'a>(&self, ids: impl IntoIterator<Item = &'a str>) {
+        let mut map = self.lock();
+        for id in ids {
+            map.remove(id);
+        }
+    }
+
     /// Forgets run `id` (its final record is committed, or it never started).
     pub fn end(&self, id: &str) {
         self.lock().remove(id);
@@ -141,6 +161,7 @@ impl Workers {
         workers: usize,
         queue: usize,
         store: Arc<GroupCommit>,
+        journal: Option<Arc<Journal>>,
         running: Arc<Running>,
         events: Arc<RunEvents>,
     ) -> Result<Workers, String> {
@@ -148,8 +169,13 @@ impl Workers {
         let rx = Arc::new(Mutex::new(rx));
         let threads = (0..workers.max(1))
             .map(|i| {
-                let (rx, store, running, events) =
-                    (rx.clone(), store.clone(), running.clone(), events.clone());
+                let (rx, store, journal, running, events) = (
+                    rx.clone(),
+                    store.clone(),
+                    journal.clone(),
+                    running.clone(),
+                    events.clone(),
+                );
                 std::thread::Builder::new()
                     .name(format!("caplet-worker-{i}"))
                     .spawn(move || loop {
@@ -158,7 +184,7 @@ impl Workers {
                             rx.recv()
                         };
                         match job {
-                            Ok(job) => execute(job, &store, &running, &events),
+                            Ok(job) => execute(job, &store, journal.as_deref(), &running, &events),
                             Err(_) => return,
                         }
                     })
@@ -212,7 +238,13 @@ pub fn run_error(e: &Error) -> RunError {
     }
 }
 
-fn execute(job: Job, store: &GroupCommit, running: &Arc<Running>, events: &RunEvents) {
+fn execute(
+    job: Job,
+    store: &GroupCommit,
+    journal: Option<&Journal>,
+    running: &Arc<Running>,
+    events: &RunEvents,
+) {
     let running_after = running.clone();
     let Job {
         mut rec,
@@ -328,12 +360,31 @@ fn execute(job: Job, store: &GroupCommit, running: &Arc<Running>, events: &RunEv
         "run.failed"
     };
     events.emit(event, &tenant, &rec);
+    let id = rec.run_id.clone();
+    let unstored = running.is_unstored(&id);
+    if let (true, Some(journal)) = (unstored, journal) {
+        // Journaled: once appended the record survives the process, and the
+        // caller is answered from this thread. The run stays in the in-memory
+        // view, with its final record, until the journal moves it into the store
+        // (which then ends it there).
+        running.finish(&rec);
+        let written = journal.append(&tenant, &rec);
+        if let Err(e) = &written {
+            tracing::error!(run_id = %id, error = %e, "cannot record the run");
+            running.end(&id);
+        }
+        drop(permit);
+        if let Some(reply) = reply {
+            let _ = reply.send((rec, written));
+        }
+        drop(pooled);
+        drop(generation);
+        return;
+    }
     // A waiting caller gets the record once it is stored; the run leaves the
     // in-memory view, and frees its admission slot, only then (so `--workers` +
     // `--queue` also bounds the records waiting for the store).
     let stored = rec.clone();
-    let id = rec.run_id.clone();
-    let unstored = running.is_unstored(&id);
     let then: AfterCommit = Box::new(move |written| {
         running_after.end(&id);
         drop(permit);

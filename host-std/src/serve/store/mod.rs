@@ -15,6 +15,7 @@
 //!   hourly, and by `caplet serve --prune`).
 
 pub mod batch;
+pub mod journal;
 pub mod postgres;
 mod sqlite;
 

@@ -85,6 +85,34 @@ impl SqliteRuns {
         })
     }
 
+    /// Stores the final records of journaled runs (see [`super::journal`]), in
+    /// one transaction. A run already stored is left as it is: a segment read back
+    /// after a kill may hold records an ingest had stored just before.
+    pub fn insert_journaled(&self, runs: &[super::journal::Journaled]) -> Result<(), StoreError> {
+        if runs.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut st = tx.prepare_cached(
+                "INSERT OR IGNORE INTO runs (id, tenant, status, created_ms, record) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for r in runs {
+                st.execute(params![
+                    r.id,
+                    r.tenant,
+                    r.status,
+                    r.created_ms as i64,
+                    r.record
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -1,0 +1,483 @@
+//! The run journal: how the final record of a waited run without an idempotency
+//! key reaches the SQLite store without a commit on its answer's path.
+//!
+//! - The worker that ended the run appends the record, one JSON line, to a
+//!   segment file under `--data` (`runs.journal.<n>`) with one `write`, and the
+//!   caller is answered. Like a commit of SQLite's WAL with `synchronous =
+//!   NORMAL`, the line is then in the operating system's hands: a killed process
+//!   loses nothing (power loss may; `--durability power` does not use the journal).
+//! - A thread of its own moves the appended records into the store every
+//!   `--journal-ms` ([`INGEST_EVERY`] by default; or sooner once [`INGEST_AT`] wait), in one transaction for
+//!   all of them, then deletes the segment they came from. Until then
+//!   `GET /v1/runs/{id}` shows the run from memory (the service's `Running` view):
+//!   a run is always found, in memory or in the store.
+//! - At start-up, segments left by a killed process are read back into the store
+//!   before the service answers; a last line cut short by the kill (its run was not
+//!   answered) is skipped with a warning.
+//! - At most [`MAX_HELD`] records wait for the store; beyond that an append waits
+//!   for the next ingest (a store that fails holds the workers back, it does not
+//!   grow memory).
+//!
+//! Why: under load, a commit per batch of runs cost a third thread crossing and
+//! SQLite's per-commit work on every answer (benches/notes.md, "`caplet serve`
+//! under load"); an append is one system call on the worker's own thread.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use super::{RunRecord, SqliteRuns, StoreError};
+
+/// How often appended records are moved into the store, by default
+/// (`caplet serve --journal-ms`).
+pub const INGEST_EVERY: Duration = Duration::from_millis(50);
+/// Records waiting that wake the ingest before its time.
+pub const INGEST_AT: usize = 4096;
+/// Records waiting for the store, at most; an append past it waits.
+pub const MAX_HELD: usize = 32_768;
+
+const PREFIX: &str = "runs.journal.";
+
+/// One journaled run, as the store inserts it.
+#[derive(Debug, Clone)]
+pub struct Journaled {
+    /// The run's tenant.
+    pub tenant: String,
+    /// Its id.
+    pub id: String,
+    /// Its final status.
+    pub status: String,
+    /// When it was admitted.
+    pub created_ms: u64,
+    /// The record, serialised.
+    pub record: String,
+}
+
+/// Called with the ids of runs once their records are in the store.
+pub type OnStored = Box<dyn Fn(&[Journaled]) + Send + Sync>;
+
+struct Segment {
+    seq: u64,
+    file: File,
+    /// Records appended to this segment, not yet taken by an ingest.
+    records: Vec<Journaled>,
+}
+
+struct Shared {
+    dir: PathBuf,
+    every: Duration,
+    store: Arc<SqliteRuns>,
+    on_stored: OnStored,
+    current: Mutex<Segment>,
+    /// Records appended and not yet in the store (current and taken segments).
+    held: Mutex<usize>,
+    /// Signalled when records should be ingested, and when room was made.
+    wake: Condvar,
+    room: Condvar,
+    healthy: AtomicBool,
+    stop: AtomicBool,
+}
+
+/// The journal in front of a SQLite run store.
+pub struct Journal {
+    shared: Arc<Shared>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Journal {
+    /// Reads back the segments under `dir` into `store` (a killed process left
+    /// them), then opens a new segment. Returns the journal and how many records
+    /// were recovered. Call before the service answers.
+    pub fn open(
+        dir: &Path,
+        store: Arc<SqliteRuns>,
+        every: Duration,
+        on_stored: OnStored,
+    ) -> Result<(Journal, usize), StoreError> {
+        let mut segments = segments(dir)?;
+        segments.sort();
+        let mut recovered = 0;
+        for (_, path) in &segments {
+            let records = read_segment(path)?;
+            store.insert_journaled(&records)?;
+            recovered += records.len();
+            remove(path)?;
+        }
+        let seq = segments.last().map_or(0, |(s, _)| s + 1);
+        let current = Segment {
+            seq,
+            file: create(dir, seq)?,
+            records: Vec::new(),
+        };
+        let shared = Arc::new(Shared {
+            dir: dir.to_path_buf(),
+            every,
+            store,
+            on_stored,
+            current: Mutex::new(current),
+            held: Mutex::new(0),
+            wake: Condvar::new(),
+            room: Condvar::new(),
+            healthy: AtomicBool::new(true),
+            stop: AtomicBool::new(false),
+        });
+        Ok((
+            Journal {
+                shared,
+                thread: Mutex::new(None),
+            },
+            recovered,
+        ))
+    }
+
+    /// Starts the ingest thread.
+    pub fn start(&self) -> Result<(), StoreError> {
+        let shared = self.shared.clone();
+        let t = std::thread::Builder::new()
+            .name("caplet-journal".into())
+            .spawn(move || ingest_loop(&shared))
+            .map_err(|e| StoreError(format!("cannot start the run journal thread: {e}")))?;
+        *lock(&self.thread) = Some(t);
+        Ok(())
+    }
+
+    /// Whether the last append succeeded (true at first).
+    pub fn healthy(&self) -> bool {
+        self.shared.healthy.load(Ordering::Relaxed)
+    }
+
+    /// Appends the final record of run `rec` of `tenant`: once this returns `Ok`,
+    /// the record survives the process. Waits while [`MAX_HELD`] records wait for
+    /// the store.
+    pub fn append(&self, tenant: &str, rec: &RunRecord) -> Result<(), StoreError> {
+        let s = &*self.shared;
+        let record = serde_json::to_string(rec)?;
+        let mut line = Vec::with_capacity(record.len() + tenant.len() + 32);
+        line.extend_from_slice(b"{\"tenant\":");
+        serde_json::to_writer(&mut line, tenant)?;
+        line.extend_from_slice(b",\"record\":");
+        line.extend_from_slice(record.as_bytes());
+        line.extend_from_slice(b"}\n");
+        {
+            let mut held = lock(&s.held);
+            while *held >= MAX_HELD && !s.stop.load(Ordering::Relaxed) {
+                held = s.room.wait(held).unwrap_or_else(|p| p.into_inner());
+            }
+            *held += 1;
+        }
+        let mut seg = lock(&s.current);
+        if let Err(e) = seg.file.write_all(&line) {
+            drop(seg);
+            *lock(&s.held) -= 1;
+            s.healthy.store(false, Ordering::Relaxed);
+            return Err(StoreError(format!("cannot append to the run journal: {e}")));
+        }
+        s.healthy.store(true, Ordering::Relaxed);
+        seg.records.push(Journaled {
+            tenant: tenant.to_string(),
+            id: rec.run_id.clone(),
+            status: rec.status.clone(),
+            created_ms: rec.created_ms,
+            record,
+        });
+        let n = seg.records.len();
+        drop(seg);
+        if n == INGEST_AT {
+            s.wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Moves every appended record into the store, then stops the ingest thread.
+    pub fn stop(&self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        self.shared.wake.notify_one();
+        self.shared.room.notify_all();
+        if let Some(t) = lock(&self.thread).take() {
+            let _ = t.join();
+        }
+        // Without a thread (never started, or it ended): ingest here.
+        ingest(&self.shared, &mut Vec::new());
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn ingest_loop(s: &Shared) {
+    // Segments taken whose records could not be stored yet, oldest first.
+    let mut failed: Vec<(u64, Vec<Journaled>)> = Vec::new();
+    loop {
+        {
+            let seg = lock(&s.current);
+            if seg.records.len() < INGEST_AT && !s.stop.load(Ordering::Relaxed) {
+                let _ = s.wake.wait_timeout(seg, s.every);
+            }
+        }
+        let stopping = s.stop.load(Ordering::Relaxed);
+        ingest(s, &mut failed);
+        if stopping {
+            return;
+        }
+    }
+}
+
+/// Takes the current segment's records (a new segment takes the appends from
+/// here on) and stores them, after any that failed before.
+fn ingest(s: &Shared, failed: &mut Vec<(u64, Vec<Journaled>)>) {
+    {
+        let mut seg = lock(&s.current);
+        if !seg.records.is_empty() {
+            let next = seg.seq + 1;
+            match create(&s.dir, next) {
+                Ok(file) => {
+                    let old = std::mem::replace(
+                        &mut *seg,
+                        Segment {
+                            seq: next,
+                            file,
+                            records: Vec::with_capacity(INGEST_AT),
+                        },
+                    );
+                    failed.push((old.seq, old.records));
+                }
+                Err(e) => {
+                    // Keep appending to this segment; its records are taken
+                    // with it once a new one can be made.
+                    tracing::error!(error = %e, "cannot start a new run journal segment");
+                    return;
+                }
+            }
+        }
+    }
+    while let Some((seq, records)) = failed.first() {
+        if let Err(e) = s.store.insert_journaled(records) {
+            tracing::error!(error = %e, runs = records.len(), "cannot move journaled runs into the store; will retry");
+            return;
+        }
+        (s.on_stored)(records);
+        if let Err(e) = remove(&segment_path(&s.dir, *seq)) {
+            tracing::warn!(error = %e, "cannot remove a stored run journal segment");
+        }
+        let n = records.len();
+        failed.remove(0);
+        let mut held = lock(&s.held);
+        *held = held.saturating_sub(n);
+        drop(held);
+        s.room.notify_all();
+    }
+}
+
+fn segment_path(dir: &Path, seq: u64) -> PathBuf {
+    dir.join(format!("{PREFIX}{seq}"))
+}
+
+fn create(dir: &Path, seq: u64) -> Result<File, StoreError> {
+    let path = segment_path(dir, seq);
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| StoreError(format!("cannot open run journal {}: {e}", path.display())))
+}
+
+fn remove(path: &Path) -> Result<(), StoreError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(StoreError(format!(
+            "cannot remove run journal {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// The segments under `dir`, by sequence number.
+fn segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>, StoreError> {
+    let read = std::fs::read_dir(dir)
+        .map_err(|e| StoreError(format!("cannot list {}: {e}", dir.display())))?;
+    let mut out = Vec::new();
+    for entry in read.flatten() {
+        let name = entry.file_name();
+        let Some(seq) = name.to_str().and_then(|n| n.strip_prefix(PREFIX)) else {
+            continue;
+        };
+        if let Ok(seq) = seq.parse::<u64>() {
+            out.push((seq, entry.path()));
+        }
+    }
+    Ok(out)
+}
+
+#[derive(serde::Deserialize)]
+struct Line {
+    tenant: String,
+    record: RunRecord,
+}
+
+/// The records of a segment. A line that does not parse can only be the last
+/// one, cut short when the process was killed during its write (its run was not
+/// answered): it is skipped with a warning. One that does not parse before the
+/// last is a damaged journal: an error, so that nothing is dropped silently.
+fn read_segment(path: &Path) -> Result<Vec<Journaled>, StoreError> {
+    let text = std::fs::read(path)
+        .map_err(|e| StoreError(format!("cannot read run journal {}: {e}", path.display())))?;
+    let lines: Vec<&[u8]> = text
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut out = Vec::with_capacity(lines.len());
+    for (i, l) in lines.iter().enumerate() {
+        match serde_json::from_slice::<Line>(l) {
+            Ok(line) => out.push(Journaled {
+                id: line.record.run_id.clone(),
+                status: line.record.status.clone(),
+                created_ms: line.record.created_ms,
+                record: serde_json::to_string(&line.record)?,
+                tenant: line.tenant,
+            }),
+            Err(e) if i + 1 == lines.len() && !text.ends_with(b"\n") => {
+                tracing::warn!(path = %path.display(), error = %e, "skipping a run journal line cut short (the process was killed while writing it)");
+            }
+            Err(e) => {
+                return Err(StoreError(format!(
+                    "run journal {} line {}: {e}",
+                    path.display(),
+                    i + 1
+                )))
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Durability, Runs};
+    use super::*;
+
+    fn finished(id: &str) -> RunRecord {
+        let mut r = RunRecord::queued(id.into(), "echo".into(), "sha256:00".into(), "echo".into());
+        r.status = "finished".into();
+        r.output = Some(format!("out of {id}"));
+        r.created_ms = 1_764_000_000_000;
+        r.finished_ms = Some(1_764_000_000_001);
+        r
+    }
+
+    fn open(dir: &Path) -> (Arc<SqliteRuns>, Journal, usize, Arc<Mutex<Vec<String>>>) {
+        let store =
+            Arc::new(SqliteRuns::open(&dir.join("runs.sqlite"), Durability::Process).unwrap());
+        let stored = Arc::new(Mutex::new(Vec::new()));
+        let seen = stored.clone();
+        let (j, n) = Journal::open(
+            dir,
+            store.clone(),
+            INGEST_EVERY,
+            Box::new(move |rs| seen.lock().unwrap().extend(rs.iter().map(|r| r.id.clone()))),
+        )
+        .unwrap();
+        (store, j, n, stored)
+    }
+
+    /// Appended records reach the store by the ingest thread, the callback names
+    /// each once they are in it, and the segment is removed.
+    #[test]
+    fn appended_runs_reach_the_store_and_their_segment_goes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, j, recovered, stored) = open(dir.path());
+        assert_eq!(recovered, 0);
+        j.start().unwrap();
+        for i in 0..100 {
+            j.append("t", &finished(&format!("r{i}"))).unwrap();
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while stored.lock().unwrap().len() < 100 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "ingest did not happen"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(store.count().unwrap(), 100);
+        assert_eq!(store.get("t", "r7").unwrap().unwrap(), finished("r7"));
+        assert_eq!(store.get("other", "r7").unwrap(), None);
+        j.stop();
+        // Only the current (empty) segment is left.
+        let left = segments(dir.path()).unwrap();
+        assert_eq!(left.len(), 1, "{left:?}");
+        assert_eq!(std::fs::metadata(&left[0].1).unwrap().len(), 0);
+    }
+
+    /// A process killed before the ingest: its appended runs are read back into
+    /// the store at the next open, a line cut short at the end is skipped, and
+    /// records already stored are not stored twice.
+    #[test]
+    fn a_killed_process_s_journal_is_read_back_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (_store, j, _, _) = open(dir.path());
+            // No ingest thread: as if killed after answering.
+            j.append("t", &finished("a")).unwrap();
+            j.append("u", &finished("b")).unwrap();
+            std::mem::forget(j);
+        }
+        // The kill cut the next line short.
+        let (_, path) = segments(dir.path()).unwrap().pop().unwrap();
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(b"{\"tenant\":\"t\",\"record\":{\"run_id\":\"c\",\"sta")
+            .unwrap();
+        drop(f);
+        // A later segment whose records were stored already (the same lines).
+        std::fs::write(
+            dir.path().join(format!("{PREFIX}7")),
+            std::fs::read(&path).unwrap(),
+        )
+        .unwrap();
+        let (store, j, recovered, _) = open(dir.path());
+        assert_eq!(recovered, 4, "two segments of two records each");
+        assert_eq!(store.count().unwrap(), 2);
+        assert_eq!(store.get("t", "a").unwrap().unwrap(), finished("a"));
+        assert_eq!(store.get("u", "b").unwrap().unwrap(), finished("b"));
+        assert_eq!(store.get("t", "c").unwrap(), None);
+        assert_eq!(
+            segments(dir.path()).unwrap().len(),
+            1,
+            "read-back segments removed"
+        );
+        j.stop();
+    }
+
+    /// A line that does not parse before the last is a damaged journal: opening
+    /// fails and names the file and line, and nothing is removed.
+    #[test]
+    fn a_damaged_journal_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("{PREFIX}3"));
+        std::fs::write(&path, b"not json\n{\"tenant\":\"t\",\"record\":null}\n").unwrap();
+        let store = Arc::new(
+            SqliteRuns::open(&dir.path().join("runs.sqlite"), Durability::Process).unwrap(),
+        );
+        let e = Journal::open(dir.path(), store, INGEST_EVERY, Box::new(|_| {}))
+            .err()
+            .unwrap();
+        assert!(e.0.contains("runs.journal.3 line 1"), "{e}");
+        assert!(path.exists());
+    }
+
+    /// `stop` stores what was appended even without an ingest thread.
+    #[test]
+    fn stop_stores_what_was_appended() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, j, _, stored) = open(dir.path());
+        j.append("t", &finished("x")).unwrap();
+        j.stop();
+        assert_eq!(store.get("t", "x").unwrap().unwrap(), finished("x"));
+        assert_eq!(*stored.lock().unwrap(), vec!["x".to_string()]);
+    }
+}
