@@ -1148,11 +1148,101 @@ fn after_kill_9_journaled_runs_are_read_back_from_the_journal() {
         assert_eq!(g.status, 200, "run {id} was lost: {}", g.text);
         assert_eq!(&g.body, rec, "run {id} is not stored as it was answered");
     }
+    // Read back into the store: only the new, empty segment is left.
+    let left: Vec<u64> = std::fs::read_dir(&data)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("runs.journal."))
+        .map(|e| e.metadata().unwrap().len())
+        .collect();
+    assert_eq!(left, vec![0], "journal segments after the read-back");
     let log = std::fs::read_to_string(&s.log).unwrap();
     assert!(
-        log.contains("left in the journal by the last process stored") && log.contains("20"),
+        log.lines().any(|l| {
+            l.contains("left in the journal by the last process stored")
+                && l.contains("\"runs\":20")
+        }),
         "the restart did not say it read the journal back: {log}"
     );
+}
+
+/// SIGTERM stores what the run journal holds before the process exits, at once,
+/// even when the journal would move records into SQLite only every ten minutes.
+#[test]
+fn sigterm_moves_the_journal_into_the_store_before_exiting() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut s = start_in(tmp.path(), &data, &["--journal-ms", "600000"]);
+    let ids: Vec<String> = (0..10)
+        .map(|i| {
+            let a = s.run(
+                None,
+                json!({"plugin": "echo", "call": "upper", "input": format!("t{i}")}),
+            );
+            assert_eq!(a.status, 200, "{}", a.text);
+            a.body["run_id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let pid = rustix::process::Pid::from_child(&s.child);
+    let asked = std::time::Instant::now();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    let exit = s.child.wait().unwrap();
+    assert!(exit.success(), "{exit}");
+    assert!(
+        asked.elapsed() < Duration::from_secs(10),
+        "the service took {:?} to stop",
+        asked.elapsed()
+    );
+    let store = caplet::serve::store::SqliteRuns::open(
+        &data.join("runs.sqlite"),
+        caplet::serve::store::Durability::Process,
+    )
+    .unwrap();
+    for (i, id) in ids.iter().enumerate() {
+        let got = caplet::serve::store::Runs::get(&store, "default", id)
+            .unwrap()
+            .unwrap_or_else(|| panic!("run {id} is not in the store after SIGTERM"));
+        assert_eq!(got.output.as_deref(), Some(format!("T{i}").as_str()));
+    }
+    let journaled: u64 = std::fs::read_dir(&data)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("runs.journal."))
+        .map(|e| e.metadata().unwrap().len())
+        .sum();
+    assert_eq!(journaled, 0, "records left in the journal after SIGTERM");
+}
+
+/// With the journal moving records into SQLite every millisecond, a run read
+/// right after its answer is always found, with the record its caller got,
+/// whether it is still in memory or already in the store.
+#[test]
+fn a_journaled_run_is_found_as_answered_across_the_move_into_the_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let s = start_in(tmp.path(), &data, &["--journal-ms", "1"]);
+    std::thread::scope(|scope| {
+        for t in 0..4 {
+            let s = &s;
+            scope.spawn(move || {
+                for i in 0..60 {
+                    let a = s.run(
+                        None,
+                        json!({"plugin": "echo", "call": "upper", "input": format!("{t}-{i}")}),
+                    );
+                    assert_eq!(a.status, 200, "{}", a.text);
+                    let id = a.body["run_id"].as_str().unwrap();
+                    let g = s.get(&format!("/v1/runs/{id}"), None);
+                    assert_eq!(
+                        g.status, 200,
+                        "run {id} not found after its answer: {}",
+                        g.text
+                    );
+                    assert_eq!(g.body, a.body, "run {id}");
+                }
+            });
+        }
+    });
 }
 
 #[test]

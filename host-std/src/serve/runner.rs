@@ -365,13 +365,17 @@ fn execute(
     if let (true, Some(journal)) = (unstored, journal) {
         // Journaled: once appended the record survives the process, and the
         // caller is answered from this thread. The run stays in the in-memory
-        // view, with its final record, until the journal moves it into the store
-        // (which then ends it there).
-        running.finish(&rec);
+        // view, with its final record, until the journal has moved it into the
+        // store (which then ends it there).
         let written = journal.append(&tenant, &rec);
-        if let Err(e) = &written {
-            tracing::error!(run_id = %id, error = %e, "cannot record the run");
-            running.end(&id);
+        match &written {
+            // Shown as answered from here on (unless the journal has moved it
+            // into the store already, and ended it in this view).
+            Ok(()) => running.finish(&rec),
+            Err(e) => {
+                tracing::error!(run_id = %id, error = %e, "cannot record the run");
+                running.end(&id);
+            }
         }
         drop(permit);
         if let Some(reply) = reply {

@@ -39,6 +39,11 @@ pub const INGEST_EVERY: Duration = Duration::from_millis(50);
 pub const INGEST_AT: usize = 4096;
 /// Records waiting for the store, at most; an append past it waits.
 pub const MAX_HELD: usize = 32_768;
+/// Bytes of records waiting for the store, at most (each is also held once more
+/// in memory, by the service's view of runs in flight); an append past it waits.
+pub const MAX_HELD_BYTES: usize = 64 << 20;
+/// How long an append waits for room before it fails (the caller gets `503`).
+pub const ROOM_WAIT: Duration = Duration::from_secs(5);
 
 const PREFIX: &str = "runs.journal.";
 
@@ -57,12 +62,17 @@ pub struct Journaled {
     pub record: String,
 }
 
+/// A segment taken from the appends, whose records are not in the store yet.
+type Taken = (u64, Vec<Journaled>);
+
 /// Called with the ids of runs once their records are in the store.
 pub type OnStored = Box<dyn Fn(&[Journaled]) + Send + Sync>;
 
 struct Segment {
     seq: u64,
     file: File,
+    /// Bytes written to the file (where a failed write is cut back to).
+    len: u64,
     /// Records appended to this segment, not yet taken by an ingest.
     records: Vec<Journaled>,
 }
@@ -73,19 +83,23 @@ struct Shared {
     store: Arc<SqliteRuns>,
     on_stored: OnStored,
     current: Mutex<Segment>,
-    /// Records appended and not yet in the store (current and taken segments).
-    held: Mutex<usize>,
+    /// Records appended and not yet in the store (current and taken segments),
+    /// and their bytes.
+    held: Mutex<(usize, usize)>,
     /// Signalled when records should be ingested, and when room was made.
     wake: Condvar,
     room: Condvar,
-    healthy: AtomicBool,
+    /// Whether the last append succeeded.
+    appending: AtomicBool,
+    /// Whether the last move into the store succeeded.
+    storing: AtomicBool,
     stop: AtomicBool,
 }
 
 /// The journal in front of a SQLite run store.
 pub struct Journal {
     shared: Arc<Shared>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    thread: Mutex<Option<JoinHandle<Vec<Taken>>>>,
 }
 
 impl Journal {
@@ -107,10 +121,19 @@ impl Journal {
             recovered += records.len();
             remove(path)?;
         }
-        let seq = segments.last().map_or(0, |(s, _)| s + 1);
+        let seq = match segments.last() {
+            None => 0,
+            Some((s, path)) => s.checked_add(1).ok_or_else(|| {
+                StoreError(format!(
+                    "run journal {}: no sequence number after it",
+                    path.display()
+                ))
+            })?,
+        };
         let current = Segment {
             seq,
             file: create(dir, seq)?,
+            len: 0,
             records: Vec::new(),
         };
         let shared = Arc::new(Shared {
@@ -119,10 +142,11 @@ impl Journal {
             store,
             on_stored,
             current: Mutex::new(current),
-            held: Mutex::new(0),
+            held: Mutex::new((0, 0)),
             wake: Condvar::new(),
             room: Condvar::new(),
-            healthy: AtomicBool::new(true),
+            appending: AtomicBool::new(true),
+            storing: AtomicBool::new(true),
             stop: AtomicBool::new(false),
         });
         Ok((
@@ -145,14 +169,19 @@ impl Journal {
         Ok(())
     }
 
-    /// Whether the last append succeeded (true at first).
+    /// Whether the last append and the last move into the store succeeded (true
+    /// at first). While not, the service records runs through the writer, whose
+    /// admission write fails first, so that no run starts while its record
+    /// cannot be kept.
     pub fn healthy(&self) -> bool {
-        self.shared.healthy.load(Ordering::Relaxed)
+        self.shared.appending.load(Ordering::Relaxed) && self.shared.storing.load(Ordering::Relaxed)
     }
 
     /// Appends the final record of run `rec` of `tenant`: once this returns `Ok`,
-    /// the record survives the process. Waits while [`MAX_HELD`] records wait for
-    /// the store.
+    /// the record survives the process. Waits while [`MAX_HELD`] records (or
+    /// [`MAX_HELD_BYTES`]) wait for the store, and fails after [`ROOM_WAIT`]. A
+    /// failed write is cut back off the file, so that the segment holds whole
+    /// lines only.
     pub fn append(&self, tenant: &str, rec: &RunRecord) -> Result<(), StoreError> {
         let s = &*self.shared;
         let record = serde_json::to_string(rec)?;
@@ -162,21 +191,40 @@ impl Journal {
         line.extend_from_slice(b",\"record\":");
         line.extend_from_slice(record.as_bytes());
         line.extend_from_slice(b"}\n");
+        let bytes = record.len();
         {
-            let mut held = lock(&s.held);
-            while *held >= MAX_HELD && !s.stop.load(Ordering::Relaxed) {
-                held = s.room.wait(held).unwrap_or_else(|p| p.into_inner());
+            let held = lock(&s.held);
+            let (mut held, waited) = s
+                .room
+                .wait_timeout_while(held, ROOM_WAIT, |(n, b)| {
+                    (*n >= MAX_HELD || *b >= MAX_HELD_BYTES) && !s.stop.load(Ordering::Relaxed)
+                })
+                .unwrap_or_else(|p| p.into_inner());
+            if waited.timed_out() {
+                return Err(StoreError(format!(
+                    "the run journal is full: {} runs wait for the run store",
+                    held.0
+                )));
             }
-            *held += 1;
+            held.0 += 1;
+            held.1 += bytes;
         }
         let mut seg = lock(&s.current);
         if let Err(e) = seg.file.write_all(&line) {
+            // Cut a partial line off: a later append must not continue it.
+            let len = seg.len;
+            if let Err(cut) = seg.file.set_len(len) {
+                tracing::error!(error = %cut, "cannot cut a failed write off the run journal");
+            }
             drop(seg);
-            *lock(&s.held) -= 1;
-            s.healthy.store(false, Ordering::Relaxed);
+            let mut held = lock(&s.held);
+            held.0 -= 1;
+            held.1 -= bytes;
+            drop(held);
+            s.appending.store(false, Ordering::Relaxed);
             return Err(StoreError(format!("cannot append to the run journal: {e}")));
         }
-        s.healthy.store(true, Ordering::Relaxed);
+        seg.len += line.len() as u64;
         seg.records.push(Journaled {
             tenant: tenant.to_string(),
             id: rec.run_id.clone(),
@@ -193,15 +241,30 @@ impl Journal {
     }
 
     /// Moves every appended record into the store, then stops the ingest thread.
+    /// Records the store refuses stay in their segments, which the next start
+    /// reads back (the log says how many).
     pub fn stop(&self) {
-        self.shared.stop.store(true, Ordering::Relaxed);
-        self.shared.wake.notify_one();
-        self.shared.room.notify_all();
-        if let Some(t) = lock(&self.thread).take() {
-            let _ = t.join();
+        {
+            // Under the lock the ingest thread checks the flag with: it cannot
+            // miss the wake-up.
+            let _seg = lock(&self.shared.current);
+            self.shared.stop.store(true, Ordering::Relaxed);
+            self.shared.wake.notify_one();
         }
-        // Without a thread (never started, or it ended): ingest here.
-        ingest(&self.shared, &mut Vec::new());
+        self.shared.room.notify_all();
+        let mut taken = match lock(&self.thread).take() {
+            Some(t) => t.join().unwrap_or_default(),
+            None => Vec::new(),
+        };
+        // What the thread could not store, and anything appended after it ended.
+        ingest(&self.shared, &mut taken);
+        let left: usize = taken.iter().map(|(_, r)| r.len()).sum();
+        if left > 0 {
+            tracing::error!(
+                runs = left,
+                "run records left in the journal: the next start stores them"
+            );
+        }
     }
 }
 
@@ -209,9 +272,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn ingest_loop(s: &Shared) {
+fn ingest_loop(s: &Shared) -> Vec<Taken> {
     // Segments taken whose records could not be stored yet, oldest first.
-    let mut failed: Vec<(u64, Vec<Journaled>)> = Vec::new();
+    let mut failed: Vec<Taken> = Vec::new();
     loop {
         {
             let seg = lock(&s.current);
@@ -222,18 +285,25 @@ fn ingest_loop(s: &Shared) {
         let stopping = s.stop.load(Ordering::Relaxed);
         ingest(s, &mut failed);
         if stopping {
-            return;
+            return failed;
         }
     }
 }
 
 /// Takes the current segment's records (a new segment takes the appends from
-/// here on) and stores them, after any that failed before.
-fn ingest(s: &Shared, failed: &mut Vec<(u64, Vec<Journaled>)>) {
+/// here on) and stores them, after any that failed before. After a failed
+/// append it starts a new segment even without records, and the journal takes
+/// appends again once that succeeds.
+fn ingest(s: &Shared, failed: &mut Vec<Taken>) {
     {
         let mut seg = lock(&s.current);
-        if !seg.records.is_empty() {
-            let next = seg.seq + 1;
+        let append_failed = !s.appending.load(Ordering::Relaxed);
+        if !seg.records.is_empty() || append_failed {
+            let Some(next) = seg.seq.checked_add(1) else {
+                tracing::error!("the run journal's segment numbers are used up");
+                s.appending.store(false, Ordering::Relaxed);
+                return;
+            };
             match create(&s.dir, next) {
                 Ok(file) => {
                     let old = std::mem::replace(
@@ -241,16 +311,23 @@ fn ingest(s: &Shared, failed: &mut Vec<(u64, Vec<Journaled>)>) {
                         Segment {
                             seq: next,
                             file,
+                            len: 0,
                             records: Vec::with_capacity(INGEST_AT),
                         },
                     );
-                    failed.push((old.seq, old.records));
+                    if old.records.is_empty() {
+                        let _ = remove(&segment_path(&s.dir, old.seq));
+                    } else {
+                        failed.push((old.seq, old.records));
+                    }
+                    s.appending.store(true, Ordering::Relaxed);
                 }
                 Err(e) => {
-                    // Keep appending to this segment; its records are taken
-                    // with it once a new one can be made.
+                    // Appends go on into this segment (until the service, seeing
+                    // the journal unhealthy, stops journaling); its records are
+                    // taken with it once a new one can be made.
                     tracing::error!(error = %e, "cannot start a new run journal segment");
-                    return;
+                    s.appending.store(false, Ordering::Relaxed);
                 }
             }
         }
@@ -258,16 +335,20 @@ fn ingest(s: &Shared, failed: &mut Vec<(u64, Vec<Journaled>)>) {
     while let Some((seq, records)) = failed.first() {
         if let Err(e) = s.store.insert_journaled(records) {
             tracing::error!(error = %e, runs = records.len(), "cannot move journaled runs into the store; will retry");
+            s.storing.store(false, Ordering::Relaxed);
             return;
         }
+        s.storing.store(true, Ordering::Relaxed);
         (s.on_stored)(records);
         if let Err(e) = remove(&segment_path(&s.dir, *seq)) {
             tracing::warn!(error = %e, "cannot remove a stored run journal segment");
         }
         let n = records.len();
+        let bytes: usize = records.iter().map(|r| r.record.len()).sum();
         failed.remove(0);
         let mut held = lock(&s.held);
-        *held = held.saturating_sub(n);
+        held.0 = held.0.saturating_sub(n);
+        held.1 = held.1.saturating_sub(bytes);
         drop(held);
         s.room.notify_all();
     }
@@ -468,6 +549,35 @@ mod tests {
             .unwrap();
         assert!(e.0.contains("runs.journal.3 line 1"), "{e}");
         assert!(path.exists());
+    }
+
+    /// A store that fails keeps the records (in memory and in their segment) and
+    /// turns the journal unhealthy; once the store works again the next move
+    /// stores them and the journal is healthy again.
+    #[test]
+    fn a_failing_store_keeps_the_records_until_it_works_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, j, _, stored) = open(dir.path());
+        let other = rusqlite::Connection::open(dir.path().join("runs.sqlite")).unwrap();
+        other
+            .execute_batch("ALTER TABLE runs RENAME TO runs_away")
+            .unwrap();
+        j.append("t", &finished("x")).unwrap();
+        let mut failed = Vec::new();
+        ingest(&j.shared, &mut failed);
+        assert!(!j.healthy());
+        assert_eq!(failed.len(), 1, "the taken segment is kept");
+        assert!(stored.lock().unwrap().is_empty());
+        assert!(segment_path(dir.path(), failed[0].0).exists());
+        other
+            .execute_batch("ALTER TABLE runs_away RENAME TO runs")
+            .unwrap();
+        ingest(&j.shared, &mut failed);
+        assert!(j.healthy());
+        assert!(failed.is_empty());
+        assert_eq!(store.get("t", "x").unwrap().unwrap(), finished("x"));
+        assert_eq!(*stored.lock().unwrap(), vec!["x".to_string()]);
+        assert_eq!(*lock(&j.shared.held), (0, 0));
     }
 
     /// `stop` stores what was appended even without an ingest thread.
