@@ -149,7 +149,8 @@ pub fn parse_spec(spec: &str) -> Result<(&str, Requirement), ResolveError> {
 #[derive(Debug, Clone, Default)]
 pub struct Registry {
     root: PathBuf,
-    entries: Vec<Entry>,
+    /// Shared: a service hands an entry to each run that resolves it.
+    entries: Vec<std::sync::Arc<Entry>>,
     skipped: Vec<Skipped>,
 }
 
@@ -245,7 +246,7 @@ impl Registry {
             }
             return;
         }
-        self.entries.push(e);
+        self.entries.push(std::sync::Arc::new(e));
     }
 
     /// A sidecar manifest: `Ok(None)` for JSON that is not a Caplet manifest.
@@ -310,7 +311,7 @@ impl Registry {
     }
 
     /// Every plugin, by name, highest version first.
-    pub fn list(&self) -> &[Entry] {
+    pub fn list(&self) -> &[std::sync::Arc<Entry>] {
         &self.entries
     }
 
@@ -320,9 +321,9 @@ impl Registry {
     }
 
     /// The highest version of `name` matching the spec's requirement.
-    pub fn resolve(&self, spec: &str) -> Result<&Entry, ResolveError> {
+    pub fn resolve(&self, spec: &str) -> Result<&std::sync::Arc<Entry>, ResolveError> {
         let (name, req) = parse_spec(spec)?;
-        let candidates: Vec<&Entry> = self.entries.iter().filter(|e| e.name == name).collect();
+        let candidates: Vec<&std::sync::Arc<Entry>> = self.entries.iter().filter(|e| e.name == name).collect();
         if candidates.is_empty() {
             return Err(ResolveError::UnknownName(name.to_string()));
         }

@@ -169,7 +169,7 @@ pub struct Resolved {
 
 #[derive(Debug, Clone)]
 enum Source {
-    Dir(Entry),
+    Dir(Arc<Entry>),
     Reference(String),
 }
 
@@ -438,7 +438,7 @@ impl Catalog {
                     .iter()
                     .any(|o| o.name == e.name && o.version == e.version);
                 if !shadowed && allows(tenant, e) {
-                    out.push(e.clone());
+                    out.push(Entry::clone(e));
                 }
             }
         }
@@ -703,7 +703,7 @@ impl Catalog {
     }
 }
 
-fn dir_resolved(e: &Entry) -> Resolved {
+fn dir_resolved(e: &Arc<Entry>) -> Resolved {
     Resolved {
         name: e.name.clone(),
         alias: None,
