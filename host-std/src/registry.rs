@@ -323,7 +323,8 @@ impl Registry {
     /// The highest version of `name` matching the spec's requirement.
     pub fn resolve(&self, spec: &str) -> Result<&std::sync::Arc<Entry>, ResolveError> {
         let (name, req) = parse_spec(spec)?;
-        let candidates: Vec<&std::sync::Arc<Entry>> = self.entries.iter().filter(|e| e.name == name).collect();
+        let candidates: Vec<&std::sync::Arc<Entry>> =
+            self.entries.iter().filter(|e| e.name == name).collect();
         if candidates.is_empty() {
             return Err(ResolveError::UnknownName(name.to_string()));
         }

@@ -1108,6 +1108,16 @@ fn after_kill_9_every_answered_run_is_stored_and_retries_return_it() {
     );
 }
 
+/// The sizes of the run journal's segments under `data`.
+fn journal_segments(data: &Path) -> Vec<u64> {
+    std::fs::read_dir(data)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("runs.journal."))
+        .map(|e| e.metadata().unwrap().len())
+        .collect()
+}
+
 /// A waited run without an idempotency key is answered once its final record is
 /// in the run journal, before that reaches SQLite. Here the journal moves records
 /// only every ten minutes, so every answered run is still in it when the process is
@@ -1133,13 +1143,10 @@ fn after_kill_9_journaled_runs_are_read_back_from_the_journal() {
     let g = s.get(&format!("/v1/runs/{first}"), None);
     assert_eq!(g.status, 200, "{}", g.text);
     assert_eq!(g.body, answered[0], "shown from memory as answered");
-    let journaled: u64 = std::fs::read_dir(&data)
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with("runs.journal."))
-        .map(|e| e.metadata().unwrap().len())
-        .sum();
-    assert!(journaled > 0, "no journal segment under --data");
+    assert!(
+        journal_segments(&data).iter().sum::<u64>() > 0,
+        "no journal segment under --data"
+    );
     drop(s); // SIGKILL
     let s = start_in(tmp.path(), &data, &[]);
     for rec in &answered {
@@ -1149,13 +1156,11 @@ fn after_kill_9_journaled_runs_are_read_back_from_the_journal() {
         assert_eq!(&g.body, rec, "run {id} is not stored as it was answered");
     }
     // Read back into the store: only the new, empty segment is left.
-    let left: Vec<u64> = std::fs::read_dir(&data)
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with("runs.journal."))
-        .map(|e| e.metadata().unwrap().len())
-        .collect();
-    assert_eq!(left, vec![0], "journal segments after the read-back");
+    assert_eq!(
+        journal_segments(&data),
+        vec![0],
+        "journal segments after the read-back"
+    );
     let log = std::fs::read_to_string(&s.log).unwrap();
     assert!(
         log.lines().any(|l| {
@@ -1204,13 +1209,11 @@ fn sigterm_moves_the_journal_into_the_store_before_exiting() {
             .unwrap_or_else(|| panic!("run {id} is not in the store after SIGTERM"));
         assert_eq!(got.output.as_deref(), Some(format!("T{i}").as_str()));
     }
-    let journaled: u64 = std::fs::read_dir(&data)
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with("runs.journal."))
-        .map(|e| e.metadata().unwrap().len())
-        .sum();
-    assert_eq!(journaled, 0, "records left in the journal after SIGTERM");
+    assert_eq!(
+        journal_segments(&data).iter().sum::<u64>(),
+        0,
+        "records left in the journal after SIGTERM"
+    );
 }
 
 /// With the journal moving records into SQLite every millisecond, a run read
