@@ -1959,23 +1959,24 @@ fn same_name(a: &[u8], b: &[u8]) -> bool {
     if n != b.len() {
         return false;
     }
-    if (8..=16).contains(&n) {
-        let word = |s: &[u8], at: usize| {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(&s[at..at + 8]);
-            u64::from_ne_bytes(w)
-        };
-        word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8)
-    } else if (4..8).contains(&n) {
-        let word = |s: &[u8], at: usize| {
-            let mut w = [0u8; 4];
-            w.copy_from_slice(&s[at..at + 4]);
-            u32::from_ne_bytes(w)
-        };
-        word(a, 0) == word(b, 0) && word(a, n - 4) == word(b, n - 4)
-    } else {
-        a == b
+    match n {
+        8..=16 => ends_equal::<8>(a, b),
+        4..=7 => ends_equal::<4>(a, b),
+        _ => a == b,
     }
+}
+
+/// Whether the first and the last `W` bytes of `a` and `b` (of one length, at
+/// least `W`) are equal, each as one load.
+#[inline(always)]
+fn ends_equal<const W: usize>(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    let word = |s: &[u8], at: usize| -> [u8; W] {
+        let mut w = [0u8; W];
+        w.copy_from_slice(&s[at..at + W]);
+        w
+    };
+    word(a, 0) == word(b, 0) && word(a, n - W) == word(b, n - W)
 }
 
 #[cfg(test)]

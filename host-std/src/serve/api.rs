@@ -256,17 +256,13 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
             );
         }
     }
-    // Only a request with an idempotency key needs its body's digest.
-    let body_sha = key.as_ref().map(|_| Digest::of(&bytes).to_hex());
+    // The idempotency key with its body's digest (only a keyed request needs it).
+    let keyed = key.map(|k| (k, Digest::of(&bytes).to_hex()));
     // A retry with a known key gets its run back before the rate limit and the
     // queue count it: the run is admitted already.
-    if let Some(key) = &key {
+    if let Some((key, body_sha)) = &keyed {
         let store = app.store.clone();
-        let (t, k, b) = (
-            tenant.name.clone(),
-            key.clone(),
-            body_sha.clone().unwrap_or_default(),
-        );
+        let (t, k, b) = (tenant.name.clone(), key.clone(), body_sha.clone());
         match tokio::task::spawn_blocking(move || store.find_key(&t, &k, &b)).await {
             Ok(Ok(None)) => {}
             Ok(Ok(Some(found))) => return admitted_before(&app, found),
@@ -353,7 +349,7 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
         permit,
     };
     let healthy = app.writer.healthy() && app.journal.as_ref().is_none_or(|j| j.healthy());
-    if answer.is_some() && key.is_none() && healthy {
+    if answer.is_some() && keyed.is_none() && healthy {
         // A waited run without an idempotency key is written once, when it ends:
         // until then only its caller knows its id (and the service, which shows
         // it from memory). Should the service die meanwhile, the caller's
@@ -384,7 +380,7 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
             .admit(
                 &tenant.name,
                 &rec,
-                key.as_deref().zip(body_sha.as_deref()),
+                keyed.as_ref().map(|(k, b)| (k.as_str(), b.as_str())),
                 Some(dispatch),
             )
             .await;

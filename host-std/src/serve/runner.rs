@@ -381,25 +381,23 @@ fn execute(
         if let Some(reply) = reply {
             let _ = reply.send((rec, written));
         }
-        drop(pooled);
-        drop(generation);
-        return;
-    }
-    // A waiting caller gets the record once it is stored; the run leaves the
-    // in-memory view, and frees its admission slot, only then (so `--workers` +
-    // `--queue` also bounds the records waiting for the store).
-    let stored = rec.clone();
-    let then: AfterCommit = Box::new(move |written| {
-        running_after.end(&id);
-        drop(permit);
-        if let Some(reply) = reply {
-            let _ = reply.send((stored, written));
-        }
-    });
-    if unstored {
-        store.insert_final(&tenant, rec, Some(then));
     } else {
-        store.update(rec, Some(then));
+        // A waiting caller gets the record once it is stored; the run leaves the
+        // in-memory view, and frees its admission slot, only then (so `--workers`
+        // + `--queue` also bounds the records waiting for the store).
+        let stored = rec.clone();
+        let then: AfterCommit = Box::new(move |written| {
+            running_after.end(&id);
+            drop(permit);
+            if let Some(reply) = reply {
+                let _ = reply.send((stored, written));
+            }
+        });
+        if unstored {
+            store.insert_final(&tenant, rec, Some(then));
+        } else {
+            store.update(rec, Some(then));
+        }
     }
     drop(pooled);
     drop(generation);

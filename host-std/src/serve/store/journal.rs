@@ -42,8 +42,13 @@ pub const MAX_HELD: usize = 32_768;
 /// Bytes of records waiting for the store, at most (each is also held once more
 /// in memory, by the service's view of runs in flight); an append past it waits.
 pub const MAX_HELD_BYTES: usize = 64 << 20;
-/// How long an append waits for room before it fails (the caller gets `503`).
-pub const ROOM_WAIT: Duration = Duration::from_secs(5);
+/// How long an append waits for room before it fails (the caller gets `503`);
+/// shorter in this module's tests, which wait it out.
+pub const ROOM_WAIT: Duration = if cfg!(test) {
+    Duration::from_millis(300)
+} else {
+    Duration::from_secs(5)
+};
 
 const PREFIX: &str = "runs.journal.";
 
@@ -578,6 +583,57 @@ mod tests {
         assert_eq!(store.get("t", "x").unwrap().unwrap(), finished("x"));
         assert_eq!(*stored.lock().unwrap(), vec!["x".to_string()]);
         assert_eq!(*lock(&j.shared.held), (0, 0));
+    }
+
+    /// With [`MAX_HELD`] records waiting, an append waits for room: it goes on
+    /// once a move makes room, and fails after [`ROOM_WAIT`] (naming the cause,
+    /// writing nothing) when none comes.
+    #[test]
+    fn a_full_journal_holds_appends_back_then_refuses_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, j, _, _) = open(dir.path());
+        *lock(&j.shared.held) = (MAX_HELD, 0);
+        let e = j.append("t", &finished("late")).unwrap_err();
+        assert!(e.0.contains("the run journal is full"), "{e}");
+        assert_eq!(*lock(&j.shared.held), (MAX_HELD, 0));
+        assert!(lock(&j.shared.current).records.is_empty());
+        std::thread::scope(|s| {
+            let waiting = s.spawn(|| j.append("t", &finished("x")));
+            std::thread::sleep(ROOM_WAIT / 3);
+            assert!(
+                !waiting.is_finished(),
+                "an append past the cap did not wait"
+            );
+            *lock(&j.shared.held) = (0, 0);
+            j.shared.room.notify_all();
+            waiting.join().unwrap().unwrap();
+        });
+        j.stop();
+        assert_eq!(store.get("t", "x").unwrap().unwrap(), finished("x"));
+        assert_eq!(store.get("t", "late").unwrap(), None);
+    }
+
+    /// A failed append answers an error and turns the journal unhealthy; the next
+    /// move starts a new segment, and the journal takes appends again.
+    #[test]
+    fn a_failed_append_is_refused_and_the_next_segment_heals_the_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, j, _, _) = open(dir.path());
+        {
+            // A segment that refuses writes (opened read-only).
+            let mut seg = lock(&j.shared.current);
+            seg.file = File::open(segment_path(dir.path(), seg.seq)).unwrap();
+        }
+        let e = j.append("t", &finished("lost")).unwrap_err();
+        assert!(e.0.contains("cannot append to the run journal"), "{e}");
+        assert!(!j.healthy());
+        assert_eq!(*lock(&j.shared.held), (0, 0));
+        ingest(&j.shared, &mut Vec::new());
+        assert!(j.healthy(), "a new segment did not heal the journal");
+        j.append("t", &finished("kept")).unwrap();
+        j.stop();
+        assert_eq!(store.get("t", "kept").unwrap().unwrap(), finished("kept"));
+        assert_eq!(store.get("t", "lost").unwrap(), None);
     }
 
     /// `stop` stores what was appended even without an ingest thread.
