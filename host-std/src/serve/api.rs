@@ -1,8 +1,10 @@
 //! The HTTP API (JSON). `openapi.json` beside this file describes it; the
 //! operator's guide (`docs/serving.md`) has examples.
 
+use std::future::Future as _;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use axum::body::{to_bytes, Body};
@@ -18,7 +20,7 @@ use serde_json::json;
 
 use super::metrics::metrics;
 use super::plugins::PluginError;
-use super::runner::Job;
+use super::runner::{Answer, Job};
 use super::store::{Admitted, RunRecord};
 use super::tenants::{AuthError, Tenant};
 use super::App;
@@ -145,7 +147,14 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
     if app.catalog.all_disabled() {
         return error(StatusCode::SERVICE_UNAVAILABLE, "every run is switched off");
     }
-    let bytes = match tokio::time::timeout(app.body_timeout, to_bytes(body, app.max_body)).await {
+    // A small body has arrived with its headers: read at once, it needs no timer.
+    let mut read = std::pin::pin!(to_bytes(body, app.max_body));
+    let first = std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await;
+    let got = match first {
+        Poll::Ready(r) => Ok(r),
+        Poll::Pending => tokio::time::timeout(app.body_timeout, read).await,
+    };
+    let bytes = match got {
         Ok(Ok(b)) => b,
         Ok(Err(_)) => {
             return error(
@@ -337,8 +346,12 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
     };
     // The id a `202` names (a waited run answers with its whole record).
     let queued_id = answer.is_none().then(|| rec.run_id.clone());
+    let healthy = app.writer.healthy() && app.journal.as_ref().is_none_or(|j| j.healthy());
+    let held = answer.is_some() && keyed.is_none() && healthy;
+    // A held run's `queued` record is kept in memory, one written is admitted.
+    let kept = rec.clone();
     let job = Job {
-        rec: rec.clone(),
+        rec,
         tenant: tenant.name.clone(),
         generation,
         pooled,
@@ -348,15 +361,14 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
         reply,
         permit,
     };
-    let healthy = app.writer.healthy() && app.journal.as_ref().is_none_or(|j| j.healthy());
-    if answer.is_some() && keyed.is_none() && healthy {
+    if held {
         // A waited run without an idempotency key is written once, when it ends:
         // until then only its caller knows its id (and the service, which shows
         // it from memory). Should the service die meanwhile, the caller's
         // connection goes with it and no record is left behind. While the store
         // fails, runs take the admission write below, so that a run whose
         // record cannot be written does not start.
-        app.running.hold(&tenant.name, &rec);
+        app.running.hold(&tenant.name, kept);
         if let Err(job) = app.workers.submit(job) {
             app.running.end(&job.rec.run_id);
             return error(
@@ -379,7 +391,7 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
             .writer
             .admit(
                 &tenant.name,
-                &rec,
+                &kept,
                 keyed.as_ref().map(|(k, b)| (k.as_str(), b.as_str())),
                 Some(dispatch),
             )
@@ -397,24 +409,37 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
         )
             .into_response(),
         Some(rx) => match rx.await {
-            Ok((rec, Ok(()))) => (StatusCode::OK, Json(rec)).into_response(),
+            Ok((Answer::Record(rec), Ok(()))) => (StatusCode::OK, Json(rec)).into_response(),
+            // Journaled: the record as the journal serialised it.
+            Ok((Answer::Json(json), Ok(()))) => (
+                StatusCode::OK,
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )],
+                json,
+            )
+                .into_response(),
             // The run happened: its record goes to the caller, under `run`, with
             // the store's error. It is not stored (`GET` will not find it, or
             // finds it `queued` when its admission was written).
-            Ok((rec, Err(e))) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({
-                    "error": {
-                        "status": 503,
-                        "message": format!(
-                            "run `{}` ended, but its record could not be stored: {e}",
-                            rec.run_id
-                        ),
-                    },
-                    "run": rec,
-                })),
-            )
-                .into_response(),
+            Ok((answer, Err(e))) => {
+                let rec = answer.to_value();
+                let id = rec["run_id"].as_str().unwrap_or_default();
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Json(json!({
+                        "error": {
+                            "status": 503,
+                            "message": format!(
+                                "run `{id}` ended, but its record could not be stored: {e}"
+                            ),
+                        },
+                        "run": rec,
+                    })),
+                )
+                    .into_response()
+            }
             Err(_) => error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the service is shutting down; the run was not started",

@@ -69,6 +69,7 @@ pub struct Metrics {
     pub instances_pooled: Gauge<i64, AtomicI64>,
     /// Engine generations alive.
     pub generations: Gauge<i64, AtomicI64>,
+    host_calls_made: OnceLock<Counter>,
 }
 
 impl Metrics {
@@ -127,7 +128,20 @@ impl Metrics {
             queue_depth,
             instances_pooled,
             generations,
+            host_calls_made: OnceLock::new(),
         }
+    }
+
+    /// `caplet_host_calls_total{kind="any",decision="made"}` (looked up once).
+    pub fn host_calls_made(&self) -> &Counter {
+        self.host_calls_made.get_or_init(|| {
+            self.host_calls
+                .get_or_create(&HostCallLabels {
+                    kind: "any".into(),
+                    decision: "made".into(),
+                })
+                .clone()
+        })
     }
 
     /// Counts a limit hit.

@@ -213,6 +213,9 @@ pub struct Pooled {
     idle: Mutex<Vec<Instance>>,
     max_idle: usize,
     pooled: Arc<AtomicUsize>,
+    /// `caplet_runs_total` of this plugin and version, `finished` and `failed`:
+    /// looked up (and their labels built) once, not on every run.
+    pub runs_counters: std::sync::OnceLock<[prometheus_client::metrics::counter::Counter; 2]>,
 }
 
 impl Pooled {
@@ -699,6 +702,7 @@ impl Catalog {
             idle: Mutex::new(Vec::new()),
             max_idle: self.max_idle,
             pooled: self.pooled.clone(),
+            runs_counters: std::sync::OnceLock::new(),
         })
     }
 }

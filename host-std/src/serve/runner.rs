@@ -3,10 +3,10 @@
 //! `--workers + --queue` runs are admitted at once; beyond that a request gets
 //! `429`. A run's timeout takes effect between fuel slices.
 
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use axum::body::Bytes;
 use base64::Engine as _;
 use caplet_core::{Error, Value};
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
@@ -14,7 +14,7 @@ use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 use crate::deadline::{with_call_deadline, CancelHandle, Deadline};
 
 use super::events::RunEvents;
-use super::metrics::{metrics, HostCallLabels, RunLabels};
+use super::metrics::{metrics, RunLabels};
 use super::plugins::{Generation, Pooled};
 use super::store::batch::{AfterCommit, GroupCommit};
 use super::store::journal::Journal;
@@ -38,9 +38,27 @@ pub struct Job {
     pub timeout: Option<Duration>,
     /// Where the final record goes when the caller waits, once its write was
     /// committed, with the write's outcome.
-    pub reply: Option<oneshot::Sender<(RunRecord, Result<(), StoreError>)>>,
+    pub reply: Option<oneshot::Sender<(Answer, Result<(), StoreError>)>>,
     /// The admission slot, freed when the run ends.
     pub permit: OwnedSemaphorePermit,
+}
+
+/// A waiting caller's final record.
+pub enum Answer {
+    /// The record.
+    Record(RunRecord),
+    /// The record as the journal serialised it (the body of the answer as is).
+    Json(Bytes),
+}
+
+impl Answer {
+    /// The record as a JSON value.
+    pub fn to_value(&self) -> serde_json::Value {
+        match self {
+            Answer::Record(rec) => serde_json::to_value(rec).unwrap_or_default(),
+            Answer::Json(b) => serde_json::from_slice(b).unwrap_or_default(),
+        }
+    }
 }
 
 /// Runs in flight that the store does not show as they are, by id:
@@ -63,8 +81,16 @@ pub struct Running(Mutex<std::collections::HashMap<String, Live>>);
 struct Live {
     /// When a worker started it, and in which generation.
     started: Option<(u64, u64)>,
-    /// The tenant and the `queued` record of a run not written yet.
-    unstored: Option<(String, RunRecord)>,
+    /// The tenant and the record of a run not written yet.
+    unstored: Option<(String, Held)>,
+}
+
+/// The record of a run not written yet.
+enum Held {
+    /// Its `queued` record, until it ends.
+    Queued(RunRecord),
+    /// Its final record, serialised, once journaled.
+    Final(Bytes),
 }
 
 impl Running {
@@ -86,12 +112,12 @@ impl Running {
 
     /// Keeps the `queued` record of a run of `tenant` that is not written when
     /// admitted.
-    pub fn hold(&self, tenant: &str, rec: &RunRecord) {
+    pub fn hold(&self, tenant: &str, rec: RunRecord) {
         self.lock().insert(
             rec.run_id.clone(),
             Live {
                 started: None,
-                unstored: Some((tenant.to_string(), rec.clone())),
+                unstored: Some((tenant.to_string(), Held::Queued(rec))),
             },
         );
     }
@@ -100,11 +126,20 @@ impl Running {
     pub fn unstored(&self, tenant: &str, id: &str) -> Option<RunRecord> {
         let map = self.lock();
         let live = map.get(id)?;
-        let (owner, rec) = live.unstored.as_ref()?;
+        let (owner, held) = live.unstored.as_ref()?;
         if owner != tenant {
             return None;
         }
-        let mut rec = rec.clone();
+        let mut rec = match held {
+            Held::Queued(rec) => rec.clone(),
+            Held::Final(json) => match serde_json::from_slice(json) {
+                Ok(rec) => rec,
+                Err(e) => {
+                    tracing::error!(run_id = %id, error = %e, "a journaled record does not read back");
+                    return None;
+                }
+            },
+        };
         if let Some((started, generation)) = live.started {
             rec.status = "running".into();
             rec.started_ms = Some(started);
@@ -113,22 +148,35 @@ impl Running {
         Some(rec)
     }
 
-    /// Whether run `id` is held unwritten.
-    fn is_unstored(&self, id: &str) -> bool {
-        self.lock().get(id).is_some_and(|l| l.unstored.is_some())
+    /// Shows run `id` as started; says whether it is held unwritten.
+    fn start(&self, id: &str, started: u64, generation: u64) -> bool {
+        let mut map = self.lock();
+        let at = Some((started, generation));
+        match map.get_mut(id) {
+            Some(live) => {
+                live.started = at;
+                live.unstored.is_some()
+            }
+            None => {
+                map.insert(
+                    id.to_string(),
+                    Live {
+                        started: at,
+                        unstored: None,
+                    },
+                );
+                false
+            }
+        }
     }
 
-    fn start(&self, id: &str, started: u64, generation: u64) {
-        self.lock().entry(id.to_string()).or_default().started = Some((started, generation));
-    }
-
-    /// Shows run `id`, held unwritten, with its final record `rec` (journaled,
+    /// Shows run `id`, held unwritten, with its final record `json` (journaled,
     /// not in the store yet).
-    fn finish(&self, rec: &RunRecord) {
-        if let Some(live) = self.lock().get_mut(&rec.run_id) {
+    fn finish(&self, id: &str, json: Bytes) {
+        if let Some(live) = self.lock().get_mut(id) {
             live.started = None;
             if let Some((_, held)) = live.unstored.as_mut() {
-                *held = rec.clone();
+                *held = Held::Final(json);
             }
         }
     }
@@ -149,7 +197,8 @@ impl Running {
 
 /// The worker threads and their admission bound.
 pub struct Workers {
-    tx: Mutex<Option<mpsc::Sender<Job>>>,
+    /// The queue's sender; taken (closing the queue) by `drain`.
+    tx: RwLock<Option<crossbeam_channel::Sender<Job>>>,
     slots: Arc<Semaphore>,
     capacity: usize,
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
@@ -165,8 +214,8 @@ impl Workers {
         running: Arc<Running>,
         events: Arc<RunEvents>,
     ) -> Result<Workers, String> {
-        let (tx, rx) = mpsc::channel::<Job>();
-        let rx = Arc::new(Mutex::new(rx));
+        // Unbounded: admission (the semaphore) bounds what is queued.
+        let (tx, rx) = crossbeam_channel::unbounded::<Job>();
         let threads = (0..workers.max(1))
             .map(|i| {
                 let (rx, store, journal, running, events) = (
@@ -178,14 +227,10 @@ impl Workers {
                 );
                 std::thread::Builder::new()
                     .name(format!("caplet-worker-{i}"))
-                    .spawn(move || loop {
-                        let job = {
-                            let rx = rx.lock().unwrap_or_else(|p| p.into_inner());
-                            rx.recv()
-                        };
-                        match job {
-                            Ok(job) => execute(job, &store, journal.as_deref(), &running, &events),
-                            Err(_) => return,
+                    .spawn(move || {
+                        // Ends when the queue is closed and empty.
+                        for job in rx.iter() {
+                            execute(job, &store, journal.as_deref(), &running, &events);
                         }
                     })
                     .map_err(|e| format!("cannot start a worker thread: {e}"))
@@ -193,7 +238,7 @@ impl Workers {
             .collect::<Result<Vec<_>, String>>()?;
         let capacity = workers.max(1) + queue;
         Ok(Workers {
-            tx: Mutex::new(Some(tx)),
+            tx: RwLock::new(Some(tx)),
             slots: Arc::new(Semaphore::new(capacity)),
             capacity,
             threads: Mutex::new(threads),
@@ -212,7 +257,7 @@ impl Workers {
 
     /// Hands a job to the workers.
     pub fn submit(&self, job: Job) -> Result<(), Job> {
-        let tx = self.tx.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = self.tx.read().unwrap_or_else(|p| p.into_inner());
         match tx.as_ref() {
             Some(tx) => tx.send(job).map_err(|e| e.0),
             None => Err(job),
@@ -221,7 +266,7 @@ impl Workers {
 
     /// Stops taking jobs; waits until every admitted run has ended.
     pub fn drain(&self) {
-        self.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
+        self.tx.write().unwrap_or_else(|p| p.into_inner()).take();
         let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|p| p.into_inner()));
         for t in threads {
             let _ = t.join();
@@ -261,7 +306,8 @@ fn execute(
     rec.status = "running".into();
     rec.started_ms = Some(now_ms());
     rec.generation = Some(generation.id);
-    running.start(&rec.run_id, now_ms(), generation.id);
+    // Held unwritten (a waited run without a key): its one write is its end.
+    let unstored = running.start(&rec.run_id, now_ms(), generation.id);
     events.emit("run.started", &tenant, &rec);
     let started = Instant::now();
     let mut deadline = Deadline::new(timeout, CancelHandle::new());
@@ -337,22 +383,26 @@ fn execute(
         }
     }
     rec.finished_ms = Some(now_ms());
-    m.runs
-        .get_or_create(&RunLabels {
-            plugin: rec.plugin.clone(),
-            version: rec.version.clone().unwrap_or_default(),
-            status: rec.status.clone(),
+    let [finished, failed] = pooled.runs_counters.get_or_init(|| {
+        ["finished", "failed"].map(|status| {
+            m.runs
+                .get_or_create(&RunLabels {
+                    plugin: rec.plugin.clone(),
+                    version: rec.version.clone().unwrap_or_default(),
+                    status: status.into(),
+                })
+                .clone()
         })
-        .inc();
+    });
+    if rec.status == "finished" {
+        finished.inc();
+    } else {
+        failed.inc();
+    }
     m.duration.observe(elapsed.as_secs_f64());
     if let Some(u) = &rec.usage {
         m.fuel.observe(u.fuel as f64);
-        m.host_calls
-            .get_or_create(&HostCallLabels {
-                kind: "any".into(),
-                decision: "made".into(),
-            })
-            .inc_by(u.host_calls);
+        m.host_calls_made().inc_by(u.host_calls);
     }
     let event = if rec.status == "finished" {
         "run.finished"
@@ -361,25 +411,27 @@ fn execute(
     };
     events.emit(event, &tenant, &rec);
     let id = rec.run_id.clone();
-    let unstored = running.is_unstored(&id);
     if let (true, Some(journal)) = (unstored, journal) {
         // Journaled: once appended the record survives the process, and the
         // caller is answered from this thread. The run stays in the in-memory
         // view, with its final record, until the journal has moved it into the
         // store (which then ends it there).
-        let written = journal.append(&tenant, &rec);
-        match &written {
+        let (answer, written) = match journal.append(&tenant, &rec) {
             // Shown as answered from here on (unless the journal has moved it
             // into the store already, and ended it in this view).
-            Ok(()) => running.finish(&rec),
+            Ok(json) => {
+                running.finish(&id, json.clone());
+                (Answer::Json(json), Ok(()))
+            }
             Err(e) => {
                 tracing::error!(run_id = %id, error = %e, "cannot record the run");
                 running.end(&id);
+                (Answer::Record(rec), Err(e))
             }
-        }
+        };
         drop(permit);
         if let Some(reply) = reply {
-            let _ = reply.send((rec, written));
+            let _ = reply.send((answer, written));
         }
     } else {
         // A waiting caller gets the record once it is stored; the run leaves the
@@ -390,7 +442,7 @@ fn execute(
             running_after.end(&id);
             drop(permit);
             if let Some(reply) = reply {
-                let _ = reply.send((stored, written));
+                let _ = reply.send((Answer::Record(stored), written));
             }
         });
         if unstored {

@@ -30,6 +30,8 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use axum::body::Bytes;
+
 use super::{RunRecord, SqliteRuns, StoreError};
 
 /// How often appended records are moved into the store, by default
@@ -63,8 +65,9 @@ pub struct Journaled {
     pub status: String,
     /// When it was admitted.
     pub created_ms: u64,
-    /// The record, serialised.
-    pub record: String,
+    /// The record, serialised (shared with the caller's answer and the
+    /// in-memory view: one serialisation per run).
+    pub record: Bytes,
 }
 
 /// A segment taken from the appends, whose records are not in the store yet.
@@ -187,14 +190,14 @@ impl Journal {
     /// [`MAX_HELD_BYTES`]) wait for the store, and fails after [`ROOM_WAIT`]. A
     /// failed write is cut back off the file, so that the segment holds whole
     /// lines only.
-    pub fn append(&self, tenant: &str, rec: &RunRecord) -> Result<(), StoreError> {
+    pub fn append(&self, tenant: &str, rec: &RunRecord) -> Result<Bytes, StoreError> {
         let s = &*self.shared;
-        let record = serde_json::to_string(rec)?;
+        let record = Bytes::from(serde_json::to_vec(rec)?);
         let mut line = Vec::with_capacity(record.len() + tenant.len() + 32);
         line.extend_from_slice(b"{\"tenant\":");
         serde_json::to_writer(&mut line, tenant)?;
         line.extend_from_slice(b",\"record\":");
-        line.extend_from_slice(record.as_bytes());
+        line.extend_from_slice(&record);
         line.extend_from_slice(b"}\n");
         let bytes = record.len();
         {
@@ -235,14 +238,14 @@ impl Journal {
             id: rec.run_id.clone(),
             status: rec.status.clone(),
             created_ms: rec.created_ms,
-            record,
+            record: record.clone(),
         });
         let n = seg.records.len();
         drop(seg);
         if n == INGEST_AT {
             s.wake.notify_one();
         }
-        Ok(())
+        Ok(record)
     }
 
     /// Moves every appended record into the store, then stops the ingest thread.
@@ -424,7 +427,7 @@ fn read_segment(path: &Path) -> Result<Vec<Journaled>, StoreError> {
                 id: line.record.run_id.clone(),
                 status: line.record.status.clone(),
                 created_ms: line.record.created_ms,
-                record: serde_json::to_string(&line.record)?,
+                record: Bytes::from(serde_json::to_vec(&line.record)?),
                 tenant: line.tenant,
             }),
             Err(e) if i + 1 == lines.len() && !text.ends_with(b"\n") => {
@@ -491,7 +494,11 @@ mod tests {
             std::thread::sleep(Duration::from_millis(10));
         }
         assert_eq!(store.count().unwrap(), 100);
-        assert_eq!(store.get("t", "r7").unwrap().unwrap(), finished("r7"));
+        // Every record, whichever multi-row statement it went in by.
+        for i in 0..100 {
+            let id = format!("r{i}");
+            assert_eq!(store.get("t", &id).unwrap().unwrap(), finished(&id));
+        }
         assert_eq!(store.get("other", "r7").unwrap(), None);
         j.stop();
         // Only the current (empty) segment is left.
