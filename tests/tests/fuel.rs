@@ -130,15 +130,17 @@ fn the_kits_echo_costs_a_few_hundred_fuel_per_call() {
 /// wasmi sums them in a Caplet patch (`OpEncoder::bump_fuel_consumption_by`, see
 /// vendor/README.md) instead of rewriting the encoded sum for every operator. The
 /// figures below are what the unpatched code charged, measured before the patch:
-/// one long block, a loop with nested blocks, `if`s and memory accesses, and calls
-/// with a `br_table`, each at several trip counts, must cost exactly the same.
+/// one long block, a loop with nested blocks, `if`s and memory accesses, calls with
+/// a `br_table`, and loops of every back-edge shape (a `br_if` on a local, an f64
+/// comparison, loop parameters, nested loops, a body of only the back-edge, a
+/// `br_table`), each at several trip counts, must cost exactly the same.
 #[test]
 fn fuel_charged_per_block_is_what_wasmi_charged_before_the_patch() {
     let mut i = caplet_tests::load(&wat("fuel_shapes"), &[])
         .unwrap()
         .instantiate()
         .unwrap();
-    let cases: [(&str, i32, u64); 7] = [
+    let cases: [(&str, i32, u64); 25] = [
         ("straight", 7, 30),
         ("loops", 0, 16),
         ("loops", 1, 47),
@@ -146,6 +148,24 @@ fn fuel_charged_per_block_is_what_wasmi_charged_before_the_patch() {
         ("calls", 1, 39),
         ("calls", 2, 76),
         ("calls", 25, 903),
+        ("brif_local", 1, 15),
+        ("brif_local", 2, 28),
+        ("brif_local", 25, 327),
+        ("f64_loop", 1, 30),
+        ("f64_loop", 3, 86),
+        ("f64_loop", 20, 562),
+        ("loop_params", 1, 13),
+        ("loop_params", 2, 23),
+        ("loop_params", 25, 253),
+        ("nested", 1, 26),
+        ("nested", 3, 87),
+        ("nested", 9, 582),
+        ("tee_loop", 1, 8),
+        ("tee_loop", 2, 14),
+        ("tee_loop", 40, 242),
+        ("table_loop", 1, 14),
+        ("table_loop", 2, 26),
+        ("table_loop", 25, 302),
     ];
     let mut charged = Vec::new();
     for (name, arg, _) in cases {
