@@ -131,7 +131,8 @@ fn the_kits_echo_costs_a_few_hundred_fuel_per_call() {
 /// vendor/README.md) instead of rewriting the encoded sum for every operator. The
 /// figures below are what the unpatched code charged, measured before the patch:
 /// one long block, a loop with nested blocks, `if`s and memory accesses, calls with
-/// a `br_table`, and loops of every back-edge shape (a `br_if` on a local, an f64
+/// a `br_table`, and loops of every back-edge shape (a `br_if` on a local in a
+/// register or in its slot, a `br` and a `br_if` that copy values, an f64
 /// comparison, loop parameters, nested loops, a body of only the back-edge, a
 /// `br_table`), each at several trip counts, must cost exactly the same.
 #[test]
@@ -140,7 +141,7 @@ fn fuel_charged_per_block_is_what_wasmi_charged_before_the_patch() {
         .unwrap()
         .instantiate()
         .unwrap();
-    let cases: [(&str, i32, u64); 25] = [
+    let cases: [(&str, i32, u64); 34] = [
         ("straight", 7, 30),
         ("loops", 0, 16),
         ("loops", 1, 47),
@@ -151,6 +152,15 @@ fn fuel_charged_per_block_is_what_wasmi_charged_before_the_patch() {
         ("brif_local", 1, 15),
         ("brif_local", 2, 28),
         ("brif_local", 25, 327),
+        ("brif_slot", 1, 13),
+        ("brif_slot", 2, 24),
+        ("brif_slot", 25, 277),
+        ("br_copies", 1, 33),
+        ("br_copies", 2, 47),
+        ("br_copies", 25, 369),
+        ("brif_copies", 1, 18),
+        ("brif_copies", 2, 33),
+        ("brif_copies", 25, 378),
         ("f64_loop", 1, 30),
         ("f64_loop", 3, 86),
         ("f64_loop", 20, 562),
@@ -210,11 +220,14 @@ fn a_loop_runs_out_of_fuel_at_the_same_point_with_any_budget_or_slice() {
     // slices 1, 2, 3 and 7 as `stops_fingerprint`).
     type Stops = [(usize, u64); 4];
     #[rustfmt::skip]
-    let shapes: [(&str, i32, u64, Stops); 9] = [
+    let shapes: [(&str, i32, u64, Stops); 12] = [
         ("straight", 7, 30, [(29, 0x60963a2f93896b45), (14, 0xa4ca53d582377be5), (9, 0x3ecb33e15783bec5), (4, 0x0c8210784d8af5a5)]),
         ("loops", 37, 983, [(982, 0x15664f09abe9d672), (491, 0x64cf659b54a6a1b5), (327, 0x120f6e09dddddc3d), (140, 0x5abe8c06e146481b)]),
         ("calls", 25, 903, [(902, 0xd07eb58004eb8aac), (451, 0xa17e6d0dcbeccc0f), (300, 0x0626ed44dcb31307), (128, 0x0e25d977598e47c1)]),
         ("brif_local", 25, 327, [(326, 0x14e362992acf0f70), (163, 0x6e9b4b1c8efc44e0), (108, 0x51fb1d2f6d2683f2), (46, 0x802284040717c76e)]),
+        ("brif_slot", 25, 277, [(276, 0x971b354ce5e55810), (138, 0x52dce409a713f069), (92, 0xa087554f587bff05), (39, 0x619ffdd00f077515)]),
+        ("br_copies", 25, 369, [(368, 0x582d9efd03d2f705), (184, 0xe8c86853d92b3d88), (122, 0x0cf363bdc452f118), (52, 0xc159c056055dff85)]),
+        ("brif_copies", 25, 378, [(377, 0xcad168c6309b7446), (188, 0xd7efac063559b196), (125, 0x60180f811bf693b6), (53, 0xa5750972d39b04d0)]),
         ("f64_loop", 20, 562, [(561, 0x1c03dbd3105e6519), (280, 0x5a72ecf94f4e6d07), (187, 0x4d186920a595c291), (80, 0x3f03d060558e6ff1)]),
         ("loop_params", 25, 253, [(252, 0x6c5b5cc48aeb8b45), (126, 0x1579f43eeb426946), (84, 0x85c33d051b4a9bd5), (36, 0x7b1bf508ac3024d7)]),
         ("nested", 9, 582, [(581, 0x64673982b4186080), (290, 0xd1a0a694f5cc0d88), (193, 0x6301cea8b735f8ab), (83, 0x23de9fa0d3ecc737)]),
