@@ -66,6 +66,7 @@
 //! | `extism` | on | the Extism profile (`extism:host/env`) |
 //! | `wasi` | on | the WASI preview 1 profile (brings `fs` and `env`) |
 //! | `fs`, `http`, `env`, `secrets`, `exec` | on | each service and the imports that reach it (contract v1's `fs_*`, `http_request`, `env_get`, `secret_get`, `exec`; Extism's `http_*`) |
+//! | `back-edge-fuel` | on | wasmi's `back-edge-fuel` (a patch of the vendored wasmi): a loop's back-edge charges the loop's fuel itself, one dispatch less per iteration, with the same fuel and out-of-fuel stops |
 //! | `signatures` | off | Ed25519 verification of signed plugins |
 //! | `defmt` | off | `defmt::Format` for errors and reports |
 //! | `static-messages` | off | error messages without their values (templates), wasmi's errors by kind only: smaller firmware |

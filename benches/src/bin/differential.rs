@@ -16,11 +16,16 @@
 //!
 //!     differential [--start SEED] [--count N] [--out DIR]   # default 0, 1000, differential-out
 //!     differential --seed SEED [--verbose]                  # one module, transcripts printed
+//!     differential ... --fuel-log FILE                      # also wasmi's fuel per call and
+//!                                                           # out-of-fuel stops, to FILE
 //!     differential check FILE...                            # .wasm or .wat: Caplet's
 //!                                                           # load, then both engines
 //!
 //! Mismatching modules are written to DIR as `<seed>.wasm`; the exit code is 1 when
-//! there was a mismatch. See docs/wasmi-differential.md and scripts/differential.sh.
+//! there was a mismatch. With `--fuel-log`, each valid module's calls are run again on
+//! wasmi alone to log their fuel and where they run out of it
+//! (`on_wasmi::fuel_log`): two wasmi builds must write the same log. See
+//! docs/wasmi-differential.md and scripts/differential.sh.
 
 #[path = "../differential/on_wasmi.rs"]
 mod on_wasmi;
@@ -484,6 +489,7 @@ fn main() -> ExitCode {
     let mut count = 1000u64;
     let mut out = PathBuf::from("differential-out");
     let mut verbose = false;
+    let mut fuel_log: Option<(PathBuf, String)> = None;
     let mut it = argv.iter();
     while let Some(arg) = it.next() {
         let mut num = || -> u64 {
@@ -500,6 +506,10 @@ fn main() -> ExitCode {
             }
             "--out" => out = it.next().map(PathBuf::from).expect("--out DIR"),
             "--verbose" => verbose = true,
+            "--fuel-log" => {
+                let path = it.next().map(PathBuf::from).expect("--fuel-log FILE");
+                fuel_log = Some((path, String::new()));
+            }
             other => {
                 eprintln!("unknown argument {other}; see the header of src/bin/differential.rs");
                 return ExitCode::from(2);
@@ -517,6 +527,9 @@ fn main() -> ExitCode {
         tally.generated += 1;
         let a = on_wasmi::run(&wasmi_engine, &wasm, seed);
         let b = on_wasmtime::run(&wasmtime_engine, &wasm, seed);
+        if let Some((_, log)) = &mut fuel_log {
+            on_wasmi::fuel_log(&wasmi_engine, &wasm, seed, log);
+        }
         if verbose {
             print_transcript("wasmi", &a);
             print_transcript("wasmtime", &b);
@@ -566,6 +579,10 @@ fn main() -> ExitCode {
     );
     for (seed, m) in &t.mismatches {
         println!("    seed {seed}: {m}");
+    }
+    if let Some((path, log)) = &fuel_log {
+        std::fs::write(path, log).unwrap();
+        println!("  fuel log written to {}", path.display());
     }
     println!("  time: {:.1} s", began.elapsed().as_secs_f64());
     if t.mismatches.is_empty() {

@@ -230,3 +230,111 @@ fn snapshot(store: &Store<StoreLimits>, module: &Module, instance: &wasmi::Insta
     snap.sort();
     snap
 }
+
+/// The fuel of wasmi's calls, for the differential check's `--fuel-log`: the
+/// module's exported functions called in export order (the first argument pattern)
+/// on a fresh instance with the fuel of a call, then on a second fresh instance
+/// each again with half the fuel it used, resumed when it runs out. One line per
+/// call: the fuel it used and its outcome, then where the second run stopped
+/// (`required_fuel` and the fuel left) and the fuel it used in all with its
+/// outcome. A change to how much fuel a call is charged, or to where, in what
+/// state and how it runs out of fuel and resumes, changes the lines; runs of two
+/// wasmi builds over the same seeds must write the same log.
+#[allow(dead_code)] // the debug-assertion harness shares this file without it
+pub fn fuel_log(engine: &Engine, wasm: &[u8], seed: u64, log: &mut String) {
+    use std::fmt::Write as _;
+    let Ok(module) = compile(engine, wasm) else {
+        return;
+    };
+    let instantiate = |store: &mut Store<StoreLimits>| {
+        store.limiter(|l| l);
+        let _ = store.set_fuel(WASMI_FUEL);
+        Linker::<StoreLimits>::new(engine)
+            .instantiate_and_start(&mut *store, &module)
+            .ok()
+    };
+    let mut funcs: Vec<(String, Vec<Ty>, Vec<Ty>)> = module
+        .exports()
+        .filter_map(|e| match e.ty() {
+            ExternType::Func(f) => Some((
+                e.name().to_string(),
+                f.params().iter().copied().map(ty).collect(),
+                f.results().iter().copied().map(ty).collect(),
+            )),
+            _ => None,
+        })
+        .collect();
+    funcs.sort_by(|x, y| x.0.cmp(&y.0));
+    let inputs = |call: usize, params: &[Ty]| -> Vec<Val> {
+        args(seed, 0, call, params)
+            .iter()
+            .zip(params)
+            .map(|(v, t)| match t {
+                Ty::FuncRef | Ty::ExternRef => ref_val(*t),
+                _ => to_val(*v),
+            })
+            .collect()
+    };
+    let outcome = |result: Result<(), Error>, outputs: &[Val]| match result {
+        Ok(()) => Outcome::Returned(outputs.iter().map(from_val).collect()),
+        Err(e) => outcome_of(&e),
+    };
+    // The fuel each call uses with the fuel of a call.
+    let mut store = Store::new(engine, limits());
+    let Some(instance) = instantiate(&mut store) else {
+        return;
+    };
+    let mut used = Vec::new();
+    for (call, (name, params, results)) in funcs.iter().enumerate() {
+        let func = instance.get_func(&store, name).unwrap();
+        let mut outputs: Vec<Val> = results.iter().map(|t| zero(*t)).collect();
+        let _ = store.set_fuel(WASMI_FUEL);
+        let result = func.call(&mut store, &inputs(call, params), &mut outputs);
+        let fuel = WASMI_FUEL - store.get_fuel().unwrap_or(0);
+        let outcome = outcome(result, &outputs);
+        let _ = writeln!(log, "{seed} {name}: used {fuel}, {outcome}");
+        used.push(fuel);
+        if outcome.is_inconclusive() {
+            break;
+        }
+    }
+    // The same calls with half that fuel each, resumed where they stop.
+    let mut store = Store::new(engine, limits());
+    let Some(instance) = instantiate(&mut store) else {
+        return;
+    };
+    for (call, ((name, params, results), fuel)) in funcs.iter().zip(used).enumerate() {
+        let func = instance.get_func(&store, name).unwrap();
+        let mut outputs: Vec<Val> = results.iter().map(|t| zero(*t)).collect();
+        let budget = fuel / 2;
+        let mut given = budget;
+        let _ = store.set_fuel(given);
+        let mut spent = 0;
+        let mut stops = String::new();
+        let mut resumable = func.call_resumable(&mut store, &inputs(call, params), &mut outputs);
+        let result = loop {
+            match resumable {
+                Ok(wasmi::ResumableCall::Finished) => break Ok(()),
+                Ok(wasmi::ResumableCall::OutOfFuel(pending)) => {
+                    let left = store.get_fuel().unwrap_or(0);
+                    let _ = write!(stops, " stop {} {left};", pending.required_fuel());
+                    spent += given - left;
+                    given = WASMI_FUEL;
+                    let _ = store.set_fuel(given);
+                    resumable = pending.resume(&mut store, &mut outputs);
+                }
+                Ok(wasmi::ResumableCall::HostTrap(_)) => unreachable!("no imports"),
+                Err(e) => break Err(e),
+            }
+        };
+        spent += given - store.get_fuel().unwrap_or(0);
+        let outcome = outcome(result, &outputs);
+        let _ = writeln!(
+            log,
+            "{seed} {name}: half {budget};{stops} used {spent}, {outcome}"
+        );
+        if outcome.is_inconclusive() {
+            break;
+        }
+    }
+}

@@ -19,6 +19,9 @@ pub use self::{
     },
     inout::{InOutParams, InOutResults},
 };
+// Caplet patch: the twins of `back-edge-fuel` (see `exec::back_edge`).
+#[cfg(all(feature = "back-edge-fuel", not(feature = "indirect-dispatch")))]
+pub use self::handler::back_edge_handler;
 use crate::{
     Error,
     Func,

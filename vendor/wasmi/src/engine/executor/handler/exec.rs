@@ -1835,7 +1835,12 @@ macro_rules! handler_cmp_branch {
         )*
     };
 }
-handler_cmp_branch! {
+// Caplet patch: the list of the fused compare-and-branch handlers is a macro, so
+// that `back-edge-fuel` generates their twins (`back_edge` below) and the dispatch
+// backends their lookup (`back_edge_handler`) from the same list. The handlers
+// `handler_cmp_branch` generates from it are the same as before.
+macro_rules! for_each_cmp_branch_op {
+    ($mac:ident) => { $mac! {
     // i32
 
     fn branch_i32_eq_rs(BranchI32Eq_Rs) = wasm::i32_eq;
@@ -2041,6 +2046,170 @@ handler_cmp_branch! {
     fn branch_f64_not_lt_si(BranchF64NotLt_Si) = eval::wasmi_f64_not_lt;
     fn branch_f64_not_lt_ir(BranchF64NotLt_Ir) = eval::wasmi_f64_not_lt;
     fn branch_f64_not_lt_is(BranchF64NotLt_Is) = eval::wasmi_f64_not_lt;
+    } };
+}
+#[cfg(all(feature = "back-edge-fuel", not(feature = "indirect-dispatch")))]
+pub(crate) use for_each_cmp_branch_op;
+for_each_cmp_branch_op!(handler_cmp_branch);
+
+/// Caplet patch (`back-edge-fuel`): twins of [`branch`] and of the fused
+/// compare-and-branch handlers, for the back-edges of a loop whose header is its
+/// `ConsumeFuel` op.
+///
+/// A twin does what its original does. When it takes the branch it also runs the
+/// header's `ConsumeFuel` op itself, as [`consume_fuel`] would: it decodes the
+/// op's fuel at run time (the translator writes a block's fuel into its
+/// `ConsumeFuel` op after the branches in it were encoded), charges it and
+/// dispatches the op after the header, which saves a dispatch per loop iteration.
+/// When the fuel does not suffice it stops in the state [`consume_fuel`] stops in
+/// (`ip` on the header, the header's fuel required, the fuel left unchanged), so
+/// the fuel charged, every stop and the resumption of a call are the same as
+/// without the twins.
+///
+/// The translator selects a twin (`OpEncoder::encode_branch_op`) only for a
+/// `br`, a `br_if` or a fused compare-and-branch whose target is a loop header
+/// holding the loop's `ConsumeFuel` op, that is only with fuel metering: the
+/// engine without fuel runs the original handlers, which are unchanged.
+#[cfg(all(feature = "back-edge-fuel", not(feature = "indirect-dispatch")))]
+pub mod back_edge {
+    use super::*;
+    use crate::ir::decode::{Branch, ConsumeFuel};
+
+    /// Charges the fuel of the loop header `$args.ip` points to and dispatches
+    /// the op after the header's `ConsumeFuel` op; on a lack of fuel, tail-calls
+    /// [`loop_out_of_fuel`] with `$args`.
+    macro_rules! enter_loop {
+        ($store:expr, $args:expr) => {{
+            let header: Args = $args;
+            let mut args = header;
+            // SAFETY: the translator selects a twin only for a branch whose target
+            //         is a loop header that starts with the loop's `ConsumeFuel` op
+            //         (`OpEncoder::encode_loop_header` marks such a header,
+            //         `OpEncoder::encode_branch_op` selects the twin for a branch to
+            //         a marked header), and the branch's offset is the offset to the
+            //         header, so the op at `ip` is a `ConsumeFuel` op.
+            let ConsumeFuel { fuel } = unsafe { args.decode_op() };
+            let consumption_result = $store
+                .inner_mut()
+                .fuel_mut()
+                .consume_fuel_unchecked(u64::from(fuel));
+            if let Err(FuelError::OutOfFuel { .. }) = consumption_result {
+                let (ip, sp, mem0, mem0_len, instance, ireg, freg32, freg64) =
+                    header.into_parts();
+                return loop_out_of_fuel(
+                    $store, ip, sp, mem0, mem0_len, instance, ireg, freg32, freg64,
+                );
+            }
+            dispatch!($store, args)
+        }};
+    }
+
+    /// The twins' stop on a lack of fuel: [`consume_fuel`] run on the loop header
+    /// `ip` points to, out of line and cold.
+    ///
+    /// It charges the header's fuel again, which fails as it failed in the twin
+    /// (the same fuel, and nothing ran since), and stops as [`consume_fuel`]
+    /// stops. Its path that dispatches the op after the header is not taken; it
+    /// is there so that the function is a handler like the others (every argument
+    /// used, the result not a constant): LLVM then keeps its signature and the
+    /// twins reach it by a tail call, and their taken path keeps the short frame of
+    /// [`branch`] (no saved registers).
+    macro_rules! define_loop_out_of_fuel {
+        ( $( $abi:literal )? ) => {
+            #[cold]
+            #[inline(never)]
+            #[allow(improper_ctypes_definitions)] // not used in FFI
+            #[allow(clippy::too_many_arguments)]
+            pub $( extern $abi )? fn loop_out_of_fuel(
+                store: &mut PrunedStore,
+                ip: Ip,
+                sp: Sp,
+                mem0: Mem0Ptr,
+                mem0_len: Mem0Len,
+                instance: Inst,
+                ireg: Ireg,
+                freg32: Freg32,
+                freg64: Freg64,
+            ) -> Done {
+                let mut args =
+                    Args::from_parts(ip, sp, mem0, mem0_len, instance, ireg, freg32, freg64);
+                // SAFETY: `ip` is the loop header a twin branched to, whose op is
+                //         the loop's `ConsumeFuel` op (see `enter_loop!`).
+                let ConsumeFuel { fuel } = unsafe { args.decode_op() };
+                let consumption_result = store
+                    .inner_mut()
+                    .fuel_mut()
+                    .consume_fuel_unchecked(u64::from(fuel));
+                if let Err(FuelError::OutOfFuel { required_fuel }) = consumption_result {
+                    args.set_ip(ip);
+                    out_of_fuel!(store, args, required_fuel)
+                }
+                dispatch!(store, args)
+            }
+        };
+    }
+    #[cfg(target_arch = "x86_64")]
+    define_loop_out_of_fuel!("sysv64");
+    #[cfg(not(target_arch = "x86_64"))]
+    define_loop_out_of_fuel!();
+
+    execution_handler! {
+        fn branch(
+            store: &mut PrunedStore,
+            ip: Ip,
+            sp: Sp,
+            mem0: Mem0Ptr,
+            mem0_len: Mem0Len,
+            instance: Inst,
+            ireg: Ireg,
+            freg32: Freg32,
+            freg64: Freg64,
+        ) -> Done = {
+            let mut args = Args::from_parts(ip, sp, mem0, mem0_len, instance, ireg, freg32, freg64);
+            // SAFETY: the translator selects this twin for `Branch` ops only, so the
+            //         op at `ip` is one, as in [`super::branch`].
+            let Branch { offset } = unsafe { args.decode_op() };
+            args.set_ip(ip);
+            args.offset_ip(offset);
+            enter_loop!(store, args)
+        }
+    }
+
+    macro_rules! handler_cmp_branch_back_edge {
+        ( $( fn $handler:ident($decode:ident) = $eval:expr );* $(;)? ) => {
+            $(
+                execution_handler! {
+                    fn $handler(
+                        store: &mut PrunedStore,
+                        ip: Ip,
+                        sp: Sp,
+                        mem0: Mem0Ptr,
+                        mem0_len: Mem0Len,
+                        instance: Inst,
+                        ireg: Ireg,
+                        freg32: Freg32,
+                        freg64: Freg64,
+                    ) -> Done = {
+                        let mut args = Args::from_parts(ip, sp, mem0, mem0_len, instance, ireg, freg32, freg64);
+                        // SAFETY: the translator selects this twin (`back_edge_handler`)
+                        //         for `$decode` ops only, so the op at `ip` is one, as in
+                        //         the original handler.
+                        let $crate::ir::decode::$decode { offset, lhs, rhs } = unsafe { args.decode_op() };
+                        let lhs = args.get(lhs);
+                        let rhs = args.get(rhs);
+                        if $eval(lhs, rhs) {
+                            args.set_ip(ip);
+                            args.offset_ip(offset);
+                            enter_loop!(store, args)
+                        } else {
+                            dispatch!(store, args)
+                        }
+                    }
+                }
+            )*
+        };
+    }
+    for_each_cmp_branch_op!(handler_cmp_branch_back_edge);
 }
 
 macro_rules! handler_select {

@@ -30,3 +30,6 @@ pub use self::{
     func::{init_host_func_call, init_wasm_func_call, resume_wasm_func_call},
     state::{ExecContext, Inst, Stack},
 };
+// Caplet patch: the twins of `back-edge-fuel` (see `exec::back_edge`).
+#[cfg(all(feature = "back-edge-fuel", not(feature = "indirect-dispatch")))]
+pub use self::dispatch::back_edge_handler;

@@ -10,12 +10,14 @@ use crate::{
             func::{
                 LabelRef,
                 LabelRegistry,
-                labels::{Label, ResolvedLabelUser},
+                labels::ResolvedLabelUser,
             },
         },
     },
     ir::{self, BlockFuel, BranchOffset, Encode as _, Op, OpCode},
 };
+#[cfg(all(feature = "back-edge-fuel", not(feature = "indirect-dispatch")))]
+use crate::engine::executor::back_edge_handler;
 use alloc::vec::Vec;
 use core::{cmp, fmt, iter, marker::PhantomData};
 
@@ -311,9 +313,9 @@ impl OpEncoder {
     fn try_resolve_label(&mut self, lref: LabelRef) -> Result<BranchOffset, Error> {
         assert!(self.staged.is_none());
         let src = self.ops.next_pos();
-        let offset = match self.labels.get_label(lref) {
-            Label::Pinned(dst) => trace_branch_offset(src, dst)?,
-            Label::Unpinned => BranchOffset::uninit(),
+        let offset = match self.labels.get_label(lref).pinned() {
+            Some(dst) => trace_branch_offset(src, dst)?,
+            None => BranchOffset::uninit(),
         };
         Ok(offset)
     }
@@ -410,6 +412,70 @@ impl OpEncoder {
         };
         debug_assert!(self.staged.is_none());
         Ok(Some(pos))
+    }
+
+    /// Caplet patch: pins the label of a loop at `lref` to the current encoded
+    /// bytestream position and encodes the loop's [`Op::ConsumeFuel`] there (what
+    /// `visit_loop` did with [`Self::pin_label`] and
+    /// [`Self::encode_consume_fuel_op`]).
+    ///
+    /// With `back-edge-fuel`, the label of a loop whose header is its
+    /// [`Op::ConsumeFuel`] (always, with fuel metering) is marked, so that
+    /// [`Self::encode_branch_op`] selects twin handlers for the branches back to it.
+    pub fn encode_loop_header(
+        &mut self,
+        lref: LabelRef,
+    ) -> Result<Option<Pos<BlockFuel>>, Error> {
+        self.pin_label(lref)?;
+        let fuel_pos = self.encode_consume_fuel_op()?;
+        #[cfg(all(feature = "back-edge-fuel", not(feature = "indirect-dispatch")))]
+        if let (Some(fuel_pos), Some(header)) =
+            (fuel_pos, self.labels.get_label(lref).pinned())
+        {
+            // The twins decode the header's op as a `ConsumeFuel` op: it must be
+            // the header's first op, its `BlockFuel` right after the handler.
+            let header_fuel = usize::from(BytePos::from(header)) + core::mem::size_of::<usize>();
+            let is_consume_fuel = usize::from(BytePos::from(fuel_pos)) == header_fuel;
+            debug_assert!(is_consume_fuel, "a loop header must be its `ConsumeFuel` op");
+            if is_consume_fuel {
+                self.labels.mark_loop_header(lref);
+            }
+        }
+        Ok(fuel_pos)
+    }
+
+    /// Caplet patch: encodes a branching [`Op`] to `dst` (the former
+    /// `FuncTranslator::encode_branch_op`) and returns its [`Pos<Op>`].
+    ///
+    /// With `back-edge-fuel`, a branch back to a loop header marked by
+    /// [`Self::encode_loop_header`] gets the twin handler of its [`Op`] if it has
+    /// one (`Branch` and the fused compare-and-branch ops; not `br_table`), which
+    /// also charges the loop's fuel (`exec::back_edge`). Only the handler differs:
+    /// the op's code, its operands and its offset (to the header) are the same.
+    pub fn encode_branch_op(
+        &mut self,
+        dst: LabelRef,
+        make_op: impl FnOnce(BranchOffset) -> Op,
+    ) -> Result<Pos<Op>, Error> {
+        self.pad_to_op_alignment()?;
+        #[cfg(not(all(feature = "back-edge-fuel", not(feature = "indirect-dispatch"))))]
+        let (pos, _) = self.encode_branch(dst, make_op)?;
+        #[cfg(all(feature = "back-edge-fuel", not(feature = "indirect-dispatch")))]
+        let pos = {
+            let mut code = None;
+            let (pos, _) = self.encode_branch(dst, |offset| {
+                let op = make_op(offset);
+                code = Some(op.code());
+                op
+            })?;
+            if self.labels.is_loop_header(dst) {
+                if let Some(handler) = code.and_then(back_edge_handler) {
+                    self.ops.set_handler(pos, handler as usize);
+                }
+            }
+            pos
+        };
+        Ok(pos)
     }
 
     /// Encodes a type with [`BranchOffset`] to the [`OpEncoder`] and returns its [`Pos<Op>`] and [`Pos<BranchOffset>`].
@@ -613,6 +679,24 @@ enum UpdateEncodedErrorKind {
 }
 
 impl EncodedOps {
+    /// Caplet patch (`back-edge-fuel`): replaces the handler of the [`Op`] at `pos`
+    /// with `handler` (see [`OpEncoder::encode_branch_op`]).
+    ///
+    /// # Panics
+    ///
+    /// If `pos` is out of bounds for `self`.
+    #[cfg(all(feature = "back-edge-fuel", not(feature = "indirect-dispatch")))]
+    fn set_handler(&mut self, pos: Pos<Op>, handler: usize) {
+        let at = usize::from(BytePos::from(pos));
+        let Some(buffer) = self.buffer.get_mut(at..) else {
+            panic!("`OpEncoder::set_handler`: buffer out of bounds at {at}")
+        };
+        // Encoded as `encode_op_code` encodes the handler of an op.
+        if handler.encode(&mut SliceEncoder::from(buffer)).is_err() {
+            panic!("`OpEncoder::set_handler`: buffer out of bounds at {at}")
+        }
+    }
+
     /// Updates the encoded [`BranchOffset`] at `pos` to `offset`.
     ///
     /// # Panics

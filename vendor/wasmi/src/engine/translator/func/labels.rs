@@ -52,8 +52,27 @@ pub struct RegisteredLabels {
 pub enum Label {
     /// The label has already been pinned to a particular [`Pos<Op>`].
     Pinned(Pos<Op>),
+    /// Caplet patch (`back-edge-fuel`): a [`Label::Pinned`] loop header whose op is
+    /// the loop's `ConsumeFuel` op (`OpEncoder::encode_loop_header`). A branch to
+    /// it may use a twin handler that charges the loop's fuel itself.
+    #[cfg(all(feature = "back-edge-fuel", not(feature = "indirect-dispatch")))]
+    PinnedLoop(Pos<Op>),
     /// The label is still unpinned.
     Unpinned,
+}
+
+impl Label {
+    /// Caplet patch: the [`Pos<Op>`] the label is pinned to, if it is pinned (a
+    /// [`Label::Pinned`] or, with `back-edge-fuel`, a `Label::PinnedLoop`).
+    #[inline]
+    pub fn pinned(self) -> Option<Pos<Op>> {
+        match self {
+            Self::Pinned(pos) => Some(pos),
+            #[cfg(all(feature = "back-edge-fuel", not(feature = "indirect-dispatch")))]
+            Self::PinnedLoop(pos) => Some(pos),
+            Self::Unpinned => None,
+        }
+    }
 }
 
 impl Reset for RegisteredLabels {
@@ -150,7 +169,7 @@ impl LabelRegistry {
 
     /// Returns `true` if [`Label`] at `lref` is pinned.
     pub fn is_pinned(&self, lref: LabelRef) -> bool {
-        matches!(self.get_label(lref), Label::Pinned(_))
+        self.get_label(lref).pinned().is_some()
     }
 
     /// Pins the `label` to the given `target` [`Pos<Op>`].
@@ -172,8 +191,8 @@ impl LabelRegistry {
     /// If the `label` has already been pinned to some other [`Pos<Op>`].
     fn pin_label_or_err(&mut self, label: LabelRef, target: Pos<Op>) -> Result<(), LabelError> {
         let cell = self.labels.get_mut(label);
-        if let Label::Pinned(pinned) = cell {
-            return Err(LabelError::already_pinned(label, *pinned));
+        if let Some(pinned) = cell.pinned() {
+            return Err(LabelError::already_pinned(label, pinned));
         }
         debug_assert!(matches!(cell, Label::Unpinned));
         *cell = Label::Pinned(target);
@@ -190,6 +209,28 @@ impl LabelRegistry {
         if matches!(cell, Label::Unpinned) {
             *cell = Label::Pinned(target)
         }
+    }
+
+    /// Caplet patch (`back-edge-fuel`): returns `true` if the [`Label`] at `lref`
+    /// is a loop header marked by [`Self::mark_loop_header`].
+    #[cfg(all(feature = "back-edge-fuel", not(feature = "indirect-dispatch")))]
+    pub fn is_loop_header(&self, lref: LabelRef) -> bool {
+        matches!(self.get_label(lref), Label::PinnedLoop(_))
+    }
+
+    /// Caplet patch (`back-edge-fuel`): marks the pinned `label` as a loop header
+    /// whose op is the loop's `ConsumeFuel` op, a [`Label::PinnedLoop`].
+    ///
+    /// # Panics
+    ///
+    /// If `label` is not pinned.
+    #[cfg(all(feature = "back-edge-fuel", not(feature = "indirect-dispatch")))]
+    pub fn mark_loop_header(&mut self, label: LabelRef) {
+        let cell = self.labels.get_mut(label);
+        let Some(pinned) = cell.pinned() else {
+            panic!("a loop header must be pinned: {label:?}")
+        };
+        *cell = Label::PinnedLoop(pinned);
     }
 
     /// Returns an iterator over pairs of user [`Pos<Op>`] and their [`BranchOffset`].
@@ -230,7 +271,7 @@ impl Iterator for ResolvedUserIter<'_> {
         let next = self.users.next()?;
         let src = next.src;
         let pos = next.pos;
-        let Label::Pinned(dst) = self.labels.get(next.dst) else {
+        let Some(dst) = self.labels.get(next.dst).pinned() else {
             panic!("encountered unexpected unpinned label: {:?}", next.dst)
         };
         Some(ResolvedLabelUser { src, dst, pos })

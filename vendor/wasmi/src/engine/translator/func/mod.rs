@@ -1165,14 +1165,15 @@ impl FuncTranslator {
     }
 
     /// Encodes a branching [`Op`].
+    ///
+    /// Caplet patch: in [`OpEncoder::encode_branch_op`] now, which selects the
+    /// twin handler of a back-edge with `back-edge-fuel`.
     fn encode_branch_op(
         &mut self,
         dst: LabelRef,
         op: impl FnOnce(BranchOffset) -> Op,
     ) -> Result<Pos<Op>, Error> {
-        self.instrs.pad_to_op_alignment()?;
-        let (pos, _) = self.instrs.encode_branch(dst, op)?;
-        Ok(pos)
+        self.instrs.encode_branch_op(dst, op)
     }
 
     /// Encodes a generic return operator.

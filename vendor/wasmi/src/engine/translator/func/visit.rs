@@ -142,8 +142,9 @@ impl<'a> VisitOperator<'a> for FuncTranslator {
         self.copy_branch_params(branch_params)?;
         self.preserve_all_locals(len_params.into())?;
         let continue_label = self.instrs.new_label();
-        self.instrs.pin_label(continue_label)?;
-        let fuel_pos = self.instrs.encode_consume_fuel_op()?;
+        // Caplet patch: `encode_loop_header` pins the label and encodes the
+        // `ConsumeFuel` op as before, and marks the header for `back-edge-fuel`.
+        let fuel_pos = self.instrs.encode_loop_header(continue_label)?;
         self.stack.push_loop(block_ty, continue_label, fuel_pos)?;
         Ok(())
     }

@@ -16,6 +16,9 @@
 pub mod backend;
 
 pub use self::backend::{Done, Handler, execute_until_done, op_code_to_handler};
+// Caplet patch: the twins of `back-edge-fuel`, see `exec::back_edge`.
+#[cfg(all(feature = "back-edge-fuel", not(feature = "indirect-dispatch")))]
+pub use self::backend::back_edge_handler;
 use super::state::Ip;
 use crate::{
     Error,

@@ -212,3 +212,51 @@ macro_rules! impl_executor_handlers {
 impl Executor {
     ir::for_each_op!(impl_executor_handlers);
 }
+
+/// Caplet patch (`back-edge-fuel`): the loop dispatcher's handlers of the twins in
+/// `exec::back_edge`, wrapped as `impl_executor_handlers` wraps the others, and
+/// [`back_edge_handler`], the twin of the handler of an [`OpCode`] if it has one
+/// (`Branch` and the fused compare-and-branch ops).
+#[cfg(all(feature = "back-edge-fuel", not(feature = "indirect-dispatch")))]
+mod back_edge {
+    use super::{Break, Control, Done, Executor, Handler, NextState, OpCode, PrunedStore, exec};
+
+    macro_rules! impl_back_edge_handlers {
+        ( @wrap $( $handler:ident ),* ) => {
+            $(
+                #[inline(never)]
+                fn $handler(this: &mut Executor, store: &mut PrunedStore) -> Control<(), Break> {
+                    match exec::back_edge::$handler(store, this.ip, this.sp, this.mem0, this.mem0_len, this.instance, this.ireg, this.freg32, this.freg64) {
+                        Done::Continue(NextState { ip, sp, mem0, mem0_len, instance, ireg, freg32, freg64 }) => {
+                            this.ip = ip;
+                            this.sp = sp;
+                            this.mem0 = mem0;
+                            this.mem0_len = mem0_len;
+                            this.instance = instance;
+                            this.ireg = ireg;
+                            this.freg32 = freg32;
+                            this.freg64 = freg64;
+                            Control::Continue(())
+                        }
+                        Done::Break(reason) => Executor::forward_break(reason),
+                    }
+                }
+            )*
+        };
+        ( $( fn $handler:ident($decode:ident) = $eval:expr );* $(;)? ) => {
+            impl_back_edge_handlers!(@wrap branch $(, $handler)*);
+
+            pub fn back_edge_handler(code: OpCode) -> Option<Handler> {
+                let handler: Handler = match code {
+                    OpCode::Branch => branch,
+                    $( OpCode::$decode => $handler, )*
+                    _ => return None,
+                };
+                Some(handler)
+            }
+        };
+    }
+    exec::for_each_cmp_branch_op!(impl_back_edge_handlers);
+}
+#[cfg(all(feature = "back-edge-fuel", not(feature = "indirect-dispatch")))]
+pub use self::back_edge::back_edge_handler;

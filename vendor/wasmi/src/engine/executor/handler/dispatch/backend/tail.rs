@@ -68,6 +68,25 @@ macro_rules! expand_op_code_to_handler {
 }
 ir::for_each_op!(expand_op_code_to_handler);
 
+/// Caplet patch (`back-edge-fuel`): the twin of the handler of `code` that also
+/// charges the fuel of the loop it branches back to (`exec::back_edge`), if `code`
+/// has one: `Branch` and the fused compare-and-branch ops.
+#[cfg(all(feature = "back-edge-fuel", not(feature = "indirect-dispatch")))]
+macro_rules! expand_back_edge_handler {
+    ( $( fn $handler:ident($decode:ident) = $eval:expr );* $(;)? ) => {
+        pub fn back_edge_handler(code: OpCode) -> Option<Handler> {
+            let handler: Handler = match code {
+                OpCode::Branch => exec::back_edge::branch,
+                $( OpCode::$decode => exec::back_edge::$handler, )*
+                _ => return None,
+            };
+            Some(handler)
+        }
+    };
+}
+#[cfg(all(feature = "back-edge-fuel", not(feature = "indirect-dispatch")))]
+exec::for_each_cmp_branch_op!(expand_back_edge_handler);
+
 #[cfg(not(all(feature = "unstable", not(feature = "stable"))))]
 macro_rules! dispatch {
     ( $store:expr, $args:expr $(,)? ) => {{
