@@ -154,19 +154,7 @@ fn run_instance(engine: &Engine, module: &Module, seed: u64, pattern: usize) -> 
         }
     };
     events.push(Event::Instantiate(Outcome::Returned(Vec::new())));
-    let mut funcs: Vec<(String, Vec<Ty>, Vec<Ty>)> = module
-        .exports()
-        .filter_map(|e| match e.ty() {
-            ExternType::Func(f) => Some((
-                e.name().to_string(),
-                f.params().iter().copied().map(ty).collect(),
-                f.results().iter().copied().map(ty).collect(),
-            )),
-            _ => None,
-        })
-        .collect();
-    // Export order: by name (wasmi lists exports sorted, wasmtime in module order).
-    funcs.sort_by(|x, y| x.0.cmp(&y.0));
+    let funcs = func_exports(&module);
     for (call, (name, params, results)) in funcs.iter().enumerate() {
         let func = instance.get_func(&store, name).unwrap();
         let values = args(seed, pattern, call, params);
@@ -253,18 +241,7 @@ pub fn fuel_log(engine: &Engine, wasm: &[u8], seed: u64, log: &mut String) {
             .instantiate_and_start(&mut *store, &module)
             .ok()
     };
-    let mut funcs: Vec<(String, Vec<Ty>, Vec<Ty>)> = module
-        .exports()
-        .filter_map(|e| match e.ty() {
-            ExternType::Func(f) => Some((
-                e.name().to_string(),
-                f.params().iter().copied().map(ty).collect(),
-                f.results().iter().copied().map(ty).collect(),
-            )),
-            _ => None,
-        })
-        .collect();
-    funcs.sort_by(|x, y| x.0.cmp(&y.0));
+    let funcs = func_exports(&module);
     let inputs = |call: usize, params: &[Ty]| -> Vec<Val> {
         args(seed, 0, call, params)
             .iter()
@@ -337,4 +314,22 @@ pub fn fuel_log(engine: &Engine, wasm: &[u8], seed: u64, log: &mut String) {
             break;
         }
     }
+}
+
+/// The module's exported functions with their parameter and result types, by
+/// name (wasmi lists exports sorted, wasmtime in module order).
+fn func_exports(module: &Module) -> Vec<(String, Vec<Ty>, Vec<Ty>)> {
+    let mut funcs: Vec<(String, Vec<Ty>, Vec<Ty>)> = module
+        .exports()
+        .filter_map(|e| match e.ty() {
+            ExternType::Func(f) => Some((
+                e.name().to_string(),
+                f.params().iter().copied().map(ty).collect(),
+                f.results().iter().copied().map(ty).collect(),
+            )),
+            _ => None,
+        })
+        .collect();
+    funcs.sort_by(|x, y| x.0.cmp(&y.0));
+    funcs
 }
