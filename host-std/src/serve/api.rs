@@ -409,9 +409,9 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
         )
             .into_response(),
         Some(rx) => match rx.await {
-            Ok((Answer::Record(rec), Ok(()))) => (StatusCode::OK, Json(rec)).into_response(),
+            Ok(Ok(Answer::Record(rec))) => (StatusCode::OK, Json(rec)).into_response(),
             // Journaled: the record as the journal serialised it.
-            Ok((Answer::Json(json), Ok(()))) => (
+            Ok(Ok(Answer::Json(json))) => (
                 StatusCode::OK,
                 [(
                     header::CONTENT_TYPE,
@@ -423,23 +423,20 @@ async fn create_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
             // The run happened: its record goes to the caller, under `run`, with
             // the store's error. It is not stored (`GET` will not find it, or
             // finds it `queued` when its admission was written).
-            Ok((answer, Err(e))) => {
-                let rec = answer.to_value();
-                let id = rec["run_id"].as_str().unwrap_or_default();
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    Json(json!({
-                        "error": {
-                            "status": 503,
-                            "message": format!(
-                                "run `{id}` ended, but its record could not be stored: {e}"
-                            ),
-                        },
-                        "run": rec,
-                    })),
-                )
-                    .into_response()
-            }
+            Ok(Err((rec, e))) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({
+                    "error": {
+                        "status": 503,
+                        "message": format!(
+                            "run `{}` ended, but its record could not be stored: {e}",
+                            rec.run_id
+                        ),
+                    },
+                    "run": rec,
+                })),
+            )
+                .into_response(),
             Err(_) => error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the service is shutting down; the run was not started",

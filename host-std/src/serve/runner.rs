@@ -36,29 +36,19 @@ pub struct Job {
     pub args: Vec<Value>,
     /// The call's timeout.
     pub timeout: Option<Duration>,
-    /// Where the final record goes when the caller waits, once its write was
-    /// committed, with the write's outcome.
-    pub reply: Option<oneshot::Sender<(Answer, Result<(), StoreError>)>>,
+    /// Where the final record goes when the caller waits, once it was written;
+    /// when the write failed, the record with the store's error.
+    pub reply: Option<oneshot::Sender<Result<Answer, (RunRecord, StoreError)>>>,
     /// The admission slot, freed when the run ends.
     pub permit: OwnedSemaphorePermit,
 }
 
-/// A waiting caller's final record.
+/// A waiting caller's final record, written.
 pub enum Answer {
-    /// The record.
+    /// The record (committed by the writer).
     Record(RunRecord),
     /// The record as the journal serialised it (the body of the answer as is).
     Json(Bytes),
-}
-
-impl Answer {
-    /// The record as a JSON value.
-    pub fn to_value(&self) -> serde_json::Value {
-        match self {
-            Answer::Record(rec) => serde_json::to_value(rec).unwrap_or_default(),
-            Answer::Json(b) => serde_json::from_slice(b).unwrap_or_default(),
-        }
-    }
 }
 
 /// Runs in flight that the store does not show as they are, by id:
@@ -416,22 +406,22 @@ fn execute(
         // caller is answered from this thread. The run stays in the in-memory
         // view, with its final record, until the journal has moved it into the
         // store (which then ends it there).
-        let (answer, written) = match journal.append(&tenant, &rec) {
+        let answer = match journal.append(&tenant, &rec) {
             // Shown as answered from here on (unless the journal has moved it
             // into the store already, and ended it in this view).
             Ok(json) => {
                 running.finish(&id, json.clone());
-                (Answer::Json(json), Ok(()))
+                Ok(Answer::Json(json))
             }
             Err(e) => {
                 tracing::error!(run_id = %id, error = %e, "cannot record the run");
                 running.end(&id);
-                (Answer::Record(rec), Err(e))
+                Err((rec, e))
             }
         };
         drop(permit);
         if let Some(reply) = reply {
-            let _ = reply.send((answer, written));
+            let _ = reply.send(answer);
         }
     } else {
         // A waiting caller gets the record once it is stored; the run leaves the
@@ -442,7 +432,10 @@ fn execute(
             running_after.end(&id);
             drop(permit);
             if let Some(reply) = reply {
-                let _ = reply.send((Answer::Record(stored), written));
+                let _ = reply.send(match written {
+                    Ok(()) => Ok(Answer::Record(stored)),
+                    Err(e) => Err((stored, e)),
+                });
             }
         });
         if unstored {

@@ -41,8 +41,8 @@ pub const INGEST_EVERY: Duration = Duration::from_millis(50);
 pub const INGEST_AT: usize = 4096;
 /// Records waiting for the store, at most; an append past it waits.
 pub const MAX_HELD: usize = 32_768;
-/// Bytes of records waiting for the store, at most (each is also held once more
-/// in memory, by the service's view of runs in flight); an append past it waits.
+/// Bytes of records waiting for the store, at most (the service's view of runs
+/// in flight shares these bytes); an append past it waits.
 pub const MAX_HELD_BYTES: usize = 64 << 20;
 /// How long an append waits for room before it fails (the caller gets `503`);
 /// shorter in this module's tests, which wait it out.

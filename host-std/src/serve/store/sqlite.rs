@@ -95,34 +95,21 @@ impl SqliteRuns {
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
-            // Rows go in by statements of `ROWS` rows: one statement's step
-            // and reset serve many rows.
+            // Rows go in by statements of up to `ROWS` rows: one statement's
+            // step and reset serve many rows.
             const ROWS: usize = 32;
-            let insert = |n: usize| {
-                let mut sql = String::from(
-                    "INSERT OR IGNORE INTO runs (id, tenant, status, created_ms, record) VALUES ",
-                );
-                for i in 0..n {
-                    sql.push_str(if i == 0 {
-                        "(?,?,?,?,?)"
-                    } else {
-                        ",(?,?,?,?,?)"
-                    });
-                }
-                sql
-            };
-            let full = insert(ROWS);
             for chunk in runs.chunks(ROWS) {
-                let mut created = Vec::with_capacity(ROWS);
-                let mut texts = Vec::with_capacity(ROWS);
-                for r in chunk {
-                    created.push(r.created_ms as i64);
-                    // Serialised by serde_json: UTF-8, stored as text.
-                    texts.push(std::str::from_utf8(&r.record).map_err(|e| {
-                        StoreError(format!("run {}: record is not UTF-8: {e}", r.id))
-                    })?);
-                }
-                let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(ROWS * 5);
+                let created: Vec<i64> = chunk.iter().map(|r| r.created_ms as i64).collect();
+                // Serialised by serde_json: UTF-8, stored as text.
+                let texts = chunk
+                    .iter()
+                    .map(|r| {
+                        std::str::from_utf8(&r.record).map_err(|e| {
+                            StoreError(format!("run {}: record is not UTF-8: {e}", r.id))
+                        })
+                    })
+                    .collect::<Result<Vec<&str>, StoreError>>()?;
+                let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 5);
                 for (i, r) in chunk.iter().enumerate() {
                     params.extend_from_slice(&[
                         &r.id,
@@ -132,11 +119,11 @@ impl SqliteRuns {
                         &texts[i],
                     ]);
                 }
-                let mut st = if chunk.len() == ROWS {
-                    tx.prepare_cached(&full)?
-                } else {
-                    tx.prepare_cached(&insert(chunk.len()))?
-                };
+                let sql = format!(
+                    "INSERT OR IGNORE INTO runs (id, tenant, status, created_ms, record) VALUES {}",
+                    vec!["(?,?,?,?,?)"; chunk.len()].join(",")
+                );
+                let mut st = tx.prepare_cached(&sql)?;
                 st.execute(params.as_slice())?;
             }
         }
