@@ -21,7 +21,7 @@ pub use self::{
 };
 // Caplet patch: the twins of `back-edge-fuel` (see `exec::back_edge`).
 #[cfg(all(feature = "back-edge-fuel", not(feature = "indirect-dispatch")))]
-pub use self::handler::back_edge_handler;
+pub use self::handler::{back_edge, back_edge_handler};
 use crate::{
     Error,
     Func,

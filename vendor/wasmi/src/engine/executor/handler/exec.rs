@@ -70,13 +70,30 @@ execution_handler! {
     ) -> Done = {
         let mut args = Args::from_parts(ip, sp, mem0, mem0_len, instance, ireg, freg32, freg64);
         let crate::ir::decode::ConsumeFuel { fuel } = unsafe { args.decode_op() };
-        let consumption_result = store
-            .inner_mut()
-            .fuel_mut()
-            .consume_fuel_unchecked(u64::from(fuel));
-        if let Err(FuelError::OutOfFuel { required_fuel }) = consumption_result {
-            args.set_ip(ip);
-            out_of_fuel!(store, args, required_fuel)
+        // Caplet patch (`back-edge-fuel`): one read-modify-write of the counter,
+        // and the stop out of line in `back_edge::loop_out_of_fuel`, which
+        // restores the counter and stops as the code below does (`ip` on this
+        // op, the same `required_fuel`, the fuel unchanged). `args.ip` is past
+        // this op, `HEADER_LEN` bytes after it, as `loop_out_of_fuel` takes it.
+        #[cfg(all(feature = "back-edge-fuel", not(feature = "indirect-dispatch")))]
+        {
+            if !store.inner_mut().fuel_mut().consume_fuel_wrapping(u64::from(fuel)) {
+                let (ip, sp, mem0, mem0_len, instance, ireg, freg32, freg64) = args.into_parts();
+                return back_edge::loop_out_of_fuel(
+                    store, ip, sp, mem0, mem0_len, instance, ireg, freg32, freg64,
+                );
+            }
+        }
+        #[cfg(not(all(feature = "back-edge-fuel", not(feature = "indirect-dispatch"))))]
+        {
+            let consumption_result = store
+                .inner_mut()
+                .fuel_mut()
+                .consume_fuel_unchecked(u64::from(fuel));
+            if let Err(FuelError::OutOfFuel { required_fuel }) = consumption_result {
+                args.set_ip(ip);
+                out_of_fuel!(store, args, required_fuel)
+            }
         }
         dispatch!(store, args)
     }
@@ -2061,6 +2078,9 @@ for_each_cmp_branch_op!(handler_cmp_branch);
 /// op's fuel at run time (the translator writes a block's fuel into its
 /// `ConsumeFuel` op after the branches in it were encoded), charges it and
 /// dispatches the op after the header, which saves a dispatch per loop iteration.
+/// The twin's branch offset points past the header, at that op (the translator
+/// adds [`back_edge::HEADER_LEN`] to it), so the taken branch is one addition as
+/// in the original, and the header's fuel is read `HEADER_LEN` bytes back.
 /// When the fuel does not suffice it stops in the state [`consume_fuel`] stops in
 /// (`ip` on the header, the header's fuel required, the fuel left unchanged), so
 /// the fuel charged, every stop and the resumption of a call are the same as
@@ -2073,29 +2093,58 @@ for_each_cmp_branch_op!(handler_cmp_branch);
 #[cfg(all(feature = "back-edge-fuel", not(feature = "indirect-dispatch")))]
 pub mod back_edge {
     use super::*;
-    use crate::ir::decode::{Branch, ConsumeFuel};
+    use crate::ir::{
+        decode::{Branch, ConsumeFuel},
+        BranchOffset,
+    };
 
-    /// Charges the fuel of the loop header `$args.ip` points to and dispatches
-    /// the op after the header's `ConsumeFuel` op; on a lack of fuel, tail-calls
-    /// [`loop_out_of_fuel`] with `$args`.
+    /// The length in bytes of a loop header, its `ConsumeFuel` op: a twin's
+    /// branch offset points this far past the header, to the op after it
+    /// (`OpEncoder::encode_branch_op`), and the translator marks a loop header for
+    /// twins only if its op has this length (`OpEncoder::encode_loop_header`).
+    /// It is the op's handler and its `BlockFuel`, padded to the ops' alignment:
+    /// 16 bytes on 64-bit targets.
+    pub const HEADER_LEN: usize = (core::mem::size_of::<usize>() + core::mem::size_of::<u64>())
+        .next_multiple_of(core::mem::align_of::<usize>());
+
+    /// Takes the back-edge of the twin at `$ip` (`$args` as the twin decoded
+    /// them) with its `$offset`, which points `HEADER_LEN` bytes past a loop
+    /// header, at the op after it: charges the fuel of the header's `ConsumeFuel`
+    /// op and dispatches the op after the header; on a lack of fuel, tail-calls
+    /// [`loop_out_of_fuel`] with `ip` on the op after the header.
+    ///
+    /// The fuel is read relative to the new `ip` behind an optimisation barrier
+    /// ([`Ip::opaque`]), so that the new `ip` is computed in the register that
+    /// holds `ip`, with no copy.
     macro_rules! enter_loop {
-        ($store:expr, $args:expr) => {{
-            let header: Args = $args;
-            let mut args = header;
+        ($store:expr, $args:expr, $ip:expr, $offset:expr) => {{
+            let mut args: Args = $args;
+            let ip: Ip = $ip;
+            let offset: BranchOffset = $offset;
+            let (_, sp, mem0, mem0_len, instance, ireg, freg32, freg64) = args.into_parts();
             // SAFETY: the translator selects a twin only for a branch whose target
-            //         is a loop header that starts with the loop's `ConsumeFuel` op
-            //         (`OpEncoder::encode_loop_header` marks such a header,
-            //         `OpEncoder::encode_branch_op` selects the twin for a branch to
-            //         a marked header), and the branch's offset is the offset to the
-            //         header, so the op at `ip` is a `ConsumeFuel` op.
-            let ConsumeFuel { fuel } = unsafe { args.decode_op() };
-            let consumption_result = $store
+            //         is a loop header that is the loop's `ConsumeFuel` op,
+            //         `HEADER_LEN` bytes long (`OpEncoder::encode_loop_header` marks
+            //         such a header, `OpEncoder::encode_branch_op` selects the twin
+            //         for a branch to a marked header and sets its offset
+            //         `HEADER_LEN` bytes past the header), so `HEADER_LEN` bytes
+            //         before `ip + offset` is that `ConsumeFuel` op, in the same
+            //         function.
+            let ip = unsafe { ip.offset_in_place(i32::from(offset) as isize) };
+            args.set_ip(ip);
+            let header_ip = unsafe { ip.offset(-(HEADER_LEN as isize)) };
+            let mut header =
+                Args::from_parts(header_ip, sp, mem0, mem0_len, instance, ireg, freg32, freg64);
+            // SAFETY: see above: the op at `header_ip` is a `ConsumeFuel` op.
+            let ConsumeFuel { fuel } = unsafe { header.decode_op() };
+            // One read-modify-write of the counter; on a borrow the counter is
+            // left wrapped, and `loop_out_of_fuel` restores it first thing.
+            if !$store
                 .inner_mut()
                 .fuel_mut()
-                .consume_fuel_unchecked(u64::from(fuel));
-            if let Err(FuelError::OutOfFuel { .. }) = consumption_result {
-                let (ip, sp, mem0, mem0_len, instance, ireg, freg32, freg64) =
-                    header.into_parts();
+                .consume_fuel_wrapping(u64::from(fuel))
+            {
+                let (ip, sp, mem0, mem0_len, instance, ireg, freg32, freg64) = args.into_parts();
                 return loop_out_of_fuel(
                     $store, ip, sp, mem0, mem0_len, instance, ireg, freg32, freg64,
                 );
@@ -2104,10 +2153,14 @@ pub mod back_edge {
         }};
     }
 
-    /// The twins' stop on a lack of fuel: [`consume_fuel`] run on the loop header
-    /// `ip` points to, out of line and cold.
+    /// The stop on a lack of fuel of the twins and of [`consume_fuel`]: the
+    /// original [`consume_fuel`] run on the `ConsumeFuel` op (a loop header for
+    /// the twins) `HEADER_LEN` bytes before `ip` (the op after it), out of line
+    /// and cold.
     ///
-    /// It charges the header's fuel again, which fails as it failed in the twin
+    /// It first restores the fuel counter, which the caller's failed
+    /// `Fuel::consume_fuel_wrapping` left wrapped (nothing ran in between). Then
+    /// it charges the op's fuel again, which fails as it failed in the caller
     /// (the same fuel, and nothing ran since), and stops as [`consume_fuel`]
     /// stops. Its path that dispatches the op after the header is not taken; it
     /// is there so that the function is a handler like the others (every argument
@@ -2131,15 +2184,21 @@ pub mod back_edge {
                 freg32: Freg32,
                 freg64: Freg64,
             ) -> Done {
+                // SAFETY: `ip` is `HEADER_LEN` bytes past a `ConsumeFuel` op: the
+                //         loop header a twin branched to (see `enter_loop!`), or the
+                //         op `consume_fuel` decoded, which moved `ip` past it, that
+                //         is by its length, its handler and its `BlockFuel` padded
+                //         to the ops' alignment: `HEADER_LEN`.
+                let ip = unsafe { ip.offset(-(HEADER_LEN as isize)) };
                 let mut args =
                     Args::from_parts(ip, sp, mem0, mem0_len, instance, ireg, freg32, freg64);
-                // SAFETY: `ip` is the loop header a twin branched to, whose op is
-                //         the loop's `ConsumeFuel` op (see `enter_loop!`).
+                // SAFETY: the op at `ip` is a `ConsumeFuel` op (above).
                 let ConsumeFuel { fuel } = unsafe { args.decode_op() };
-                let consumption_result = store
-                    .inner_mut()
-                    .fuel_mut()
-                    .consume_fuel_unchecked(u64::from(fuel));
+                let fuel = u64::from(fuel);
+                // The twin's `consume_fuel_wrapping` failed and left the counter
+                // wrapped: restore it, then charge as `consume_fuel` does.
+                store.inner_mut().fuel_mut().undo_consume_fuel_wrapping(fuel);
+                let consumption_result = store.inner_mut().fuel_mut().consume_fuel_unchecked(fuel);
                 if let Err(FuelError::OutOfFuel { required_fuel }) = consumption_result {
                     args.set_ip(ip);
                     out_of_fuel!(store, args, required_fuel)
@@ -2169,9 +2228,7 @@ pub mod back_edge {
             // SAFETY: the translator selects this twin for `Branch` ops only, so the
             //         op at `ip` is one, as in [`super::branch`].
             let Branch { offset } = unsafe { args.decode_op() };
-            args.set_ip(ip);
-            args.offset_ip(offset);
-            enter_loop!(store, args)
+            enter_loop!(store, args, ip, offset)
         }
     }
 
@@ -2198,9 +2255,7 @@ pub mod back_edge {
                         let lhs = args.get(lhs);
                         let rhs = args.get(rhs);
                         if $eval(lhs, rhs) {
-                            args.set_ip(ip);
-                            args.offset_ip(offset);
-                            enter_loop!(store, args)
+                            enter_loop!(store, args, ip, offset)
                         } else {
                             dispatch!(store, args)
                         }

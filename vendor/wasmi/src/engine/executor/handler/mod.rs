@@ -32,4 +32,4 @@ pub use self::{
 };
 // Caplet patch: the twins of `back-edge-fuel` (see `exec::back_edge`).
 #[cfg(all(feature = "back-edge-fuel", not(feature = "indirect-dispatch")))]
-pub use self::dispatch::back_edge_handler;
+pub use self::{dispatch::back_edge_handler, exec::back_edge};

@@ -409,6 +409,46 @@ impl<'a> From<&'a [u8]> for Ip {
 }
 
 impl Ip {
+    /// Caplet patch (`back-edge-fuel`): [`Self::offset`] by `delta`, computed on
+    /// x86_64 by one `add` into the register that holds `self`.
+    ///
+    /// A back-edge twin (`exec::back_edge`) moves `ip` and reads the header's fuel
+    /// just before the new `ip`. With [`Self::offset`] LLVM addresses that read
+    /// from the old `ip` plus the offset, keeps both alive, and spends a `lea`
+    /// and a `mov` (or two `mov`s) per loop iteration to bring the new `ip` back
+    /// into its register; an empty assembly barrier did not change that.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Self::offset`].
+    #[cfg(all(feature = "back-edge-fuel", not(feature = "indirect-dispatch")))]
+    #[inline(always)]
+    pub unsafe fn offset_in_place(self, delta: isize) -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let mut value = self.value;
+            // SAFETY: one `add` of `delta` to the register that holds `value`,
+            //         which is what `offset` computes (the caller guarantees that
+            //         the result stays within the ops, so it does not wrap); it
+            //         touches no memory and no other register, and changes only
+            //         the flags, which the block does not declare preserved.
+            unsafe {
+                core::arch::asm!(
+                    "add {value}, {delta}",
+                    value = inout(reg) value,
+                    delta = in(reg) delta,
+                    options(pure, nomem, nostack),
+                );
+            }
+            Self { value }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        // SAFETY: as guaranteed by the caller.
+        unsafe {
+            self.offset(delta)
+        }
+    }
+
     /// Decodes a value of type `T` from the instruction stream at the [`Ip`].
     ///
     /// # Returns

@@ -17,7 +17,7 @@ use crate::{
     ir::{self, BlockFuel, BranchOffset, Encode as _, Op, OpCode},
 };
 #[cfg(all(feature = "back-edge-fuel", not(feature = "indirect-dispatch")))]
-use crate::engine::executor::back_edge_handler;
+use crate::engine::executor::{back_edge, back_edge_handler};
 use alloc::vec::Vec;
 use core::{cmp, fmt, iter, marker::PhantomData};
 
@@ -434,10 +434,17 @@ impl OpEncoder {
         {
             // The twins decode the header's op as a `ConsumeFuel` op: it must be
             // the header's first op, its `BlockFuel` right after the handler.
-            let header_fuel = usize::from(BytePos::from(header)) + core::mem::size_of::<usize>();
+            let header = usize::from(BytePos::from(header));
+            let header_fuel = header + core::mem::size_of::<usize>();
             let is_consume_fuel = usize::from(BytePos::from(fuel_pos)) == header_fuel;
             debug_assert!(is_consume_fuel, "a loop header must be its `ConsumeFuel` op");
-            if is_consume_fuel {
+            // The twins continue at the op after the header, `back_edge::HEADER_LEN`
+            // bytes after it (the next op starts at the next aligned position).
+            let header_end = usize::from(self.ops.next_pos())
+                .next_multiple_of(core::mem::align_of::<fn()>());
+            let is_header_len = header_end - header == back_edge::HEADER_LEN;
+            debug_assert!(is_header_len, "a loop header's `ConsumeFuel` op has a fixed size");
+            if is_consume_fuel && is_header_len {
                 self.labels.mark_loop_header(lref);
             }
         }
@@ -450,8 +457,13 @@ impl OpEncoder {
     /// With `back-edge-fuel`, a branch back to a loop header marked by
     /// [`Self::encode_loop_header`] gets the twin handler of its [`Op`] if it has
     /// one (`Branch` and the fused compare-and-branch ops; not `br_table`), which
-    /// also charges the loop's fuel (`exec::back_edge`). Only the handler differs:
-    /// the op's code, its operands and its offset (to the header) are the same.
+    /// also charges the loop's fuel (`exec::back_edge`). The op's code and
+    /// operands are the same; its offset points past the header's `ConsumeFuel`
+    /// op (`back_edge::HEADER_LEN` bytes further), to the op the twin continues
+    /// with, so that the twin reaches it with one addition.
+    ///
+    /// A back-edge is never a label user (its label is pinned), so its offset is
+    /// never rewritten by [`Self::update_branch_offsets`].
     pub fn encode_branch_op(
         &mut self,
         dst: LabelRef,
@@ -463,15 +475,28 @@ impl OpEncoder {
         #[cfg(all(feature = "back-edge-fuel", not(feature = "indirect-dispatch")))]
         let pos = {
             let mut code = None;
-            let (pos, _) = self.encode_branch(dst, |offset| {
+            let mut header_offset = BranchOffset::uninit();
+            let (pos, pos_offset) = self.encode_branch(dst, |offset| {
+                header_offset = offset;
                 let op = make_op(offset);
                 code = Some(op.code());
                 op
             })?;
-            if self.labels.is_loop_header(dst) {
-                if let Some(handler) = code.and_then(back_edge_handler) {
-                    self.ops.set_handler(pos, handler as usize);
-                }
+            // The offset past the header: a back-edge's offset to its header is at
+            // most `-HEADER_LEN`, and an offset of 0 (a branch right after the
+            // header, as in `(loop (br 0))`) reads as uninitialised, so such a
+            // branch keeps its original handler.
+            let past_header = i32::from(header_offset)
+                .checked_add(back_edge::HEADER_LEN as i32)
+                .filter(|offset| *offset < 0)
+                .map(BranchOffset::from);
+            if let (true, Some(handler), Some(past_header)) = (
+                self.labels.is_loop_header(dst),
+                code.and_then(back_edge_handler),
+                past_header,
+            ) {
+                self.ops.set_handler(pos, handler as usize);
+                self.ops.update_branch_offset(pos_offset, past_header)?;
             }
             pos
         };
