@@ -2113,9 +2113,8 @@ pub mod back_edge {
     /// op and dispatches the op after the header; on a lack of fuel, tail-calls
     /// [`loop_out_of_fuel`] with `ip` on the op after the header.
     ///
-    /// The fuel is read relative to the new `ip` behind an optimisation barrier
-    /// ([`Ip::opaque`]), so that the new `ip` is computed in the register that
-    /// holds `ip`, with no copy.
+    /// The fuel is read relative to the new `ip`, which [`Ip::offset_in_place`]
+    /// computes in the register that holds `ip`, with no copy.
     macro_rules! enter_loop {
         ($store:expr, $args:expr, $ip:expr, $offset:expr) => {{
             let mut args: Args = $args;
@@ -2132,10 +2131,12 @@ pub mod back_edge {
             //         function.
             let ip = unsafe { ip.offset_in_place(i32::from(offset) as isize) };
             args.set_ip(ip);
+            // SAFETY: as above, `HEADER_LEN` bytes before the new `ip` is the
+            //         header's `ConsumeFuel` op.
             let header_ip = unsafe { ip.offset(-(HEADER_LEN as isize)) };
             let mut header =
                 Args::from_parts(header_ip, sp, mem0, mem0_len, instance, ireg, freg32, freg64);
-            // SAFETY: see above: the op at `header_ip` is a `ConsumeFuel` op.
+            // SAFETY: as above, the op at `header_ip` is a `ConsumeFuel` op.
             let ConsumeFuel { fuel } = unsafe { header.decode_op() };
             // One read-modify-write of the counter; on a borrow the counter is
             // left wrapped, and `loop_out_of_fuel` restores it first thing.
