@@ -180,10 +180,10 @@ struct ServeArgs {
     durability: crate::serve::store::Durability,
     /// How long the final records of waited runs without an idempotency key stay in
     /// the run journal before they move into SQLite (one transaction per move); 0
-    /// turns the journal off (each record is committed before its answer). Not with
-    /// --database or --durability power.
-    #[arg(long, value_name = "MS", default_value_t = 50)]
-    journal_ms: u64,
+    /// turns the journal off (each record is committed before its answer). Default
+    /// 50; refused with --database or --durability power, which have no journal.
+    #[arg(long, value_name = "MS")]
+    journal_ms: Option<u64>,
     /// An aliases file: canary splits of a plugin name between versions.
     #[arg(long, value_name = "FILE")]
     aliases: Option<PathBuf>,
@@ -230,6 +230,23 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
         );
         return Ok(());
     }
+    // The journal is SQLite's, at process durability: a setting for it elsewhere
+    // would do nothing, so it is refused rather than ignored.
+    if let Some(ms) = args.journal_ms {
+        let without = if args.database.is_some() {
+            Some("--database (PostgreSQL commits each record itself)")
+        } else if args.durability == crate::serve::store::Durability::Power {
+            Some("--durability power (each record is synced to disk before its answer)")
+        } else {
+            None
+        };
+        if let Some(without) = without {
+            return Err(Failure::usage(format!(
+                "--journal-ms {ms}: there is no run journal with {without}"
+            )));
+        }
+    }
+    let journal_ms = args.journal_ms.unwrap_or(50);
     let mut cfg = crate::serve::ServeConfig {
         listen: args.listen,
         data: args.data,
@@ -242,7 +259,7 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
         retention,
         aliases: args.aliases,
         durability: args.durability,
-        journal_every: (args.journal_ms > 0).then(|| Duration::from_millis(args.journal_ms)),
+        journal_every: (journal_ms > 0).then(|| Duration::from_millis(journal_ms)),
         confine: !args.dangerous_no_confine,
         events: args.events,
         timeouts: crate::serve::Timeouts {
