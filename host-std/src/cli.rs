@@ -246,7 +246,6 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
             )));
         }
     }
-    let journal_ms = args.journal_ms.unwrap_or(50);
     let mut cfg = crate::serve::ServeConfig {
         listen: args.listen,
         data: args.data,
@@ -259,7 +258,11 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
         retention,
         aliases: args.aliases,
         durability: args.durability,
-        journal_every: (journal_ms > 0).then(|| Duration::from_millis(journal_ms)),
+        journal_every: match args.journal_ms {
+            None => Some(crate::serve::store::journal::INGEST_EVERY),
+            Some(0) => None,
+            Some(ms) => Some(Duration::from_millis(ms)),
+        },
         confine: !args.dangerous_no_confine,
         events: args.events,
         timeouts: crate::serve::Timeouts {

@@ -71,15 +71,15 @@ execution_handler! {
         let mut args = Args::from_parts(ip, sp, mem0, mem0_len, instance, ireg, freg32, freg64);
         let crate::ir::decode::ConsumeFuel { fuel } = unsafe { args.decode_op() };
         // Caplet patch (`back-edge-fuel`): one read-modify-write of the counter,
-        // and the stop out of line in `back_edge::loop_out_of_fuel`, which
+        // and the stop out of line in `back_edge::consume_fuel_stop`, which
         // restores the counter and stops as the code below does (`ip` on this
         // op, the same `required_fuel`, the fuel unchanged). `args.ip` is past
-        // this op, `HEADER_LEN` bytes after it, as `loop_out_of_fuel` takes it.
+        // this op, `HEADER_LEN` bytes after it, as `consume_fuel_stop` takes it.
         #[cfg(all(feature = "back-edge-fuel", not(feature = "indirect-dispatch")))]
         {
             if !store.inner_mut().fuel_mut().consume_fuel_wrapping(u64::from(fuel)) {
                 let (ip, sp, mem0, mem0_len, instance, ireg, freg32, freg64) = args.into_parts();
-                return back_edge::loop_out_of_fuel(
+                return back_edge::consume_fuel_stop(
                     store, ip, sp, mem0, mem0_len, instance, ireg, freg32, freg64,
                 );
             }
@@ -2111,7 +2111,7 @@ pub mod back_edge {
     /// them) with its `$offset`, which points `HEADER_LEN` bytes past a loop
     /// header, at the op after it: charges the fuel of the header's `ConsumeFuel`
     /// op and dispatches the op after the header; on a lack of fuel, tail-calls
-    /// [`loop_out_of_fuel`] with `ip` on the op after the header.
+    /// [`consume_fuel_stop`] with `ip` on the op after the header.
     ///
     /// The fuel is read relative to the new `ip`, which [`Ip::offset_in_place`]
     /// computes in the register that holds `ip`, with no copy.
@@ -2139,14 +2139,14 @@ pub mod back_edge {
             // SAFETY: as above, the op at `header_ip` is a `ConsumeFuel` op.
             let ConsumeFuel { fuel } = unsafe { header.decode_op() };
             // One read-modify-write of the counter; on a borrow the counter is
-            // left wrapped, and `loop_out_of_fuel` restores it first thing.
+            // left wrapped, and `consume_fuel_stop` restores it first thing.
             if !$store
                 .inner_mut()
                 .fuel_mut()
                 .consume_fuel_wrapping(u64::from(fuel))
             {
                 let (ip, sp, mem0, mem0_len, instance, ireg, freg32, freg64) = args.into_parts();
-                return loop_out_of_fuel(
+                return consume_fuel_stop(
                     $store, ip, sp, mem0, mem0_len, instance, ireg, freg32, freg64,
                 );
             }
@@ -2168,13 +2168,13 @@ pub mod back_edge {
     /// used, the result not a constant): LLVM then keeps its signature and the
     /// twins reach it by a tail call, and their taken path keeps the short frame of
     /// [`branch`] (no saved registers).
-    macro_rules! define_loop_out_of_fuel {
+    macro_rules! define_consume_fuel_stop {
         ( $( $abi:literal )? ) => {
             #[cold]
             #[inline(never)]
             #[allow(improper_ctypes_definitions)] // not used in FFI
             #[allow(clippy::too_many_arguments)]
-            pub $( extern $abi )? fn loop_out_of_fuel(
+            pub $( extern $abi )? fn consume_fuel_stop(
                 store: &mut PrunedStore,
                 ip: Ip,
                 sp: Sp,
@@ -2209,9 +2209,9 @@ pub mod back_edge {
         };
     }
     #[cfg(target_arch = "x86_64")]
-    define_loop_out_of_fuel!("sysv64");
+    define_consume_fuel_stop!("sysv64");
     #[cfg(not(target_arch = "x86_64"))]
-    define_loop_out_of_fuel!();
+    define_consume_fuel_stop!();
 
     execution_handler! {
         fn branch(

@@ -406,10 +406,28 @@ impl OpEncoder {
         let consumed_fuel = BlockFuel::from(1);
         self.commit_staged_if_any()?;
         self.pad_to_op_alignment()?;
+        #[cfg(all(feature = "back-edge-fuel", not(feature = "indirect-dispatch")))]
+        let start = usize::from(self.ops.next_pos());
         Op::consume_fuel(consumed_fuel).encode(&mut self.ops)?;
         let Some(ReportingPos::BlockFuel(pos)) = self.ops.take_reporting_pos() else {
             unreachable!("expected encoded `BlockFuel` entry but found none")
         };
+        // Caplet patch (`back-edge-fuel`): `consume_fuel` and the back-edge twins
+        // find a `ConsumeFuel` op `back_edge::HEADER_LEN` bytes before the op after
+        // it (`exec::back_edge::consume_fuel_stop`), so every such op must have
+        // that length, its handler followed by its `BlockFuel`. It has by
+        // construction; checked here, at translation, for every one of them.
+        #[cfg(all(feature = "back-edge-fuel", not(feature = "indirect-dispatch")))]
+        {
+            let end = usize::from(self.ops.next_pos())
+                .next_multiple_of(core::mem::align_of::<fn()>());
+            assert!(
+                end - start == back_edge::HEADER_LEN
+                    && usize::from(BytePos::from(pos)) == start + core::mem::size_of::<usize>(),
+                "a `ConsumeFuel` op is its handler and its `BlockFuel`, {} bytes",
+                back_edge::HEADER_LEN
+            );
+        }
         debug_assert!(self.staged.is_none());
         Ok(Some(pos))
     }
@@ -428,23 +446,16 @@ impl OpEncoder {
     ) -> Result<Option<Pos<BlockFuel>>, Error> {
         self.pin_label(lref)?;
         let fuel_pos = self.encode_consume_fuel_op()?;
+        // The header is the loop's `ConsumeFuel` op when the op was encoded at
+        // the pinned position (`encode_consume_fuel_op` checks its length).
         #[cfg(all(feature = "back-edge-fuel", not(feature = "indirect-dispatch")))]
         if let (Some(fuel_pos), Some(header)) =
             (fuel_pos, self.labels.get_label(lref).pinned())
         {
-            // The twins decode the header's op as a `ConsumeFuel` op: it must be
-            // the header's first op, its `BlockFuel` right after the handler.
-            let header = usize::from(BytePos::from(header));
-            let header_fuel = header + core::mem::size_of::<usize>();
+            let header_fuel = usize::from(BytePos::from(header)) + core::mem::size_of::<usize>();
             let is_consume_fuel = usize::from(BytePos::from(fuel_pos)) == header_fuel;
             debug_assert!(is_consume_fuel, "a loop header must be its `ConsumeFuel` op");
-            // The twins continue at the op after the header, `back_edge::HEADER_LEN`
-            // bytes after it (the next op starts at the next aligned position).
-            let header_end = usize::from(self.ops.next_pos())
-                .next_multiple_of(core::mem::align_of::<fn()>());
-            let is_header_len = header_end - header == back_edge::HEADER_LEN;
-            debug_assert!(is_header_len, "a loop header's `ConsumeFuel` op has a fixed size");
-            if is_consume_fuel && is_header_len {
+            if is_consume_fuel {
                 self.labels.mark_loop_header(lref);
             }
         }
