@@ -19,8 +19,12 @@
 //!   directory, OCI layout or registry reference);
 //! - [`serve`]: `caplet serve`, the plugin service for many callers over HTTP;
 //! - [`cli`]: the `caplet` command (`run`, `inspect`, `verify`).
+//!
+//! `unsafe` code is denied everywhere but in one private module, the memory map of
+//! `caplet serve`'s run journal segments (`serve::store::mapped`), which documents
+//! each block.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod cli;

@@ -16,6 +16,7 @@
 
 pub mod batch;
 pub mod journal;
+mod mapped;
 pub mod postgres;
 mod sqlite;
 
