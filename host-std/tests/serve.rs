@@ -1117,7 +1117,9 @@ fn journal_segments(data: &Path) -> Vec<u64> {
         .filter(|e| e.file_name().to_string_lossy().starts_with("runs.journal."))
         .map(|e| {
             let text = std::fs::read(e.path()).unwrap();
-            text.iter().rposition(|b| *b != 0).map_or(0, |i| i as u64 + 1)
+            text.iter()
+                .rposition(|b| *b != 0)
+                .map_or(0, |i| i as u64 + 1)
         })
         .collect()
 }

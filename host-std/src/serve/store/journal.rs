@@ -59,6 +59,9 @@ pub const ROOM_WAIT: Duration = if cfg!(test) {
 pub const SEGMENT_BYTES: usize = if cfg!(test) { 1024 } else { 8 << 20 };
 
 const PREFIX: &str = "runs.journal.";
+/// A stored segment being made ready for use again (see [`Spares`]): not a
+/// segment, since its suffix is not a number; removed at start-up.
+const FREE: &str = "runs.journal.free";
 
 /// One journaled run, as the store inserts it.
 #[derive(Debug, Clone)]
@@ -76,9 +79,6 @@ pub struct Journaled {
     pub record: Bytes,
 }
 
-/// A segment taken from the appends, whose records are not in the store yet.
-type Taken = (u64, Vec<Journaled>);
-
 /// Called with the ids of runs once their records are in the store.
 pub type OnStored = Box<dyn Fn(&[Journaled]) + Send + Sync>;
 
@@ -93,7 +93,7 @@ struct Segment {
 struct Appends {
     current: Segment,
     /// Segments that filled up, oldest first, for the next ingest.
-    full: Vec<Taken>,
+    full: Vec<Segment>,
     /// Set when `stop` removed the (empty) current segment's file: appends
     /// after that are refused, since they would not survive.
     closed: bool,
@@ -123,7 +123,7 @@ struct Shared {
 /// The journal in front of a SQLite run store.
 pub struct Journal {
     shared: Arc<Shared>,
-    thread: Mutex<Option<JoinHandle<Vec<Taken>>>>,
+    thread: Mutex<Option<JoinHandle<Vec<Segment>>>>,
 }
 
 impl Journal {
@@ -136,6 +136,8 @@ impl Journal {
         every: Duration,
         on_stored: OnStored,
     ) -> Result<(Journal, usize), StoreError> {
+        // A stored segment a killed process was making ready for use again.
+        remove(&dir.join(FREE))?;
         let mut segments = segments(dir)?;
         segments.sort();
         let mut recovered = 0;
@@ -246,7 +248,7 @@ impl Journal {
             match next {
                 Ok(next) => {
                     let full = std::mem::replace(&mut a.current, next);
-                    a.full.push((full.seq, full.records));
+                    a.full.push(full);
                     s.wake.notify_one();
                 }
                 Err(e) => {
@@ -291,7 +293,9 @@ impl Journal {
             None => Vec::new(),
         };
         // What the thread could not store, and anything appended after it ended.
-        ingest(&self.shared, &mut None, &mut taken);
+        let mut spares = Spares::default();
+        ingest(&self.shared, &mut spares, &mut taken);
+        spares.discard(&self.shared);
         {
             // A clean stop leaves no segment behind: nothing to read at the next
             // start.
@@ -303,7 +307,7 @@ impl Journal {
                 }
             }
         }
-        let left: usize = taken.iter().map(|(_, r)| r.len()).sum();
+        let left: usize = taken.iter().map(|seg| seg.records.len()).sum();
         if left > 0 {
             tracing::error!(
                 runs = left,
@@ -317,21 +321,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn ingest_loop(s: &Shared) -> Vec<Taken> {
+fn ingest_loop(s: &Shared) -> Vec<Segment> {
     // Segments taken whose records could not be stored yet, oldest first.
-    let mut failed: Vec<Taken> = Vec::new();
-    // The next segment, made ahead of time off the append lock.
-    let mut spare: Option<Segment> = None;
+    let mut failed: Vec<Segment> = Vec::new();
+    let mut spares = Spares::default();
     loop {
-        if spare.is_none() {
-            spare = s
-                .take_seq()
-                .and_then(|n| Segment::create(&s.dir, n, SEGMENT_BYTES))
-                .inspect_err(
-                    |e| tracing::error!(error = %e, "cannot make the next run journal segment"),
-                )
-                .ok();
-        }
+        spares.prepare(s);
         {
             let a = lock(&s.appends);
             if a.current.records.len() < INGEST_AT
@@ -342,11 +337,9 @@ fn ingest_loop(s: &Shared) -> Vec<Taken> {
             }
         }
         let stopping = s.stop.load(Ordering::Relaxed);
-        ingest(s, &mut spare, &mut failed);
+        ingest(s, &mut spares, &mut failed);
         if stopping {
-            if let Some(spare) = spare.take() {
-                spare.discard(&s.dir);
-            }
+            spares.discard(s);
             return failed;
         }
     }
@@ -366,6 +359,10 @@ impl Shared {
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_add(1))
             .map_err(|_| StoreError("the run journal's segment numbers are used up".into()))
     }
+
+    fn free_path(&self) -> PathBuf {
+        self.dir.join(FREE)
+    }
 }
 
 impl Segment {
@@ -380,28 +377,106 @@ impl Segment {
         })
     }
 
-    /// Unmaps and removes a segment without records.
+    /// Unmaps and removes a segment (its records are stored, or it has none).
     fn discard(self, dir: &Path) {
-        debug_assert!(self.records.is_empty());
         let seq = self.seq;
         drop(self);
         if let Err(e) = remove(&segment_path(dir, seq)) {
-            tracing::warn!(error = %e, "cannot remove an unused run journal segment");
+            tracing::warn!(error = %e, "cannot remove a run journal segment");
         }
     }
 }
 
-/// Takes the full segments' and the current segment's records (`spare`, or a
-/// new segment, takes the appends from here on) and stores them, after any that
-/// failed before. After a failed append it starts a new segment even without
-/// records, and the journal takes appends again once that succeeds.
-fn ingest(s: &Shared, spare: &mut Option<Segment>, failed: &mut Vec<Taken>) {
+/// Segments made ready by the ingest thread, off the append lock.
+///
+/// A segment whose records are stored is used again rather than removed: its
+/// pages are in the page cache and mapped already, so appends into it take no
+/// page faults (a new file's pages cost each worker a fault that allocates and
+/// zeroes them). It is renamed to [`FREE`] first (a name no start reads), its
+/// lines zeroed, then renamed to the next segment's name: a kill at any step
+/// leaves either a stored segment under a name no start reads, or a zero one.
+#[derive(Default)]
+struct Spares {
+    /// The next segment, zeroed, under its own name.
+    ready: Option<Segment>,
+    /// A stored segment's mapping, zeroed, under [`FREE`].
+    free: Option<Mapped>,
+}
+
+impl Spares {
+    /// Makes a segment ready if none is: the free one renamed, or a new one.
+    fn prepare(&mut self, s: &Shared) {
+        if self.ready.is_some() {
+            return;
+        }
+        let seq = match s.take_seq() {
+            Ok(seq) => seq,
+            Err(e) => {
+                return tracing::error!(error = %e, "cannot make the next run journal segment")
+            }
+        };
+        let path = segment_path(&s.dir, seq);
+        if let Some(map) = self.free.take() {
+            match std::fs::rename(s.free_path(), &path) {
+                Ok(()) => {
+                    self.ready = Some(Segment {
+                        seq,
+                        map,
+                        records: Vec::new(),
+                    });
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot use a stored run journal segment again");
+                    drop(map);
+                    let _ = remove(&s.free_path());
+                }
+            }
+        }
+        match Segment::create(&s.dir, seq, SEGMENT_BYTES) {
+            Ok(seg) => self.ready = Some(seg),
+            Err(e) => tracing::error!(error = %e, "cannot make the next run journal segment"),
+        }
+    }
+
+    /// Keeps a stored segment for use again (if none is kept and it has the
+    /// usual size), or removes it.
+    fn recycle(&mut self, s: &Shared, mut seg: Segment) {
+        if self.free.is_some() || seg.map.size() != SEGMENT_BYTES {
+            return seg.discard(&s.dir);
+        }
+        if let Err(e) = std::fs::rename(segment_path(&s.dir, seg.seq), s.free_path()) {
+            tracing::warn!(error = %e, "cannot keep a stored run journal segment for use again");
+            return seg.discard(&s.dir);
+        }
+        seg.map.clear();
+        self.free = Some(seg.map);
+    }
+
+    fn discard(&mut self, s: &Shared) {
+        if let Some(seg) = self.ready.take() {
+            seg.discard(&s.dir);
+        }
+        if self.free.take().is_some() {
+            if let Err(e) = remove(&s.free_path()) {
+                tracing::warn!(error = %e, "cannot remove a run journal segment");
+            }
+        }
+    }
+}
+
+/// Takes the full segments' and the current segment's records (the ready spare,
+/// or a new segment, takes the appends from here on) and stores them, after any
+/// that failed before; the stored segments are kept for use again. After a
+/// failed append it starts a new segment even without records, and the journal
+/// takes appends again once that succeeds.
+fn ingest(s: &Shared, spares: &mut Spares, failed: &mut Vec<Segment>) {
     {
         let mut a = lock(&s.appends);
         failed.append(&mut a.full);
         let append_failed = !s.appending.load(Ordering::Relaxed);
         if !a.current.records.is_empty() || append_failed {
-            let next = match spare.take() {
+            let next = match spares.ready.take() {
                 Some(next) => Ok(next),
                 None => s
                     .take_seq()
@@ -415,7 +490,7 @@ fn ingest(s: &Shared, spare: &mut Option<Segment>, failed: &mut Vec<Taken>) {
                     if old.records.is_empty() {
                         old.discard(&s.dir);
                     } else {
-                        failed.push((old.seq, old.records));
+                        failed.push(old);
                     }
                 }
                 Err(e) => {
@@ -429,20 +504,18 @@ fn ingest(s: &Shared, spare: &mut Option<Segment>, failed: &mut Vec<Taken>) {
             }
         }
     }
-    while let Some((seq, records)) = failed.first() {
-        if let Err(e) = s.store.insert_journaled(records) {
-            tracing::error!(error = %e, runs = records.len(), "cannot move journaled runs into the store; will retry");
+    while let Some(seg) = failed.first() {
+        if let Err(e) = s.store.insert_journaled(&seg.records) {
+            tracing::error!(error = %e, runs = seg.records.len(), "cannot move journaled runs into the store; will retry");
             s.storing.store(false, Ordering::Relaxed);
             return;
         }
         s.storing.store(true, Ordering::Relaxed);
-        (s.on_stored)(records);
-        if let Err(e) = remove(&segment_path(&s.dir, *seq)) {
-            tracing::warn!(error = %e, "cannot remove a stored run journal segment");
-        }
-        let n = records.len();
-        let bytes: usize = records.iter().map(|r| r.record.len()).sum();
-        failed.remove(0);
+        (s.on_stored)(&seg.records);
+        let seg = failed.remove(0);
+        let n = seg.records.len();
+        let bytes: usize = seg.records.iter().map(|r| r.record.len()).sum();
+        spares.recycle(s, seg);
         let mut held = lock(&s.held);
         held.0 = held.0.saturating_sub(n);
         held.1 = held.1.saturating_sub(bytes);
@@ -707,15 +780,15 @@ mod tests {
             .unwrap();
         j.append("t", &finished("x")).unwrap();
         let mut failed = Vec::new();
-        ingest(&j.shared, &mut None, &mut failed);
+        ingest(&j.shared, &mut Spares::default(), &mut failed);
         assert!(!j.healthy());
         assert_eq!(failed.len(), 1, "the taken segment is kept");
         assert!(stored.lock().unwrap().is_empty());
-        assert!(segment_path(dir.path(), failed[0].0).exists());
+        assert!(segment_path(dir.path(), failed[0].seq).exists());
         other
             .execute_batch("ALTER TABLE runs_away RENAME TO runs")
             .unwrap();
-        ingest(&j.shared, &mut None, &mut failed);
+        ingest(&j.shared, &mut Spares::default(), &mut failed);
         assert!(j.healthy());
         assert!(failed.is_empty());
         assert_eq!(store.get("t", "x").unwrap().unwrap(), finished("x"));
@@ -773,7 +846,7 @@ mod tests {
         assert!(e.0.contains(&format!("{PREFIX}{next}")), "{e}");
         assert!(!j.healthy());
         assert_eq!(lock(&j.shared.held).0, kept);
-        ingest(&j.shared, &mut None, &mut Vec::new());
+        ingest(&j.shared, &mut Spares::default(), &mut Vec::new());
         assert!(j.healthy(), "a new segment did not heal the journal");
         j.append("t", &finished("kept")).unwrap();
         j.stop();
@@ -783,6 +856,52 @@ mod tests {
             kept as u64 + 1,
             "the failed run is not stored"
         );
+    }
+
+    /// A stored segment is used again: renamed to the spare name, zeroed, then
+    /// renamed to the next segment's name (the same file, so its pages are mapped
+    /// already). A spare left by a killed process is removed at open, not read.
+    #[test]
+    fn a_stored_segment_is_used_again_and_its_spare_name_is_never_read() {
+        use std::os::unix::fs::MetadataExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let (store, j, _, _) = open(dir.path());
+        let first = lock(&j.shared.appends).current.seq;
+        let first_path = segment_path(dir.path(), first);
+        let inode = std::fs::metadata(&first_path).unwrap().ino();
+        j.append("t", &finished("a")).unwrap();
+        let mut spares = Spares::default();
+        ingest(&j.shared, &mut spares, &mut Vec::new());
+        assert_eq!(store.get("t", "a").unwrap().unwrap(), finished("a"));
+        assert!(!first_path.exists(), "the stored segment kept its name");
+        let free = dir.path().join(FREE);
+        assert_eq!(std::fs::metadata(&free).unwrap().ino(), inode);
+        assert!(std::fs::read(&free).unwrap().iter().all(|b| *b == 0));
+        spares.prepare(&j.shared);
+        let ready = spares.ready.as_ref().unwrap();
+        let ready_path = segment_path(dir.path(), ready.seq);
+        assert!(ready.seq > first);
+        assert_eq!(std::fs::metadata(&ready_path).unwrap().ino(), inode);
+        assert!(!free.exists());
+        // It becomes current at the next move; appends go into it and are read
+        // back from it.
+        let ready_seq = ready.seq;
+        j.append("t", &finished("b")).unwrap();
+        ingest(&j.shared, &mut spares, &mut Vec::new());
+        assert!(spares.ready.is_none());
+        assert_eq!(lock(&j.shared.appends).current.seq, ready_seq);
+        j.append("t", &finished("c")).unwrap();
+        std::mem::forget(j);
+        // A spare with stored lines, as a kill between its rename and its zeroing
+        // leaves it: removed, and its lines are not read.
+        std::fs::write(&free, b"not json\n").unwrap();
+        let (store, j, recovered, _) = open(dir.path());
+        assert_eq!(recovered, 1);
+        assert_eq!(store.get("t", "c").unwrap().unwrap(), finished("c"));
+        assert_eq!(store.count().unwrap(), 3);
+        assert!(!ready_path.exists());
+        assert!(!free.exists());
+        j.stop();
     }
 
     /// `stop` stores what was appended even without an ingest thread.

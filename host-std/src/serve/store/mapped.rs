@@ -69,6 +69,17 @@ impl Mapped {
         self.map.len() - self.used
     }
 
+    /// The segment's size.
+    pub fn size(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Zeroes what was appended, for appending again from the start.
+    pub fn clear(&mut self) {
+        self.map[..self.used].fill(0);
+        self.used = 0;
+    }
+
     /// Appends `line`, which must end with `\n`, hold no other `\n` and no zero
     /// byte, and fit ([`Mapped::room`]). Its `\n` is stored last.
     pub fn append(&mut self, line: &[u8]) {
@@ -129,12 +140,14 @@ mod tests {
         assert_eq!(text.len(), 64);
         assert_eq!(&text[..16], b"{\"a\":1}\n{\"b\":2}\n");
         assert!(text[16..].iter().all(|b| *b == 0));
+        m.clear();
+        assert_eq!(m.room(), 64);
+        assert!(std::fs::read(&path).unwrap().iter().all(|b| *b == 0));
+        m.append(b"{\"c\":3}\n");
         drop(m);
-        assert_eq!(
-            std::fs::read(&path).unwrap(),
-            text,
-            "the file outlives the map"
-        );
+        let text = std::fs::read(&path).unwrap();
+        assert_eq!(&text[..8], b"{\"c\":3}\n", "the file outlives the map");
+        assert!(text[8..].iter().all(|b| *b == 0));
     }
 
     #[test]
