@@ -65,7 +65,7 @@ pub enum Answer {
 /// not find a run here finds it in the store (unless that write failed: its
 /// caller then got the record with the error).
 #[derive(Default)]
-pub struct Running(Mutex<std::collections::HashMap<String, Live>>);
+pub struct Running(Mutex<hashbrown::HashMap<String, Live>>);
 
 #[derive(Default)]
 struct Live {
@@ -84,7 +84,7 @@ enum Held {
 }
 
 impl Running {
-    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Live>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, hashbrown::HashMap<String, Live>> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
