@@ -171,11 +171,23 @@ impl Running {
         }
     }
 
-    /// Forgets runs `ids` (their records are in the store), under one lock.
+    /// Forgets runs `ids` (their records are in the store). A move of the run
+    /// journal brings a thousand or more at once: they go by chunks, each under
+    /// a short hold of the lock, and their records are freed outside it, so that
+    /// the request threads and workers, which take the lock for every run, do not
+    /// wait on a whole batch.
     pub fn end_all<'a>(&self, ids: impl IntoIterator<Item = &'a str>) {
-        let mut map = self.lock();
-        for id in ids {
-            map.remove(id);
+        const CHUNK: usize = 64;
+        let mut ids = ids.into_iter().peekable();
+        let mut gone = Vec::with_capacity(CHUNK);
+        while ids.peek().is_some() {
+            {
+                let mut map = self.lock();
+                for id in ids.by_ref().take(CHUNK) {
+                    gone.extend(map.remove(id));
+                }
+            }
+            gone.clear();
         }
     }
 
