@@ -113,12 +113,14 @@ fn reserve(file: &File, len: libc::off_t) -> io::Result<()> {
 
 fn map(file: &File) -> io::Result<MmapMut> {
     // SAFETY: the mapping is sound while no one else changes or shortens the file
-    // under it. The file was just created by this process with `create_new`,
-    // under the service's data directory (which the service owns and, once
-    // confined, is the only one that may write there), and it is never resized
-    // while mapped; the journal removes it only after the mapping is gone (a
-    // `Mapped` is dropped before its file is removed). Its blocks are reserved
-    // (`reserve`), so a store into it does not fault for want of disk space.
+    // under it. This process just created the file with `create_new`, under the
+    // service's data directory, which belongs to the service alone (docs/serving.md;
+    // SQLite's `runs.sqlite-shm` beside it is mapped the same way, with the same
+    // condition); the service never resizes it while mapped, and removes it only
+    // once its mapping is gone (a `Mapped` is dropped before its file is removed,
+    // or its file is renamed, which leaves the mapping valid). Its blocks are
+    // reserved (`reserve`), so a store into it does not fault for want of disk
+    // space.
     unsafe { MmapMut::map_mut(file) }
 }
 
