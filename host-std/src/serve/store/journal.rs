@@ -4,14 +4,15 @@
 //! - The worker that ended the run appends the record, one JSON line, to a
 //!   segment file under `--data` (`runs.journal.<n>`), and the caller is
 //!   answered. A segment is a file of [`SEGMENT_BYTES`] with its blocks reserved,
-//!   mapped into memory ([`super::mapped`]): the append is a copy into the page
+//!   mapped into memory (`serve::store::mapped`): the append is a copy into the page
 //!   cache, with no system call. Like a commit of SQLite's WAL with `synchronous
 //!   = NORMAL`, the line is then in the operating system's hands: a killed
 //!   process loses nothing (power loss may; `--durability power` does not use
 //!   the journal). A line that does not fit starts the next segment.
 //! - A thread of its own moves the appended records into the store every
 //!   `--journal-ms` ([`INGEST_EVERY`] by default; or sooner once [`INGEST_AT`] wait), in one transaction for
-//!   all of them, then deletes the segment they came from. Until then
+//!   all of them; the segment they came from is then zeroed and used again
+//!   (see `Spares`). Until then
 //!   `GET /v1/runs/{id}` shows the run from memory (the service's `Running` view):
 //!   a run is always found, in memory or in the store.
 //! - At start-up, segments left by a killed process are read back into the store
