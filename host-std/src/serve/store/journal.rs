@@ -356,9 +356,19 @@ impl Shared {
 
     /// A sequence number for a new segment.
     fn take_seq(&self) -> Result<u64, StoreError> {
-        self.next_seq
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_add(1))
-            .map_err(|_| StoreError("the run journal's segment numbers are used up".into()))
+        let mut n = self.next_seq.load(Ordering::Relaxed);
+        loop {
+            let next = n.checked_add(1).ok_or_else(|| {
+                StoreError("the run journal's segment numbers are used up".into())
+            })?;
+            match self
+                .next_seq
+                .compare_exchange_weak(n, next, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => return Ok(n),
+                Err(now) => n = now,
+            }
+        }
     }
 
     fn free_path(&self) -> PathBuf {
