@@ -12,7 +12,8 @@
 //! - A thread of its own moves the appended records into the store every
 //!   `--journal-ms` ([`INGEST_EVERY`] by default; or sooner once [`INGEST_AT`] wait), in one transaction for
 //!   all of them; the segment they came from is then zeroed and used again
-//!   (see `Spares`). Until then
+//!   (one at a time, on filesystems that write in place; see `Spares`), or
+//!   removed. Until then
 //!   `GET /v1/runs/{id}` shows the run from memory (the service's `Running` view):
 //!   a run is always found, in memory or in the store.
 //! - At start-up, segments left by a killed process are read back into the store
@@ -108,8 +109,8 @@ struct Shared {
     appends: Mutex<Appends>,
     /// The next segment's sequence number.
     next_seq: AtomicU64,
-    /// Records appended and not yet in the store (current and taken segments),
-    /// and their bytes.
+    /// Records appended and not yet in the store (in the current, full and taken
+    /// segments), and their bytes.
     held: Mutex<(usize, usize)>,
     /// Signalled when records should be ingested, and when room was made.
     wake: Condvar,
@@ -352,6 +353,8 @@ impl Shared {
         let mut held = lock(&self.held);
         held.0 -= 1;
         held.1 -= bytes;
+        drop(held);
+        self.room.notify_one();
     }
 
     /// A sequence number for a new segment.
@@ -412,6 +415,9 @@ struct Spares {
     ready: Option<Segment>,
     /// A stored segment's mapping, zeroed, under [`FREE`].
     free: Option<Mapped>,
+    /// Whether making a segment failed the last time (logged once until it
+    /// works again: the ingest tries at every interval).
+    failing: bool,
 }
 
 impl Spares {
@@ -422,9 +428,7 @@ impl Spares {
         }
         let seq = match s.take_seq() {
             Ok(seq) => seq,
-            Err(e) => {
-                return tracing::error!(error = %e, "cannot make the next run journal segment")
-            }
+            Err(e) => return self.failed(&e),
         };
         let path = segment_path(&s.dir, seq);
         if let Some(map) = self.free.take() {
@@ -445,15 +449,26 @@ impl Spares {
             }
         }
         match Segment::create(&s.dir, seq, SEGMENT_BYTES) {
-            Ok(seg) => self.ready = Some(seg),
-            Err(e) => tracing::error!(error = %e, "cannot make the next run journal segment"),
+            Ok(seg) => {
+                if std::mem::take(&mut self.failing) {
+                    tracing::info!("the next run journal segment is made again");
+                }
+                self.ready = Some(seg);
+            }
+            Err(e) => self.failed(&e),
         }
     }
 
-    /// Keeps a stored segment for use again (if none is kept and it has the
-    /// usual size), or removes it.
+    fn failed(&mut self, e: &StoreError) {
+        if !std::mem::replace(&mut self.failing, true) {
+            tracing::error!(error = %e, "cannot make the next run journal segment; will retry at every move");
+        }
+    }
+
+    /// Keeps a stored segment for use again (if none is kept, it has the usual
+    /// size and its filesystem writes in place), or removes it.
     fn recycle(&mut self, s: &Shared, mut seg: Segment) {
-        if self.free.is_some() || seg.map.size() != SEGMENT_BYTES {
+        if self.free.is_some() || seg.map.size() != SEGMENT_BYTES || !seg.map.reusable() {
             return seg.discard(&s.dir);
         }
         if let Err(e) = std::fs::rename(segment_path(&s.dir, seg.seq), s.free_path()) {
@@ -644,7 +659,7 @@ mod tests {
     }
 
     /// Appended records reach the store by the ingest thread, the callback names
-    /// each once they are in it, and the segment is removed.
+    /// each once they are in it, and the segment is used again.
     #[test]
     fn appended_runs_reach_the_store_and_their_segment_goes() {
         let dir = tempfile::tempdir().unwrap();
@@ -761,20 +776,25 @@ mod tests {
         j.stop();
     }
 
-    /// A line that does not parse before the last is a damaged journal: opening
-    /// fails and names the file and line, and nothing is removed.
+    /// A complete line (ended by its newline) that does not parse is a damaged
+    /// journal, the last one too: opening fails and names the file and line, and
+    /// nothing is removed.
     #[test]
     fn a_damaged_journal_is_refused_by_name() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(format!("{PREFIX}3"));
-        std::fs::write(&path, b"not json\n{\"tenant\":\"t\",\"record\":null}\n").unwrap();
+        let mut text = b"{\"tenant\":\"t\",\"record\":".to_vec();
+        text.extend(serde_json::to_vec(&finished("a")).unwrap());
+        text.extend(b"}\n{\"tenant\":\"t\",\"record\":null}\n");
+        text.extend([0; 64]);
+        std::fs::write(&path, &text).unwrap();
         let store = Arc::new(
             SqliteRuns::open(&dir.path().join("runs.sqlite"), Durability::Process).unwrap(),
         );
         let e = Journal::open(dir.path(), store, INGEST_EVERY, Box::new(|_| {}))
             .err()
             .unwrap();
-        assert!(e.0.contains("runs.journal.3 line 1"), "{e}");
+        assert!(e.0.contains("runs.journal.3 line 2"), "{e}");
         assert!(path.exists());
     }
 
@@ -881,11 +901,17 @@ mod tests {
         let first_path = segment_path(dir.path(), first);
         let inode = std::fs::metadata(&first_path).unwrap().ino();
         j.append("t", &finished("a")).unwrap();
+        let reusable = lock(&j.shared.appends).current.map.reusable();
         let mut spares = Spares::default();
         ingest(&j.shared, &mut spares, &mut Vec::new());
         assert_eq!(store.get("t", "a").unwrap().unwrap(), finished("a"));
         assert!(!first_path.exists(), "the stored segment kept its name");
         let free = dir.path().join(FREE);
+        if !reusable {
+            // A copy-on-write filesystem: the stored segment is removed instead.
+            assert!(spares.free.is_none() && !free.exists());
+            return j.stop();
+        }
         assert_eq!(std::fs::metadata(&free).unwrap().ino(), inode);
         assert!(std::fs::read(&free).unwrap().iter().all(|b| *b == 0));
         spares.prepare(&j.shared);

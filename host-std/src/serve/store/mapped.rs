@@ -24,7 +24,7 @@ use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::AsRawFd as _;
 use std::path::Path;
-use std::sync::atomic::{fence, Ordering};
+use std::sync::atomic::{compiler_fence, Ordering};
 
 use memmap2::MmapMut;
 
@@ -33,7 +33,16 @@ pub struct Mapped {
     map: MmapMut,
     /// Bytes appended (the start of the zero tail).
     used: usize,
+    /// Whether the file's filesystem writes a block it has in place (see
+    /// [`Mapped::reusable`]).
+    in_place: bool,
 }
+
+/// Filesystems that write an allocated block in place, so that a file whose
+/// blocks are reserved can be written over and over without asking for new ones:
+/// ext2/3/4, XFS and tmpfs. Copy-on-write filesystems (btrfs, bcachefs, ZFS, f2fs)
+/// need a new block for each rewrite.
+const IN_PLACE: [u32; 3] = [0xEF53, 0x5846_5342, 0x0102_1994];
 
 impl Mapped {
     /// Creates the file at `path` (it must not exist) with `size` bytes, reserves
@@ -58,10 +67,22 @@ impl Mapped {
             // Do not leave a file the next start would have to read.
             let _ = std::fs::remove_file(path);
         }
+        // The cast keeps the magic's 32 bits, whatever the C type of `f_type`.
+        let in_place =
+            rustix::fs::fstatfs(&file).is_ok_and(|fs| IN_PLACE.contains(&(fs.f_type as u32)));
         Ok(Mapped {
             map: made?,
             used: 0,
+            in_place,
         })
+    }
+
+    /// Whether the segment may be zeroed and appended to again with its blocks
+    /// still reserved: only where the filesystem writes in place. Elsewhere a
+    /// rewrite asks for new blocks at the store, and a full disk would stop the
+    /// process there (`SIGBUS`) rather than fail a call.
+    pub fn reusable(&self) -> bool {
+        self.in_place
     }
 
     /// Bytes that still fit.
@@ -91,10 +112,12 @@ impl Mapped {
         let out = &mut self.map[self.used..end];
         out[..body.len()].copy_from_slice(body);
         // The copy above may store its bytes in any order (vector copies often
-        // store the tail first); the newline that completes the line comes after
-        // all of them in program order, and a killed thread's stores are
-        // complete up to the instruction it stopped at.
-        fence(Ordering::Release);
+        // store the tail first); the newline that completes the line must come
+        // after all of them in the program's instructions: a killed thread's
+        // stores are complete up to the instruction it stopped at, and the page
+        // cache sees them all. The only reader is another process after this
+        // one is gone, so the compiler's order is the one that matters.
+        compiler_fence(Ordering::SeqCst);
         out[body.len()] = b'\n';
         self.used = end;
     }
@@ -116,11 +139,12 @@ fn map(file: &File) -> io::Result<MmapMut> {
     // under it. This process just created the file with `create_new`, under the
     // service's data directory, which belongs to the service alone (docs/serving.md;
     // SQLite's `runs.sqlite-shm` beside it is mapped the same way, with the same
-    // condition); the service never resizes it while mapped, and removes it only
-    // once its mapping is gone (a `Mapped` is dropped before its file is removed,
-    // or its file is renamed, which leaves the mapping valid). Its blocks are
-    // reserved (`reserve`), so a store into it does not fault for want of disk
-    // space.
+    // condition), and never resizes it while mapped. Renaming or removing the file
+    // leaves the mapping valid (a removed file's pages live until it is unmapped).
+    // Its blocks are reserved (`reserve`), so a first store into it does not fault
+    // for want of disk space; a store after zeroing does not either where the
+    // filesystem writes in place, the only place a segment is used again
+    // (`Mapped::reusable`).
     unsafe { MmapMut::map_mut(file) }
 }
 
@@ -153,7 +177,7 @@ mod tests {
     }
 
     #[test]
-    fn an_existing_file_is_not_taken_over() {
+    fn an_existing_file_is_not_taken_over_and_a_failed_one_is_not_left() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("seg");
         std::fs::write(&path, b"kept").unwrap();
@@ -162,5 +186,9 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"kept");
         assert!(Mapped::create(&dir.path().join("none"), 0).is_err());
         assert!(!dir.path().join("none").exists());
+        // A reservation the filesystem refuses: an error, and no file left.
+        let huge = dir.path().join("huge");
+        let e = Mapped::create(&huge, 1 << 62).err().unwrap();
+        assert!(!huge.exists(), "{e}");
     }
 }
