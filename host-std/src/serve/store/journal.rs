@@ -491,42 +491,36 @@ impl Spares {
     }
 }
 
-/// Takes the full segments' and the current segment's records (the ready spare,
-/// or a new segment, takes the appends from here on) and stores them, after any
-/// that failed before; the stored segments are kept for use again. After a
-/// failed append it starts a new segment even without records, and the journal
-/// takes appends again once that succeeds.
+/// Takes the full segments' and the current segment's records (the ready spare
+/// takes the appends from here on) and stores them, after any that failed
+/// before; the stored segments are kept for use again. After a failed append it
+/// starts a new segment even without records, and the journal takes appends
+/// again once that succeeds.
 fn ingest(s: &Shared, spares: &mut Spares, failed: &mut Vec<Segment>) {
+    let swap = |a: &Appends| !a.current.records.is_empty() || !s.appending.load(Ordering::Relaxed);
+    if swap(&lock(&s.appends)) {
+        // Made off the append lock (a no-op when the ingest thread made it).
+        spares.prepare(s);
+    }
     {
         let mut a = lock(&s.appends);
         failed.append(&mut a.full);
-        let append_failed = !s.appending.load(Ordering::Relaxed);
-        if !a.current.records.is_empty() || append_failed {
-            let next = match spares.ready.take() {
-                Some(next) => Ok(next),
-                None => s
-                    .take_seq()
-                    .and_then(|n| Segment::create(&s.dir, n, SEGMENT_BYTES)),
-            };
-            match next {
-                Ok(next) => {
-                    let old = std::mem::replace(&mut a.current, next);
-                    s.appending.store(true, Ordering::Relaxed);
-                    drop(a);
-                    if old.records.is_empty() {
-                        old.discard(&s.dir);
-                    } else {
-                        failed.push(old);
-                    }
+        if swap(&a) {
+            if let Some(next) = spares.ready.take() {
+                let old = std::mem::replace(&mut a.current, next);
+                s.appending.store(true, Ordering::Relaxed);
+                drop(a);
+                if old.records.is_empty() {
+                    old.discard(&s.dir);
+                } else {
+                    failed.push(old);
                 }
-                Err(e) => {
-                    // Appends go on into this segment while it has room (until
-                    // the service, seeing the journal unhealthy, stops
-                    // journaling); its records are taken with it once a new one
-                    // can be made.
-                    tracing::error!(error = %e, "cannot start a new run journal segment");
-                    s.appending.store(false, Ordering::Relaxed);
-                }
+            } else {
+                // `prepare` said why. Appends go on into this segment while it
+                // has room (until the service, seeing the journal unhealthy,
+                // stops journaling); its records are taken with it once a new
+                // one can be made.
+                s.appending.store(false, Ordering::Relaxed);
             }
         }
     }

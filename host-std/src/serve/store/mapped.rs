@@ -22,7 +22,6 @@
 
 use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::fd::AsRawFd as _;
 use std::path::Path;
 use std::sync::atomic::{compiler_fence, Ordering};
 
@@ -52,8 +51,6 @@ impl Mapped {
     /// it, a page the filesystem cannot find a block for would stop the process
     /// with `SIGBUS` on the store, instead of failing here with an error.
     pub fn create(path: &Path, size: usize) -> io::Result<Mapped> {
-        let len = libc::off_t::try_from(size)
-            .map_err(|_| io::Error::other(format!("a segment of {size} bytes is too large")))?;
         if size == 0 {
             return Err(io::Error::other("a segment needs at least one byte"));
         }
@@ -62,16 +59,17 @@ impl Mapped {
             .write(true)
             .create_new(true)
             .open(path)?;
-        let made = reserve(&file, len).and_then(|()| map(&file));
+        let made = reserve(&file, size).and_then(|()| map(&file));
         if made.is_err() {
             // Do not leave a file the next start would have to read.
             let _ = std::fs::remove_file(path);
         }
+        let map = made?;
         // The cast keeps the magic's 32 bits, whatever the C type of `f_type`.
         let in_place =
             rustix::fs::fstatfs(&file).is_ok_and(|fs| IN_PLACE.contains(&(fs.f_type as u32)));
         Ok(Mapped {
-            map: made?,
+            map,
             used: 0,
             in_place,
         })
@@ -123,15 +121,21 @@ impl Mapped {
     }
 }
 
-/// Reserves the file's blocks and sets its length to `len`.
-fn reserve(file: &File, len: libc::off_t) -> io::Result<()> {
-    // SAFETY: a plain system call on a file descriptor this function borrows (it
-    // stays open for the call); no memory is passed.
-    let err = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len) };
-    if err != 0 {
-        return Err(io::Error::from_raw_os_error(err));
+/// Reserves the file's blocks and sets its length to `size`, with the
+/// filesystem's own `fallocate`. There is no fallback (glibc's
+/// `posix_fallocate` writes a byte per block where the filesystem has no
+/// `fallocate`, which reserves nothing on a copy-on-write one): a filesystem that
+/// cannot reserve is an error naming the way out.
+fn reserve(file: &File, size: usize) -> io::Result<()> {
+    use rustix::fs::{fallocate, FallocateFlags};
+    match fallocate(file, FallocateFlags::empty(), 0, size as u64) {
+        Ok(()) => Ok(()),
+        Err(e) if e == rustix::io::Errno::OPNOTSUPP => Err(io::Error::other(
+            "this filesystem cannot reserve a file's blocks (no fallocate); \
+             run `caplet serve` with `--journal-ms 0` here",
+        )),
+        Err(e) => Err(e.into()),
     }
-    Ok(())
 }
 
 fn map(file: &File) -> io::Result<MmapMut> {
